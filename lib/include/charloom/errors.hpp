@@ -1,0 +1,33 @@
+// The exceptions charloom throws: each message names the file, line or value, and the fix.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace charloom {
+
+// Base of every charloom error; apps print what() after "<app>: error: ".
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A flag or option value is out of range or unknown; apps exit with status 2.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A file's content is malformed (invalid UTF-8, a bad label, a broken model file).
+class InputError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The operating system refused a read or a write (missing file, permissions, full disk).
+class IoError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace charloom

@@ -1,0 +1,43 @@
+// Readers for labeled text (TSV, CSV, JSONL) as used to train and score sentiment models.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace charloom {
+
+enum class LabeledFormat { tsv, csv, jsonl };
+// Which column holds the label in TSV and CSV: SST puts it first.
+enum class ColumnOrder { label_text, text_label };
+
+LabeledFormat parse_labeled_format(std::string_view name);  // UsageError on others
+ColumnOrder parse_column_order(std::string_view name);      // "label,text" or "text,label"
+
+struct LabeledReaderOptions {
+  LabeledFormat format = LabeledFormat::tsv;
+  ColumnOrder columns = ColumnOrder::label_text;
+  bool require_label = true;
+  std::string text_field = "text";    // JSONL
+  std::string label_field = "label";  // JSONL
+};
+
+struct LabeledText {
+  std::string text;
+  std::optional<int> label;  // 1 positive, 0 negative
+  std::size_t line = 0;      // 1-based line where the record starts
+};
+
+// Maps 0/1, -1/1, neg/pos and negative/positive (any case) to 0 or 1; nullopt otherwise.
+std::optional<int> parse_label(std::string_view text);
+
+// Reads every record of a file ("-" reads stdin). Blank lines are skipped. A missing or
+// unknown label, a missing column or malformed JSON throws InputError naming FILE:LINE.
+std::vector<LabeledText> read_labeled_text(const std::string& path,
+                                           const LabeledReaderOptions& options);
+// The same over text already in memory; source_name appears in errors.
+std::vector<LabeledText> parse_labeled_text(std::string_view content, std::string_view source_name,
+                                            const LabeledReaderOptions& options);
+
+}  // namespace charloom

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian package charloom's build, tests and scripts need, then builds Release into build/.
+# Idempotent: packages already present are not touched, and the build is incremental.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# ocl-icd-opencl-dev: Debian's dnnl CMake config looks for OpenCL even for CPU-only use.
+packages=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libdnnl-dev ocl-icd-opencl-dev libicu-dev libboost-program-options-dev doctest-dev nlohmann-json3-dev
+  # fetch-corpora.sh: Debian archives are unpacked with dpkg-deb, npm tarballs with tar
+  dpkg-dev xz-utils
+)
+# npm usually comes with the machine's Node.js; Debian's npm package conflicts with other builds.
+command -v npm >/dev/null || packages+=(npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+build_type=${CHARLOOM_BUILD_TYPE:-Release}
+cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" "$@" >/dev/null
+cmake --build "$root/build" --parallel "$(nproc)"
