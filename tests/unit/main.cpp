@@ -1,1 +1,3 @@
-int main(){}
+// The doctest entry point for charloom's unit tests.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>

@@ -1,0 +1,123 @@
+// Labeled-text readers: every format, every label spelling, and errors that name the line.
+#include <doctest/doctest.h>
+
+#include "charloom/errors.hpp"
+#include "charloom/labeled_text.hpp"
+#include "test_helpers.hpp"
+
+using namespace charloom;
+
+namespace {
+std::vector<LabeledText> parse(std::string_view content, LabeledFormat format,
+                               ColumnOrder columns = ColumnOrder::label_text) {
+  LabeledReaderOptions options;
+  options.format = format;
+  options.columns = columns;
+  return parse_labeled_text(content, "data", options);
+}
+}  // namespace
+
+TEST_CASE("every label spelling maps to 0 or 1") {
+  for (auto text : {"0", "-1", "neg", "negative", "NEG", "Negative"}) CHECK(parse_label(text) == 0);
+  for (auto text : {"1", "pos", "positive", "POSITIVE"}) CHECK(parse_label(text) == 1);
+  for (auto text : {"", "2", "yes", "+1", " 1"}) CHECK_FALSE(parse_label(text).has_value());
+}
+
+TEST_CASE("TSV with the label first (SST) or the text first") {
+  auto records = parse("1\ta fine film .\n\n0\tdull\tand long\r\n", LabeledFormat::tsv);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].text == "a fine film .");
+  CHECK(records[0].label == 1);
+  CHECK(records[0].line == 1);
+  CHECK(records[1].text == "dull\tand long");  // tabs inside the text survive
+  CHECK(records[1].label == 0);
+  CHECK(records[1].line == 3);
+  auto flipped = parse("great\tpos\nawful\tnegative\n", LabeledFormat::tsv, ColumnOrder::text_label);
+  REQUIRE(flipped.size() == 2);
+  CHECK(flipped[0].text == "great");
+  CHECK(flipped[1].label == 0);
+}
+
+TEST_CASE("CSV with quoted commas, doubled quotes and newlines") {
+  const std::string content =
+      "1,plain text\n"
+      "-1,\"with, a comma\"\n"
+      "\"pos\",\"she said \"\"wow\"\"\"\r\n"
+      "0,\"two\nlines\"\n"
+      "1,last\n";
+  auto records = parse(content, LabeledFormat::csv);
+  REQUIRE(records.size() == 5);
+  CHECK(records[1].text == "with, a comma");
+  CHECK(records[1].label == 0);
+  CHECK(records[2].text == "she said \"wow\"");
+  CHECK(records[2].label == 1);
+  CHECK(records[3].text == "two\nlines");
+  CHECK(records[3].line == 4);
+  CHECK(records[4].line == 6);  // the line count includes the newline inside the quotes
+}
+
+TEST_CASE("JSONL with text and label fields of any accepted type") {
+  auto records = parse("{\"text\": \"good\", \"label\": 1}\n"
+                       "{\"label\": \"negative\", \"text\": \"bad\", \"id\": 7}\n"
+                       "{\"text\": \"meh\", \"label\": -1}\n",
+                       LabeledFormat::jsonl);
+  REQUIRE(records.size() == 3);
+  CHECK(records[0].label == 1);
+  CHECK(records[1].text == "bad");
+  CHECK(records[1].label == 0);
+  CHECK(records[2].label == 0);
+}
+
+TEST_CASE("malformed records are errors naming their line") {
+  CHECK_THROWS_WITH_AS(parse("1\tok\n2\tbad label\n", LabeledFormat::tsv),
+                       "data:2: unknown label '2'; use 0/1, -1/1, neg/pos or negative/positive", InputError);
+  CHECK_THROWS_WITH_AS(parse("1\tok\nno tab here\n", LabeledFormat::tsv),
+                       doctest::Contains("data:2: no tab between label and text"), InputError);
+  CHECK_THROWS_WITH_AS(parse("1,ok\n1,\"never closed\nstill open\n", LabeledFormat::csv),
+                       doctest::Contains("data:2: quoted field is never closed"), InputError);
+  CHECK_THROWS_WITH_AS(parse("1,ok\n1,a,b\n", LabeledFormat::csv),
+                       doctest::Contains("data:2: expected 2 fields, found 3"), InputError);
+  CHECK_THROWS_WITH_AS(parse("1,\"ok\"x\n", LabeledFormat::csv),
+                       doctest::Contains("data:1: text after a closing quote"), InputError);
+  CHECK_THROWS_WITH_AS(parse("{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\"}\n", LabeledFormat::jsonl),
+                       "data:2: missing label; use 0/1, -1/1, neg/pos or negative/positive", InputError);
+  CHECK_THROWS_WITH_AS(parse("{\"text\": \"a\", \"label\": 1\n", LabeledFormat::jsonl),
+                       doctest::Contains("data:1: not valid JSON"), InputError);
+  CHECK_THROWS_WITH_AS(parse("[1, 2]\n", LabeledFormat::jsonl), doctest::Contains("data:1: not a JSON object"),
+                       InputError);
+  CHECK_THROWS_WITH_AS(parse("{\"label\": 1}\n", LabeledFormat::jsonl),
+                       doctest::Contains("data:1: no string field \"text\""), InputError);
+  CHECK_THROWS_WITH_AS(parse("{\"text\": \"a\", \"label\": true}\n", LabeledFormat::jsonl),
+                       doctest::Contains("data:1: unknown label 'true'"), InputError);
+}
+
+TEST_CASE("unlabeled input is accepted when labels are optional") {
+  LabeledReaderOptions options;
+  options.require_label = false;
+  auto records = parse_labeled_text("just text\n", "data", options);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].text == "just text");
+  CHECK_FALSE(records[0].label.has_value());
+}
+
+TEST_CASE("the real SST-2 files read completely") {
+  const std::string from_build = std::string(CHARLOOM_SHARED_DATA_DIR) + "/sentiment/sst2-dev.tsv";
+  std::FILE* probe = std::fopen(from_build.c_str(), "rb");
+  if (probe == nullptr) {
+    MESSAGE("skipped: " << from_build << " is absent (../shared/data is not beside the checkout)");
+    return;
+  }
+  std::fclose(probe);
+  auto records = read_labeled_text(from_build, LabeledReaderOptions{});
+  CHECK(records.size() == 872);
+  std::size_t positives = 0;
+  for (const auto& record : records) positives += static_cast<std::size_t>(*record.label);
+  CHECK(positives == 444);  // SST-2 dev: 444 positive, 428 negative
+}
+
+TEST_CASE("option names for formats and columns") {
+  CHECK(parse_labeled_format("jsonl") == LabeledFormat::jsonl);
+  CHECK(parse_column_order("text,label") == ColumnOrder::text_label);
+  CHECK_THROWS_AS(parse_labeled_format("xml"), UsageError);
+  CHECK_THROWS_AS(parse_column_order("label"), UsageError);
+}
