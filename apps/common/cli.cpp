@@ -1,0 +1,97 @@
+// Flag parsing and error reporting shared by every charloom app.
+#include "common/cli.hpp"
+
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "charloom/errors.hpp"
+
+namespace charloom::cli {
+
+void TextFlags::add_to(po::options_description& description) {
+  description.add_options()
+      ("unit", po::value(&unit)->default_value(unit), "text unit: codepoint, grapheme or byte")
+      ("normalize", po::value(&normalize)->default_value(normalize), "Unicode normalization: nfc, nfkc or none")
+      ("invalid-utf8", po::value(&invalid_utf8)->default_value(invalid_utf8),
+       "invalid UTF-8: error, or replace with U+FFFD")
+      ("newlines", po::value(&newlines)->default_value(newlines), "newlines: keep, or lf to turn CR LF into LF");
+}
+
+TextOptions TextFlags::resolve() const {
+  TextOptions options;
+  options.unit = parse_text_unit(unit);
+  options.normalization = parse_normalization(normalize);
+  options.invalid_utf8 = parse_invalid_utf8_policy(invalid_utf8);
+  options.newlines = parse_newline_policy(newlines);
+  return options;
+}
+
+bool parse(int argc, char** argv, const po::options_description& options,
+           const po::positional_options_description& positional, po::variables_map& values,
+           std::string_view usage) {
+  try {
+    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), values);
+    if (values.count("help") != 0) {
+      std::cout << "Usage: " << usage << "\n\n" << options << "\n";
+      return false;
+    }
+    po::notify(values);
+  } catch (const po::error& error) {
+    throw UsageError(std::string(error.what()) + "; see --help");
+  }
+  return true;
+}
+
+int run(std::string_view app, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const UsageError& error) {
+    std::cerr << app << ": error: " << error.what() << "\n";
+    return 2;
+  } catch (const std::exception& error) {
+    std::cerr << app << ": error: " << error.what() << "\n";
+    return 1;
+  }
+}
+
+std::string printable(std::string_view unit) {
+  std::string out;
+  for (char c : unit) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (byte < 0x20 || byte == 0x7F) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\x%02X", byte);
+      out += buffer;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::uint64_t peak_rss_bytes() {
+  struct rusage usage {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+}
+
+}  // namespace charloom::cli
+
+namespace charloom::cli {
+
+std::int64_t checked_range(std::string_view flag, std::int64_t value, std::int64_t low, std::int64_t high) {
+  if (value < low || value > high)
+    throw UsageError("--" + std::string(flag) + " must be from " + std::to_string(low) + " to " +
+                     std::to_string(high) + ", got " + std::to_string(value));
+  return value;
+}
+
+}  // namespace charloom::cli
