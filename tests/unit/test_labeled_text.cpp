@@ -56,6 +56,13 @@ TEST_CASE("CSV with quoted commas, doubled quotes and newlines") {
   CHECK(records[4].line == 6);  // the line count includes the newline inside the quotes
 }
 
+TEST_CASE("a byte order mark before the first record is ignored") {
+  auto records = parse("\xEF\xBB\xBF\"1\",\"good\"\n-1,\"bad\"\n", LabeledFormat::csv);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].label == 1);
+  CHECK(records[1].label == 0);
+}
+
 TEST_CASE("JSONL with text and label fields of any accepted type") {
   auto records = parse("{\"text\": \"good\", \"label\": 1}\n"
                        "{\"label\": \"negative\", \"text\": \"bad\", \"id\": 7}\n"

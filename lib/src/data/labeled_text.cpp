@@ -128,6 +128,9 @@ void read_jsonl(std::string_view content, RecordBuilder& builder) {
 
 std::vector<LabeledText> parse_labeled_text(std::string_view content, std::string_view source_name,
                                             const LabeledReaderOptions& options) {
+  // Spreadsheet exports often start with a byte order mark; it is not part of the first field.
+  constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
+  if (content.substr(0, byte_order_mark.size()) == byte_order_mark) content.remove_prefix(byte_order_mark.size());
   RecordBuilder builder(source_name, options);
   switch (options.format) {
     case LabeledFormat::tsv: read_tsv(content, builder); break;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The README's first command: sets everything up, fetches a real corpus and shows charloom at
+# work on it. (Training and sampling join this demo as train-model and generate-text land.)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bin="$root/build/apps"
+
+"$root/scripts/setup.sh"
+
+corpus=""
+if corpus=$("$root/scripts/fetch-corpora.sh" moby-dick); then
+  echo "demo: corpus moby-dick at $corpus"
+elif [ -f "$root/../shared/data/corpora/tinyshakespeare.txt" ]; then
+  corpus="$root/../shared/data/corpora/tinyshakespeare.txt"
+  echo "demo: moby-dick could not be fetched; using $corpus"
+else
+  corpus="$root/corpora/samples/multilingual.txt"
+  echo "demo: moby-dick could not be fetched; using the committed sample $corpus"
+fi
+
+echo
+echo "== The text layer on $(basename "$corpus"): code points, NFC, the default 90/10 split"
+"$bin/inspect-corpus" --corpus "$corpus" --batch-size 4 --seq-length 72
+
+echo
+echo "== The committed multilingual sample, as grapheme clusters (a ZWJ family is one unit)"
+"$bin/inspect-corpus" --corpus "$root/corpora/samples/multilingual.txt" --unit grapheme \
+  --batch-size 2 --seq-length 60 --top 5
