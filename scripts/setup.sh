@@ -8,8 +8,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libdnnl-dev ocl-icd-opencl-dev libicu-dev libboost-program-options-dev doctest-dev nlohmann-json3-dev
-  # fetch-corpora.sh: Debian archives are unpacked with dpkg-deb, npm tarballs with tar
-  dpkg-dev xz-utils
+  # fetch-corpora.sh: dpkg-deb unpacks Debian archives, xz the kernel tarball, and the KJV
+  # is printed by bible-kjv's own reader, which links readline
+  dpkg-dev xz-utils libreadline8
 )
 # npm usually comes with the machine's Node.js; Debian's npm package conflicts with other builds.
 command -v npm >/dev/null || packages+=(npm)
