@@ -1,0 +1,36 @@
+// The shape of a language model: cell kind, layer sizes, vocabulary and text options.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "charloom/text.hpp"
+
+namespace charloom {
+
+// rnn_tanh and rnn_relu are the two vanilla RNN activations (--cell rnn --activation relu).
+enum class CellKind { lstm, gru, rnn_tanh, rnn_relu };
+
+std::string_view to_string(CellKind cell);
+// Accepts lstm, gru, rnn (tanh), rnn_tanh and rnn_relu; throws UsageError otherwise.
+CellKind parse_cell_kind(std::string_view name);
+// Gate blocks per layer in PyTorch's weight layout: 4 (LSTM), 3 (GRU) or 1.
+int gate_count(CellKind cell);
+
+struct ModelConfig {
+  CellKind cell = CellKind::lstm;
+  int layers = 2;
+  int hidden = 512;
+  int embedding_size = 128;
+  int vocabulary_size = 0;
+  float dropout = 0.25f;  // on the embedding output, between layers and before the head
+  TextOptions text;
+
+  // Throws UsageError naming the flag when a size is zero, negative or absurd.
+  void validate() const;
+  // Inputs to layer `layer`: the embedding size for the first, the hidden size after.
+  int layer_input(int layer) const { return layer == 0 ? embedding_size : hidden; }
+};
+
+}  // namespace charloom

@@ -1,0 +1,16 @@
+// Creates the CPU engine and stream once, on first use.
+#include "nn/engine.hpp"
+
+namespace charloom::nn {
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& cpu_stream() {
+  static dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
+}  // namespace charloom::nn

@@ -1,0 +1,56 @@
+// Cell names and the checks that keep model sizes sane.
+#include "charloom/model_config.hpp"
+
+#include "charloom/errors.hpp"
+
+namespace charloom {
+namespace {
+
+// Sizes beyond these would not fit in memory or train on a CPU; they are almost surely typos.
+constexpr int max_layers = 64;
+constexpr int max_width = 1 << 15;
+
+void check_size(std::string_view flag, long long value, long long high) {
+  if (value < 1 || value > high)
+    throw UsageError("--" + std::string(flag) + " must be from 1 to " + std::to_string(high) + ", got " +
+                     std::to_string(value));
+}
+
+}  // namespace
+
+std::string_view to_string(CellKind cell) {
+  switch (cell) {
+    case CellKind::lstm: return "lstm";
+    case CellKind::gru: return "gru";
+    case CellKind::rnn_tanh: return "rnn_tanh";
+    case CellKind::rnn_relu: return "rnn_relu";
+  }
+  return "?";
+}
+
+CellKind parse_cell_kind(std::string_view name) {
+  if (name == "lstm") return CellKind::lstm;
+  if (name == "gru") return CellKind::gru;
+  if (name == "rnn" || name == "rnn_tanh") return CellKind::rnn_tanh;
+  if (name == "rnn_relu") return CellKind::rnn_relu;
+  throw UsageError("unknown cell '" + std::string(name) + "'; use lstm, gru or rnn (with --activation tanh or relu)");
+}
+
+int gate_count(CellKind cell) {
+  switch (cell) {
+    case CellKind::lstm: return 4;
+    case CellKind::gru: return 3;
+    default: return 1;
+  }
+}
+
+void ModelConfig::validate() const {
+  check_size("layers", layers, max_layers);
+  check_size("hidden", hidden, max_width);
+  check_size("embedding-size", embedding_size, max_width);
+  if (vocabulary_size < 2) throw UsageError("the vocabulary has " + std::to_string(vocabulary_size) + " entries; the corpus needs at least one unit");
+  if (!(dropout >= 0.0f && dropout < 1.0f))
+    throw UsageError("--dropout must be in [0, 1), got " + std::to_string(dropout));
+}
+
+}  // namespace charloom
