@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "charloom/errors.hpp"
@@ -42,6 +43,17 @@ bool parse(int argc, char** argv, const po::options_description& options,
     throw UsageError(std::string(error.what()) + "; see --help");
   }
   return true;
+}
+
+void parse_config_file(const std::string& path, const po::options_description& options, po::variables_map& values) {
+  std::ifstream file(path);
+  if (!file) throw IoError("cannot read config file " + path + "; check the path");
+  try {
+    po::store(po::parse_config_file(file, options), values);
+    po::notify(values);
+  } catch (const po::error& error) {
+    throw UsageError(path + ": " + error.what());
+  }
 }
 
 int run(std::string_view app, const std::function<int()>& body) {

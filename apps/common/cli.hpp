@@ -31,6 +31,10 @@ bool parse(int argc, char** argv, const po::options_description& options,
            const po::positional_options_description& positional, po::variables_map& values,
            std::string_view usage);
 
+// Reads "name = value" lines (Boost.Program_options' config file format) into `values`;
+// options already given on the command line win.
+void parse_config_file(const std::string& path, const po::options_description& options, po::variables_map& values);
+
 // Runs the app's body: "<app>: error: <message>" on stderr, exit 2 for usage errors, 1 for others.
 int run(std::string_view app, const std::function<int()>& body);
 

@@ -14,3 +14,16 @@ dnnl::stream& cpu_stream() {
 }
 
 }  // namespace charloom::nn
+
+#include <omp.h>
+
+#include "charloom/threads.hpp"
+
+namespace charloom {
+
+void set_thread_count(int threads) {
+  // oneDNN here is built on OpenMP, so one setting governs its kernels and our loops.
+  if (threads > 0) omp_set_num_threads(threads);
+}
+
+}  // namespace charloom

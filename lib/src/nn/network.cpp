@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "charloom/errors.hpp"
+#include "nn/model_layout.hpp"
 #include "nn/random.hpp"
 
 namespace charloom::nn {
@@ -38,21 +39,18 @@ void StreamState::reset(const ModelConfig& config, int batch_size) {
 
 Network::Network(const ModelConfig& config) : config_(config) {
   config_.validate();
-  const std::int64_t vocabulary = config_.vocabulary_size, hidden = config_.hidden;
-  const std::int64_t gate_rows = static_cast<std::int64_t>(gate_count(config_.cell)) * hidden;
-  embedding_offset_ = layout_.add("embedding.weight", {vocabulary, config_.embedding_size});
+  layout_ = language_model_layout(config_);
+  embedding_offset_ = layout_.find("embedding.weight").offset;
   for (int layer = 0; layer < config_.layers; ++layer) {
     const std::string suffix = "_l" + std::to_string(layer);
-    LayerOffsets offsets{};
-    offsets.w_ih = layout_.add("rnn.weight_ih" + suffix, {gate_rows, config_.layer_input(layer)});
-    offsets.w_hh = layout_.add("rnn.weight_hh" + suffix, {gate_rows, hidden});
-    offsets.b_ih = layout_.add("rnn.bias_ih" + suffix, {gate_rows});
-    offsets.b_hh = layout_.add("rnn.bias_hh" + suffix, {gate_rows});
-    layer_offsets_.push_back(offsets);
+    layer_offsets_.push_back(LayerOffsets{layout_.find("rnn.weight_ih" + suffix).offset,
+                                          layout_.find("rnn.weight_hh" + suffix).offset,
+                                          layout_.find("rnn.bias_ih" + suffix).offset,
+                                          layout_.find("rnn.bias_hh" + suffix).offset});
     layers_.emplace_back(config_.cell, config_.layer_input(layer), config_.hidden);
   }
-  head_weight_offset_ = layout_.add("head.weight", {vocabulary, hidden});
-  head_bias_offset_ = layout_.add("head.bias", {vocabulary});
+  head_weight_offset_ = layout_.find("head.weight").offset;
+  head_bias_offset_ = layout_.find("head.bias").offset;
   parameters_.assign(layout_.total(), 0.0f);
   gradients_.assign(layout_.total(), 0.0f);
   outputs_.resize(config_.layers);

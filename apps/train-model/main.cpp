@@ -1,0 +1,151 @@
+// train-model: trains a character-level language model on UTF-8 text and writes one model
+// file. Flags are parsed into a TrainingConfig whose defaults live in the library.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "charloom/errors.hpp"
+#include "charloom/training.hpp"
+#include "common/cli.hpp"
+
+namespace {
+
+using namespace charloom;
+namespace po = cli::po;
+
+extern "C" void on_stop_signal(int signal_number) { request_training_stop(signal_number); }
+
+void install_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+std::string quoted_command(int argc, char** argv) {
+  std::string command;
+  for (int i = 0; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word.find_first_of(" \t'\"$") != std::string::npos) word = "'" + word + "'";
+    command += (i ? " " : "") + word;
+  }
+  return command;
+}
+
+// The command to resume: the same arguments without any old --resume, plus the new one.
+std::string resume_command(int argc, char** argv, const std::string& checkpoint) {
+  std::string command;
+  for (int i = 0; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--resume") { ++i; continue; }
+    if (word.rfind("--resume=", 0) == 0) continue;
+    command += (i ? " " : "") + word;
+  }
+  return command + " --resume " + checkpoint;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return cli::run("train-model", [&] {
+    TrainingConfig config;
+    cli::TextFlags text;
+    std::string cell = "lstm", activation = "tanh", config_file;
+    po::options_description architecture("Architecture"), batching("Batching"), optimisation("Optimisation"),
+        budgets("Budgets and evaluation"), checkpoints("Checkpoints"), control("Run control"), text_flags("Text"),
+        output("Output");
+    architecture.add_options()
+        ("cell", po::value(&cell)->default_value(cell), "lstm, gru or rnn")
+        ("activation", po::value(&activation)->default_value(activation), "rnn cells: tanh or relu")
+        ("layers", po::value(&config.model.layers)->default_value(config.model.layers), "stacked recurrent layers")
+        ("hidden", po::value(&config.model.hidden)->default_value(config.model.hidden), "hidden units per layer")
+        ("embedding-size", po::value(&config.model.embedding_size)->default_value(config.model.embedding_size), "embedding width")
+        ("dropout", po::value(&config.model.dropout)->default_value(config.model.dropout),
+         "dropout on the embedding, between layers and before the head");
+    batching.add_options()
+        ("batch-size", po::value(&config.batch_size)->default_value(config.batch_size), "parallel streams (B)")
+        ("seq-length", po::value(&config.seq_length)->default_value(config.seq_length), "steps of truncated BPTT (T)");
+    optimisation.add_options()
+        ("optimizer", po::value(&config.optimizer)->default_value(config.optimizer), "adam, rmsprop or sgd")
+        ("learning-rate", po::value(&config.learning_rate)->default_value(config.learning_rate), "peak learning rate")
+        ("lr-schedule", po::value(&config.lr_schedule)->default_value(config.lr_schedule), "constant, step or cosine")
+        ("warmup-iters", po::value(&config.warmup_iters)->default_value(config.warmup_iters), "linear warm-up iterations")
+        ("lr-decay-every", po::value(&config.lr_decay_every)->default_value(config.lr_decay_every), "step schedule: period")
+        ("lr-decay-rate", po::value(&config.lr_decay_rate)->default_value(config.lr_decay_rate), "step schedule: factor")
+        ("lr-decay-iters", po::value(&config.lr_decay_iters)->default_value(config.lr_decay_iters),
+         "cosine schedule: horizon (0 = --max-iters)")
+        ("min-lr-fraction", po::value(&config.min_lr_fraction)->default_value(config.min_lr_fraction), "cosine floor")
+        ("momentum", po::value(&config.momentum)->default_value(config.momentum), "sgd momentum")
+        ("weight-decay", po::value(&config.weight_decay)->default_value(config.weight_decay), "decoupled weight decay")
+        ("grad-clip", po::value(&config.grad_clip)->default_value(config.grad_clip), "clip the global gradient norm (0 = off)");
+    budgets.add_options()
+        ("max-iters", po::value(&config.max_iters)->default_value(config.max_iters), "iterations of the whole run (0 = no limit)")
+        ("max-epochs", po::value(&config.max_epochs)->default_value(config.max_epochs), "epochs of the whole run (0 = no limit)")
+        ("time-limit", po::value(&config.time_limit)->default_value(config.time_limit), "seconds for this invocation (0 = no limit)")
+        ("eval-every", po::value(&config.eval_every)->default_value(config.eval_every), "iterations between validations")
+        ("val-fraction", po::value(&config.val_fraction)->default_value(config.val_fraction), "last fraction of the corpus that validates")
+        ("patience", po::value(&config.patience)->default_value(config.patience),
+         "stop after this many validations without improvement (0 = never)");
+    checkpoints.add_options()
+        ("checkpoint-dir", po::value(&config.checkpoint_dir), "where checkpoints go (default OUTPUT.checkpoints)")
+        ("checkpoint-every", po::value(&config.checkpoint_every)->default_value(config.checkpoint_every),
+         "iterations between checkpoints (0 = at each validation)")
+        ("keep-last", po::value(&config.keep_last)->default_value(config.keep_last), "step checkpoints to keep (0 = all)")
+        ("keep-best", po::value(&config.keep_best)->default_value(config.keep_best)->implicit_value(true),
+         "also keep best.safetensors, the best by validation loss")
+        ("resume", po::value(&config.resume), "a checkpoint, or a directory to take its newest checkpoint")
+        ("on-divergence", po::value(&config.on_divergence)->default_value(config.on_divergence),
+         "when the loss is NaN or infinite: stop, or rollback (restore and halve the learning rate)");
+    control.add_options()
+        ("seed", po::value(&config.seed)->default_value(config.seed), "random seed (initialization and dropout)")
+        ("threads", po::value(&config.threads)->default_value(config.threads), "threads (0 = all cores)");
+    text.add_to(text_flags);
+    text_flags.add_options()("min-count", po::value(&config.min_count)->default_value(config.min_count),
+                             "units seen fewer times map to <unk>");
+    output.add_options()
+        ("corpus", po::value(&config.corpus)->multitoken(), "UTF-8 text file(s), concatenated in order")
+        ("output", po::value(&config.output), "the model file to write")
+        ("metrics", po::value(&config.metrics_path), "write training metrics as JSONL")
+        ("summary-json", po::value(&config.summary_path), "write a JSON summary at the end")
+        ("config", po::value(&config_file), "read options from a file of name = value lines")
+        ("log-every", po::value(&config.log_every)->default_value(config.log_every), "iterations between log lines")
+        ("quiet", po::bool_switch(&config.quiet), "print nothing but errors")
+        ("help,h", "show this help");
+    po::options_description all("train-model options");
+    all.add(output).add(architecture).add(batching).add(optimisation).add(budgets).add(checkpoints).add(control).add(text_flags);
+    po::positional_options_description positional;
+    positional.add("corpus", -1);
+    po::variables_map values;
+    if (!cli::parse(argc, argv, all, positional, values, "train-model --corpus FILE... --output MODEL [options]")) return 0;
+    if (!config_file.empty()) cli::parse_config_file(config_file, all, values);
+    if (config.corpus.empty()) throw UsageError("no corpus given; pass --corpus FILE");
+    if (config.output.empty()) throw UsageError("no output given; pass --output MODEL");
+    config.model.cell = parse_cell_kind(cell == "rnn" ? "rnn_" + activation : cell);
+    if (activation != "tanh" && activation != "relu") throw UsageError("--activation must be tanh or relu");
+    config.model.text = text.resolve();
+    config.invocation = quoted_command(argc, argv);
+
+    install_signal_handlers();
+    TrainingSummary summary;
+    try {
+      summary = train_language_model(config);
+    } catch (const TrainingDiverged& diverged) {
+      std::cerr << "train-model: error: " << diverged.what() << "\n";
+      return 1;
+    }
+    if (summary.signal != 0) {
+      std::cerr << "train-model: stopped by " << (summary.signal == SIGINT ? "SIGINT" : "SIGTERM") << " at iteration "
+                << summary.iterations << "; checkpoint " << summary.last_checkpoint << "\n"
+                << "train-model: resume with: " << resume_command(argc, argv, summary.last_checkpoint) << "\n";
+      return 128 + summary.signal;
+    }
+    if (!config.quiet) {
+      std::fprintf(stderr, "train-model: %lld iterations (%s), val %.4f nats/char (%.4f bits/char), %.0f chars/s; wrote %s\n",
+                   static_cast<long long>(summary.iterations), summary.stopped_by.c_str(), summary.val_loss, summary.val_bpc,
+                   summary.chars_per_second, summary.output.c_str());
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,87 @@
+// Training a language model: the configuration (with its defaults), the run and its summary.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "charloom/model_config.hpp"
+
+namespace charloom {
+
+// Defaults train a 2x512 LSTM well on a 1-10 MB corpus; see the README for how they were chosen.
+struct TrainingConfig {
+  std::vector<std::string> corpus;
+  std::string output;
+  ModelConfig model;  // vocabulary_size comes from the corpus
+  std::uint64_t min_count = 1;
+  double val_fraction = 0.1;
+
+  int batch_size = 64;
+  int seq_length = 100;
+
+  std::string optimizer = "adam";    // adam, rmsprop or sgd (with momentum)
+  double learning_rate = 2e-3;
+  std::string lr_schedule = "constant";  // constant, step or cosine
+  std::int64_t warmup_iters = 0;     // linear warm-up, for any schedule
+  std::int64_t lr_decay_every = 0;   // step: multiply by lr_decay_rate every this many iterations
+  double lr_decay_rate = 0.5;
+  std::int64_t lr_decay_iters = 0;   // cosine: the horizon (0 = --max-iters)
+  double min_lr_fraction = 0.1;      // cosine: the floor, as a fraction of the peak
+  double momentum = 0.9;             // sgd
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;  // adam; rmsprop uses beta2 as alpha
+  double weight_decay = 0.0;         // decoupled (AdamW-style) for every optimizer
+  double grad_clip = 5.0;            // global L2 norm; 0 = off
+
+  std::int64_t max_iters = 0;        // 0 = no limit; counts the whole run, across resumes
+  std::int64_t max_epochs = 50;      // 0 = no limit; counts the whole run
+  double time_limit = 0.0;           // seconds of this invocation; 0 = no limit
+  std::int64_t eval_every = 200;
+  int patience = 0;                  // evaluations without improvement before stopping; 0 = off
+
+  std::string checkpoint_dir;        // "" = OUTPUT.checkpoints
+  std::int64_t checkpoint_every = 0; // 0 = at each evaluation
+  int keep_last = 3;
+  bool keep_best = true;
+  std::string resume;                // a checkpoint file, or a directory (its newest checkpoint)
+  std::string on_divergence = "stop";  // stop or rollback
+
+  std::uint64_t seed = 1;
+  int threads = 0;                   // 0 = oneDNN's default (all cores)
+
+  std::string metrics_path;          // JSONL
+  std::string summary_path;          // JSON
+  std::int64_t log_every = 10;
+  bool quiet = false;
+  std::string invocation;            // the command line, recorded in the model file
+};
+
+struct TrainingSummary {
+  std::int64_t iterations = 0;
+  double epochs = 0.0;
+  double train_loss = 0.0;      // nats per unit, mean over the last log window
+  double val_loss = 0.0;        // nats per unit of the output model; NaN without validation
+  double val_bpc = 0.0;
+  double best_val_loss = 0.0;
+  double seconds = 0.0;
+  double chars_per_second = 0.0;
+  std::int64_t parameters = 0;
+  std::string stopped_by;       // max-iters, max-epochs, time-limit, patience, signal
+  int signal = 0;               // the signal that stopped the run, if any
+  std::string last_checkpoint;
+  std::string output;
+};
+
+// Runs training; throws UsageError for bad settings, InputError for bad data or checkpoints,
+// IoError for failed writes, and TrainingDiverged when the loss stops being finite.
+TrainingSummary train_language_model(const TrainingConfig& config);
+
+// Asks a running training to finish its step, checkpoint and return. Async-signal-safe.
+void request_training_stop(int signal_number);
+
+class TrainingDiverged : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace charloom

@@ -1,0 +1,23 @@
+// Scoring a span of ids with a network: the loss over (nearly) every unit of the span.
+#pragma once
+
+#include <cstdint>
+
+#include "charloom/corpus.hpp"
+#include "nn/network.hpp"
+
+namespace charloom::infer {
+
+struct SpanScore {
+  double nats = 0.0;          // summed -log p over the scored units
+  std::uint64_t units = 0;    // units predicted
+  double nats_per_unit() const { return units == 0 ? 0.0 : nats / static_cast<double>(units); }
+};
+
+// Splits ids [begin, end) into at most `streams` contiguous streams and scores them `steps`
+// at a time (a shorter last chunk included), carrying state from the zero state. At most
+// streams - 1 units at the very end go unscored. Returns zero units if the span is too short.
+SpanScore score_span(nn::Network& network, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
+                     int steps);
+
+}  // namespace charloom::infer

@@ -1,0 +1,162 @@
+// Model files: the metadata contract on top of the safetensors container, with a CRC-32
+// (zlib) over all tensor bytes so a flipped bit anywhere in the data is caught at load.
+#include "charloom/model_file.hpp"
+
+#include <zlib.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+#include "charloom/errors.hpp"
+#include "io/safetensors.hpp"
+#include "nn/model_layout.hpp"
+
+namespace charloom {
+namespace {
+
+constexpr const char* key_version = "charloom.format_version";
+constexpr const char* key_kind = "charloom.kind";
+constexpr const char* key_vocabulary = "charloom.vocabulary";
+constexpr const char* key_config = "charloom.config";
+constexpr const char* key_training = "charloom.training";
+constexpr const char* key_crc = "charloom.tensor_crc32";
+constexpr const char* key_checkpoint = "charloom.checkpoint";
+
+std::uint32_t crc32_of(std::string_view bytes) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  // zlib takes uInt lengths: feed large buffers in pieces.
+  constexpr std::size_t piece = 1u << 30;
+  for (std::size_t at = 0; at < bytes.size(); at += piece) {
+    const std::size_t length = std::min(piece, bytes.size() - at);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), static_cast<uInt>(length));
+  }
+  return static_cast<std::uint32_t>(crc);
+}
+
+std::string hex32(std::uint32_t value) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "%08x", value);
+  return buffer;
+}
+
+nlohmann::json config_to_json(const ModelConfig& config) {
+  return {{"cell", to_string(config.cell)},
+          {"layers", config.layers},
+          {"hidden", config.hidden},
+          {"embedding_size", config.embedding_size},
+          {"vocabulary_size", config.vocabulary_size},
+          {"dropout", config.dropout},
+          {"unit", to_string(config.text.unit)},
+          {"normalization", to_string(config.text.normalization)},
+          {"newlines", to_string(config.text.newlines)},
+          {"invalid_utf8", to_string(config.text.invalid_utf8)}};
+}
+
+ModelConfig config_from_json(const std::string& text, const std::string& path) {
+  const nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  if (!json.is_object()) throw InputError(path + ": " + key_config + " is not a JSON object");
+  try {
+    ModelConfig config;
+    config.cell = parse_cell_kind(json.at("cell").get<std::string>());
+    config.layers = json.at("layers").get<int>();
+    config.hidden = json.at("hidden").get<int>();
+    config.embedding_size = json.at("embedding_size").get<int>();
+    config.vocabulary_size = json.at("vocabulary_size").get<int>();
+    config.dropout = json.value("dropout", 0.0f);
+    config.text.unit = parse_text_unit(json.at("unit").get<std::string>());
+    config.text.normalization = parse_normalization(json.at("normalization").get<std::string>());
+    config.text.newlines = parse_newline_policy(json.value("newlines", std::string("keep")));
+    config.text.invalid_utf8 = parse_invalid_utf8_policy(json.value("invalid_utf8", std::string("error")));
+    config.validate();
+    return config;
+  } catch (const nlohmann::json::exception& error) {
+    throw InputError(path + ": " + key_config + " is incomplete: " + error.what());
+  } catch (const UsageError& error) {
+    throw InputError(path + ": " + key_config + " is invalid: " + error.what());
+  }
+}
+
+std::vector<NamedTensor> read_tensors(const io::SafetensorsFile& file) {
+  std::vector<NamedTensor> tensors;
+  for (const auto& tensor : file.tensors()) tensors.push_back({tensor.name, tensor.shape, file.values(tensor)});
+  return tensors;
+}
+
+}  // namespace
+
+const NamedTensor* ModelFile::find(const std::string& name) const {
+  for (const auto* list : {&tensors, &extra_tensors})
+    for (const NamedTensor& tensor : *list)
+      if (tensor.name == name) return &tensor;
+  return nullptr;
+}
+
+void save_model_file(const std::string& path, const ModelFile& model) {
+  std::vector<io::SafetensorsEntry> entries;
+  std::string data;
+  for (const auto* list : {&model.tensors, &model.extra_tensors})
+    for (const NamedTensor& tensor : *list) {
+      entries.push_back({tensor.name, tensor.shape, tensor.values.data()});
+      data.append(reinterpret_cast<const char*>(tensor.values.data()), tensor.values.size() * sizeof(float));
+    }
+  std::map<std::string, std::string> metadata{
+      {key_version, std::to_string(model_format_version)},
+      {key_kind, model.kind},
+      {key_vocabulary, model.vocabulary.to_json()},
+      {key_config, config_to_json(model.config).dump()},
+      {key_training, model.training_json},
+      {key_crc, hex32(crc32_of(data))},
+  };
+  if (!model.checkpoint_json.empty()) metadata[key_checkpoint] = model.checkpoint_json;
+  io::write_safetensors(path, entries, metadata);
+}
+
+ModelFile load_model_file(const std::string& path) {
+  const io::SafetensorsFile file = io::SafetensorsFile::read(path);
+  const auto& metadata = file.metadata();
+  auto field = [&](const char* key) -> const std::string& {
+    auto found = metadata.find(key);
+    if (found == metadata.end()) throw InputError(path + ": not a charloom model (no " + key + " metadata)");
+    return found->second;
+  };
+  const std::string& version_text = field(key_version);
+  int version = 0;
+  try {
+    version = std::stoi(version_text);
+  } catch (const std::exception&) {
+    throw InputError(path + ": format version '" + version_text + "' is not a number");
+  }
+  if (version > model_format_version || version < 1)
+    throw InputError(path + " has model format version " + version_text + "; this build of charloom reads version " +
+                     std::to_string(model_format_version) + "; use a charloom release that supports it");
+  const std::string actual_crc = hex32(crc32_of(file.data()));
+  if (field(key_crc) != actual_crc)
+    throw InputError(path + ": tensor data checksum mismatch (the file says " + field(key_crc) + ", the data gives " +
+                     actual_crc + "); the file is damaged: use another copy or checkpoint");
+
+  ModelFile model;
+  model.kind = field(key_kind);
+  model.config = config_from_json(field(key_config), path);
+  model.vocabulary = Vocabulary::from_json(field(key_vocabulary), model.config.text.unit);
+  if (static_cast<int>(model.vocabulary.size()) != model.config.vocabulary_size)
+    throw InputError(path + ": the vocabulary has " + std::to_string(model.vocabulary.size()) + " entries but the config says " +
+                     std::to_string(model.config.vocabulary_size));
+  if (auto training = metadata.find(key_training); training != metadata.end()) model.training_json = training->second;
+  if (auto checkpoint = metadata.find(key_checkpoint); checkpoint != metadata.end()) model.checkpoint_json = checkpoint->second;
+
+  // Split the tensors into the model's own (checked against the config) and the rest.
+  const nn::ParameterLayout layout = nn::language_model_layout(model.config);
+  std::vector<NamedTensor> all = read_tensors(file);
+  for (const nn::TensorInfo& expected : layout.tensors()) {
+    auto found = std::find_if(all.begin(), all.end(), [&](const NamedTensor& t) { return t.name == expected.name; });
+    if (found == all.end()) throw InputError(path + ": tensor " + expected.name + " is missing");
+    if (found->shape != expected.shape) throw InputError(path + ": tensor " + expected.name + " has the wrong shape for its config");
+    model.tensors.push_back(std::move(*found));
+    all.erase(found);
+  }
+  model.extra_tensors = std::move(all);
+  return model;
+}
+
+}  // namespace charloom

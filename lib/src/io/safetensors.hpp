@@ -1,0 +1,47 @@
+// The safetensors container: an 8-byte little-endian header length, a JSON header naming
+// each tensor's dtype, shape and byte range, string metadata, then the raw tensor bytes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace charloom::io {
+
+struct SafetensorsEntry {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  const float* values = nullptr;  // F32, little-endian on this (x86-64) machine
+};
+
+// Writes atomically (NAME.tmp, fsync, rename). Tensors are stored in the given order.
+void write_safetensors(const std::string& path, const std::vector<SafetensorsEntry>& tensors,
+                       const std::map<std::string, std::string>& metadata);
+
+struct SafetensorsTensor {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  std::size_t begin = 0, end = 0;  // byte range within data()
+};
+
+class SafetensorsFile {
+ public:
+  // Reads and checks the container (sizes, offsets, dtypes); throws InputError naming the
+  // file and what is wrong for anything truncated or inconsistent.
+  static SafetensorsFile read(const std::string& path);
+
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  const std::vector<SafetensorsTensor>& tensors() const { return tensors_; }
+  const SafetensorsTensor* find(const std::string& name) const;
+  const std::string& data() const { return data_; }
+  // A tensor's values as floats.
+  std::vector<float> values(const SafetensorsTensor& tensor) const;
+
+ private:
+  std::map<std::string, std::string> metadata_;
+  std::vector<SafetensorsTensor> tensors_;
+  std::string data_;
+};
+
+}  // namespace charloom::io

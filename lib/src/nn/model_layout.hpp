@@ -1,0 +1,13 @@
+// The names and shapes of a language model's tensors, in PyTorch's state_dict layout.
+#pragma once
+
+#include "charloom/model_config.hpp"
+#include "nn/parameters.hpp"
+
+namespace charloom::nn {
+
+// embedding.weight (V, E); per layer k rnn.weight_ih_lk (G*H, I), rnn.weight_hh_lk (G*H, H),
+// rnn.bias_ih_lk (G*H), rnn.bias_hh_lk (G*H); head.weight (V, H); head.bias (V).
+ParameterLayout language_model_layout(const ModelConfig& config);
+
+}  // namespace charloom::nn

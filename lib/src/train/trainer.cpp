@@ -1,0 +1,479 @@
+// The training loop: data, network, optimizer, evaluation, checkpoints, resume and signals.
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "charloom/batcher.hpp"
+#include "charloom/corpus.hpp"
+#include "charloom/errors.hpp"
+#include "charloom/model_file.hpp"
+#include "charloom/threads.hpp"
+#include "charloom/training.hpp"
+#include "infer/evaluation.hpp"
+#include "io/atomic_file.hpp"
+#include "nn/network.hpp"
+#include "train/checkpoints.hpp"
+#include "train/optimizer.hpp"
+#include "train/run_log.hpp"
+#include "train/schedule.hpp"
+
+namespace charloom {
+namespace {
+
+std::atomic<int> stop_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "the signal flag must be safe to set in a handler");
+
+constexpr double nats_to_bits = 1.4426950408889634;
+constexpr int max_rollbacks = 8;
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Everything about the run's position that a checkpoint must restore, besides tensors.
+struct RunState {
+  std::int64_t step = 0;
+  DataCursor cursor;
+  double lr_scale = 1.0;
+  double best_val_loss = std::numeric_limits<double>::infinity();
+  std::int64_t best_step = -1;
+  int evals_without_improvement = 0;
+  double elapsed_seconds = 0.0;  // over all invocations
+};
+
+nlohmann::json run_state_json(const RunState& run, const TrainingConfig& config, std::int64_t optimizer_steps) {
+  return {{"step", run.step},
+          {"epoch", run.cursor.epoch},
+          {"batch", run.cursor.batch},
+          {"lr_scale", run.lr_scale},
+          {"best_val_loss", std::isfinite(run.best_val_loss) ? nlohmann::json(run.best_val_loss) : nlohmann::json(nullptr)},
+          {"best_step", run.best_step},
+          {"evals_without_improvement", run.evals_without_improvement},
+          {"elapsed_seconds", run.elapsed_seconds},
+          {"optimizer", config.optimizer},
+          {"optimizer_steps", optimizer_steps},
+          {"seed", config.seed},
+          {"batch_size", config.batch_size},
+          {"seq_length", config.seq_length}};
+}
+
+nlohmann::json training_json(const TrainingConfig& c) {
+  return {{"corpus", c.corpus},
+          {"batch_size", c.batch_size},
+          {"seq_length", c.seq_length},
+          {"optimizer", c.optimizer},
+          {"learning_rate", c.learning_rate},
+          {"lr_schedule", c.lr_schedule},
+          {"warmup_iters", c.warmup_iters},
+          {"grad_clip", c.grad_clip},
+          {"weight_decay", c.weight_decay},
+          {"val_fraction", c.val_fraction},
+          {"min_count", c.min_count},
+          {"seed", c.seed},
+          {"invocation", c.invocation}};
+}
+
+void validate(const TrainingConfig& c) {
+  if (c.corpus.empty()) throw UsageError("no corpus given; pass --corpus FILE");
+  if (c.output.empty()) throw UsageError("no output given; pass --output MODEL");
+  if (c.batch_size < 1 || c.batch_size > 65536) throw UsageError("--batch-size must be from 1 to 65536, got " + std::to_string(c.batch_size));
+  if (c.seq_length < 1 || c.seq_length > 100000) throw UsageError("--seq-length must be from 1 to 100000, got " + std::to_string(c.seq_length));
+  if (!(c.learning_rate > 0.0 && c.learning_rate < 100.0)) throw UsageError("--learning-rate must be positive and below 100");
+  if (c.grad_clip < 0.0) throw UsageError("--grad-clip must be 0 (off) or positive");
+  if (c.max_iters < 0 || c.max_epochs < 0 || c.time_limit < 0.0) throw UsageError("budgets must not be negative");
+  if (c.eval_every < 1) throw UsageError("--eval-every must be at least 1");
+  if (c.patience < 0 || c.keep_last < 0 || c.checkpoint_every < 0) throw UsageError("--patience, --keep-last and --checkpoint-every must not be negative");
+  if (c.on_divergence != "stop" && c.on_divergence != "rollback") throw UsageError("--on-divergence must be stop or rollback");
+  if (c.threads < 0) throw UsageError("--threads must not be negative");
+  train::validate_schedule(c);
+}
+
+// Copies a flat buffer into the named tensors of a model file, or back.
+std::vector<NamedTensor> tensors_from(const nn::Network& network) {
+  std::vector<NamedTensor> tensors;
+  for (const auto& info : network.layout().tensors()) {
+    const float* begin = network.parameters().data() + info.offset;
+    tensors.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
+  }
+  return tensors;
+}
+
+void load_tensors(nn::Network& network, const ModelFile& model) {
+  for (const auto& info : network.layout().tensors()) {
+    const NamedTensor* tensor = model.find(info.name);
+    std::copy(tensor->values.begin(), tensor->values.end(), network.parameters().begin() + static_cast<std::ptrdiff_t>(info.offset));
+  }
+  network.parameters_changed();
+}
+
+// The training state held in memory for --on-divergence=rollback.
+struct Snapshot {
+  std::vector<float> parameters;
+  std::vector<std::vector<float>> optimizer_state;
+  std::int64_t optimizer_steps = 0;
+  nn::StreamState stream;
+  RunState run;
+};
+
+class Trainer {
+ public:
+  explicit Trainer(const TrainingConfig& config) : config_(config) {}
+  TrainingSummary run();
+
+ private:
+  void prepare();
+  double evaluate();
+  std::string write_checkpoint(bool is_best);
+  ModelFile checkpoint_file();
+  void restore(const ModelFile& checkpoint);
+  void take_snapshot();
+  void roll_back();
+  void write_output(TrainingSummary& summary);
+
+  TrainingConfig config_;
+  EncodedCorpus corpus_;
+  CorpusSplit split_;
+  std::unique_ptr<nn::Network> network_;
+  std::unique_ptr<train::Optimizer> optimizer_;
+  std::unique_ptr<Batcher> batcher_;
+  std::unique_ptr<train::CheckpointDirectory> checkpoints_;
+  nn::StreamState stream_;
+  RunState run_;
+  std::vector<float> best_parameters_;
+  Snapshot snapshot_;
+  bool resumed_ = false;
+  std::string last_checkpoint_;
+  std::int64_t last_checkpoint_step_ = -1;
+  int rollbacks_ = 0;
+};
+
+void Trainer::prepare() {
+  validate(config_);
+  set_thread_count(config_.threads);
+  ModelFile checkpoint;
+  std::string checkpoint_path;
+  if (!config_.resume.empty()) {
+    checkpoint = train::load_checkpoint(config_.resume, checkpoint_path);
+    if (checkpoint.checkpoint_json.empty())
+      throw InputError(checkpoint_path + " is a model, not a checkpoint; resume from a file in the checkpoint directory");
+    config_.model = checkpoint.config;
+    resumed_ = true;
+  }
+  if (resumed_) {
+    corpus_.vocabulary = checkpoint.vocabulary;
+    corpus_.ids = encode_files(config_.corpus, config_.model.text, corpus_.vocabulary);
+  } else {
+    corpus_ = load_corpus(config_.corpus, config_.model.text, config_.min_count);
+  }
+  if (corpus_.ids.size() == 0) throw UsageError("the corpus is empty; give a text file with some content");
+  config_.model.vocabulary_size = static_cast<int>(corpus_.vocabulary.size());
+  split_ = split_corpus(corpus_.ids.size(), config_.val_fraction);
+  batcher_ = std::make_unique<Batcher>(corpus_.ids, split_.train_begin, split_.train_end,
+                                       static_cast<std::size_t>(config_.batch_size), static_cast<std::size_t>(config_.seq_length));
+  network_ = std::make_unique<nn::Network>(config_.model);
+  optimizer_ = train::make_optimizer(config_, network_->parameters().size());
+  stream_.reset(config_.model, config_.batch_size);
+  const std::string directory = config_.checkpoint_dir.empty() ? config_.output + ".checkpoints" : config_.checkpoint_dir;
+  checkpoints_ = std::make_unique<train::CheckpointDirectory>(directory, config_.keep_last, config_.keep_best);
+  if (resumed_) {
+    restore(checkpoint);
+    last_checkpoint_ = checkpoint_path;
+    last_checkpoint_step_ = run_.step;
+  } else {
+    network_->initialize(config_.seed);
+  }
+  take_snapshot();
+}
+
+void Trainer::restore(const ModelFile& checkpoint) {
+  const nlohmann::json state = nlohmann::json::parse(checkpoint.checkpoint_json, nullptr, false);
+  if (!state.is_object()) throw InputError(config_.resume + ": the checkpoint state is not valid JSON");
+  try {
+    if (state.at("batch_size").get<int>() != config_.batch_size || state.at("seq_length").get<int>() != config_.seq_length)
+      throw UsageError("the checkpoint was trained with --batch-size " + std::to_string(state.at("batch_size").get<int>()) +
+                       " --seq-length " + std::to_string(state.at("seq_length").get<int>()) + "; resume with the same values");
+    if (state.at("optimizer").get<std::string>() != config_.optimizer)
+      throw UsageError("the checkpoint was trained with --optimizer " + state.at("optimizer").get<std::string>() +
+                       "; resume with the same optimizer");
+    run_.step = state.at("step").get<std::int64_t>();
+    run_.cursor = DataCursor{state.at("epoch").get<std::uint64_t>(), state.at("batch").get<std::uint64_t>()};
+    run_.lr_scale = state.at("lr_scale").get<double>();
+    run_.best_val_loss = state.at("best_val_loss").is_null() ? std::numeric_limits<double>::infinity()
+                                                               : state.at("best_val_loss").get<double>();
+    run_.best_step = state.at("best_step").get<std::int64_t>();
+    run_.evals_without_improvement = state.at("evals_without_improvement").get<int>();
+    run_.elapsed_seconds = state.at("elapsed_seconds").get<double>();
+    optimizer_->steps_taken = state.at("optimizer_steps").get<std::int64_t>();
+  } catch (const nlohmann::json::exception& error) {
+    throw InputError(config_.resume + ": the checkpoint state is incomplete: " + error.what());
+  }
+  batcher_->seek(run_.cursor);
+  load_tensors(*network_, checkpoint);
+  auto take = [&](const std::string& name, std::vector<float>& into) {
+    const NamedTensor* tensor = checkpoint.find(name);
+    if (tensor == nullptr || tensor->values.size() != into.size())
+      throw InputError(config_.resume + ": the checkpoint lacks " + name + " of the expected size");
+    into = tensor->values;
+  };
+  for (auto& [name, buffer] : optimizer_->state()) take(name, *buffer);
+  for (int layer = 0; layer < config_.model.layers; ++layer) {
+    take("train_state.h_l" + std::to_string(layer), stream_.h[layer]);
+    if (config_.model.cell == CellKind::lstm) take("train_state.c_l" + std::to_string(layer), stream_.c[layer]);
+  }
+  best_parameters_.assign(network_->parameters().size(), 0.0f);
+  if (checkpoint.find("best.parameters") != nullptr) take("best.parameters", best_parameters_);
+  else best_parameters_.clear();
+}
+
+ModelFile Trainer::checkpoint_file() {
+  ModelFile file;
+  file.config = config_.model;
+  file.vocabulary = corpus_.vocabulary;
+  file.training_json = training_json(config_).dump();
+  file.tensors = tensors_from(*network_);
+  const std::int64_t hidden = config_.model.hidden, batch = config_.batch_size;
+  const std::int64_t count = static_cast<std::int64_t>(network_->parameters().size());
+  for (auto& [name, buffer] : optimizer_->state()) file.extra_tensors.push_back({name, {count}, *buffer});
+  for (int layer = 0; layer < config_.model.layers; ++layer) {
+    file.extra_tensors.push_back({"train_state.h_l" + std::to_string(layer), {batch, hidden}, stream_.h[layer]});
+    if (config_.model.cell == CellKind::lstm)
+      file.extra_tensors.push_back({"train_state.c_l" + std::to_string(layer), {batch, hidden}, stream_.c[layer]});
+  }
+  if (!best_parameters_.empty()) file.extra_tensors.push_back({"best.parameters", {count}, best_parameters_});
+  file.checkpoint_json = run_state_json(run_, config_, optimizer_->steps_taken).dump();
+  return file;
+}
+
+std::string Trainer::write_checkpoint(bool is_best) {
+  last_checkpoint_ = checkpoints_->write(checkpoint_file(), run_.step, is_best);
+  last_checkpoint_step_ = run_.step;
+  return last_checkpoint_;
+}
+
+void Trainer::take_snapshot() {
+  snapshot_.parameters = network_->parameters();
+  snapshot_.optimizer_state.clear();
+  for (auto& [name, buffer] : optimizer_->state()) snapshot_.optimizer_state.push_back(*buffer);
+  snapshot_.optimizer_steps = optimizer_->steps_taken;
+  snapshot_.stream = stream_;
+  snapshot_.run = run_;
+}
+
+void Trainer::roll_back() {
+  network_->parameters() = snapshot_.parameters;
+  network_->parameters_changed();
+  auto state = optimizer_->state();
+  for (std::size_t i = 0; i < state.size(); ++i) *state[i].second = snapshot_.optimizer_state[i];
+  optimizer_->steps_taken = snapshot_.optimizer_steps;
+  stream_ = snapshot_.stream;
+  const double lr_scale = run_.lr_scale * 0.5;
+  run_ = snapshot_.run;
+  run_.lr_scale = lr_scale;
+  batcher_->seek(run_.cursor);
+}
+
+double Trainer::evaluate() {
+  const infer::SpanScore score = infer::score_span(*network_, corpus_.ids, split_.val_begin, split_.val_end,
+                                                   config_.batch_size, config_.seq_length);
+  return score.units == 0 ? std::numeric_limits<double>::quiet_NaN() : score.nats_per_unit();
+}
+
+void Trainer::write_output(TrainingSummary& summary) {
+  ModelFile model;
+  model.config = config_.model;
+  model.vocabulary = corpus_.vocabulary;
+  // The output is the model that validated best; without validation, the last one.
+  if (!best_parameters_.empty()) {
+    std::vector<float> final_parameters = network_->parameters();
+    network_->parameters() = best_parameters_;
+    model.tensors = tensors_from(*network_);
+    network_->parameters() = final_parameters;
+  } else {
+    model.tensors = tensors_from(*network_);
+  }
+  nlohmann::json training = training_json(config_);
+  training["iterations"] = summary.iterations;
+  training["best_step"] = run_.best_step;
+  if (std::isfinite(summary.val_loss)) training["val_loss"] = summary.val_loss;
+  model.training_json = training.dump();
+  save_model_file(config_.output, model);
+}
+
+TrainingSummary Trainer::run() {
+  const auto started = Clock::now();
+  prepare();
+  const double elapsed_before = run_.elapsed_seconds;
+  const bool append_metrics = resumed_;
+  train::RunLog log(config_.metrics_path, append_metrics, config_.quiet, config_.log_every);
+  if (resumed_) log.message("resumed from " + last_checkpoint_ + " at iteration " + std::to_string(run_.step));
+  {
+    char text[200];
+    std::snprintf(text, sizeof text, "training a %dx%d %s (%zu parameters) on %zu units, vocabulary %zu, %zu batches per epoch",
+                  config_.model.layers, config_.model.hidden, std::string(to_string(config_.model.cell)).c_str(),
+                  network_->parameters().size(), split_.train_end - split_.train_begin, corpus_.vocabulary.size(),
+                  batcher_->batches_per_epoch());
+    log.message(text);
+  }
+
+  TrainingSummary summary;
+  summary.parameters = static_cast<std::int64_t>(network_->parameters().size());
+  Batch batch;
+  double window_loss = 0.0, window_seconds = 0.0;
+  std::int64_t window_steps = 0;
+  double last_train_loss = std::numeric_limits<double>::quiet_NaN();
+  double train_seconds = 0.0;
+  std::int64_t trained_steps = 0;
+  std::int64_t last_eval_step = -1;
+  const std::int64_t units_per_step = static_cast<std::int64_t>(config_.batch_size) * config_.seq_length;
+  const double batches_per_epoch = static_cast<double>(batcher_->batches_per_epoch());
+  auto epoch_now = [&] { return static_cast<double>(run_.cursor.epoch) + static_cast<double>(run_.cursor.batch) / batches_per_epoch; };
+
+  auto evaluate_and_checkpoint = [&](bool force_checkpoint) {
+    const double val = evaluate();
+    last_eval_step = run_.step;
+    bool best = false;
+    if (std::isfinite(val)) {
+      best = val < run_.best_val_loss;
+      if (best) {
+        run_.best_val_loss = val;
+        run_.best_step = run_.step;
+        run_.evals_without_improvement = 0;
+        best_parameters_ = network_->parameters();
+      } else {
+        ++run_.evals_without_improvement;
+      }
+      log.evaluation(run_.step, epoch_now(), val, run_.elapsed_seconds, best);
+    }
+    if (config_.checkpoint_every == 0 || force_checkpoint) {
+      run_.elapsed_seconds = elapsed_before + seconds_since(started);
+      write_checkpoint(best);
+      take_snapshot();
+    }
+    return val;
+  };
+
+  while (true) {
+    if (int sig = stop_signal.load(); sig != 0) {
+      summary.stopped_by = "signal";
+      summary.signal = sig;
+      break;
+    }
+    if (config_.max_iters > 0 && run_.step >= config_.max_iters) { summary.stopped_by = "max-iters"; break; }
+    if (config_.max_epochs > 0 && static_cast<std::int64_t>(run_.cursor.epoch) >= config_.max_epochs) { summary.stopped_by = "max-epochs"; break; }
+    if (config_.time_limit > 0 && seconds_since(started) >= config_.time_limit) { summary.stopped_by = "time-limit"; break; }
+    if (config_.patience > 0 && run_.evals_without_improvement >= config_.patience) { summary.stopped_by = "patience"; break; }
+
+    const auto step_started = Clock::now();
+    batcher_->next(batch);
+    if (batch.starts_epoch) stream_.reset(config_.model, config_.batch_size);
+    const double lr = train::learning_rate_at(config_, run_.step) * run_.lr_scale;
+    const double loss = network_->train_batch(batch.inputs.data(), batch.targets.data(), config_.seq_length,
+                                              config_.batch_size, stream_, config_.seed, static_cast<std::uint64_t>(run_.step));
+    const double norm = train::global_norm(network_->gradients());
+    if (!std::isfinite(loss) || !std::isfinite(norm)) {
+      const std::string what = std::string(!std::isfinite(loss) ? "the loss" : "the gradient norm") + " became " +
+                               (std::isnan(!std::isfinite(loss) ? loss : norm) ? "NaN" : "infinite") + " at iteration " +
+                               std::to_string(run_.step + 1);
+      if (config_.on_divergence == "rollback" && rollbacks_ < max_rollbacks) {
+        ++rollbacks_;
+        roll_back();
+        log.message(what + "; rolled back to iteration " + std::to_string(run_.step) + " with the learning rate halved");
+        continue;
+      }
+      throw TrainingDiverged(what + "; the last good checkpoint is " +
+                             (last_checkpoint_.empty() ? std::string("(none yet)") : last_checkpoint_) +
+                             "; lower --learning-rate or pass --on-divergence=rollback");
+    }
+    train::clip_to_norm(network_->gradients(), norm, config_.grad_clip);
+    optimizer_->step(network_->parameters(), network_->gradients(), lr);
+    network_->parameters_changed();
+    ++run_.step;
+    run_.cursor = batcher_->cursor();
+
+    const double step_seconds = seconds_since(step_started);
+    train_seconds += step_seconds;
+    ++trained_steps;
+    window_loss += loss;
+    window_seconds += step_seconds;
+    ++window_steps;
+    last_train_loss = window_loss / static_cast<double>(window_steps);
+    train::ProgressFigures figures;
+    figures.iteration = run_.step;
+    figures.max_iters = config_.max_iters;
+    figures.epoch = epoch_now();
+    figures.train_loss = last_train_loss;
+    figures.val_loss = std::isfinite(run_.best_val_loss) ? run_.best_val_loss : -1.0;
+    figures.chars_per_second = static_cast<double>(units_per_step * window_steps) / window_seconds;
+    figures.lr = lr;
+    const double per_step = train_seconds / static_cast<double>(trained_steps);
+    double eta = -1.0;
+    if (config_.max_iters > 0) eta = per_step * static_cast<double>(config_.max_iters - run_.step);
+    if (config_.time_limit > 0) {
+      const double left = std::max(0.0, config_.time_limit - seconds_since(started));
+      eta = eta < 0 ? left : std::min(eta, left);
+    }
+    figures.eta_seconds = eta;
+    log.train_step(figures, norm, elapsed_before + seconds_since(started));
+    if (window_steps >= config_.log_every) {
+      window_loss = window_seconds = 0.0;
+      window_steps = 0;
+    }
+
+    if (run_.step % config_.eval_every == 0) {
+      evaluate_and_checkpoint(false);
+    } else if (config_.checkpoint_every > 0 && run_.step % config_.checkpoint_every == 0) {
+      run_.elapsed_seconds = elapsed_before + seconds_since(started);
+      write_checkpoint(false);
+      take_snapshot();
+    }
+  }
+
+  // The end of the run, by budget or signal: a final evaluation and checkpoint, unless the
+  // last iteration already had both.
+  if (summary.signal == 0 && last_eval_step != run_.step && run_.step > 0) {
+    evaluate_and_checkpoint(true);
+  } else if (last_checkpoint_step_ != run_.step) {
+    run_.elapsed_seconds = elapsed_before + seconds_since(started);
+    write_checkpoint(false);
+  }
+  summary.iterations = run_.step;
+  summary.epochs = epoch_now();
+  summary.train_loss = last_train_loss;
+  summary.best_val_loss = run_.best_val_loss;
+  summary.val_loss = std::isfinite(run_.best_val_loss) ? run_.best_val_loss : std::numeric_limits<double>::quiet_NaN();
+  summary.val_bpc = summary.val_loss * nats_to_bits;
+  summary.chars_per_second = train_seconds > 0 ? static_cast<double>(units_per_step * trained_steps) / train_seconds : 0.0;
+  summary.last_checkpoint = last_checkpoint_;
+  summary.output = config_.output;
+  if (summary.signal == 0) write_output(summary);
+  summary.seconds = seconds_since(started);
+  log.finish();
+
+  if (!config_.summary_path.empty()) {
+    nlohmann::json json{{"iterations", summary.iterations},
+                        {"epochs", summary.epochs},
+                        {"train_loss", summary.train_loss},
+                        {"val_loss", std::isfinite(summary.val_loss) ? nlohmann::json(summary.val_loss) : nlohmann::json(nullptr)},
+                        {"val_bpc", std::isfinite(summary.val_bpc) ? nlohmann::json(summary.val_bpc) : nlohmann::json(nullptr)},
+                        {"seconds", summary.seconds},
+                        {"chars_per_second", summary.chars_per_second},
+                        {"parameters", summary.parameters},
+                        {"stopped_by", summary.stopped_by},
+                        {"best_step", run_.best_step},
+                        {"checkpoint", summary.last_checkpoint},
+                        {"output", summary.signal == 0 ? nlohmann::json(summary.output) : nlohmann::json(nullptr)}};
+    io::write_file_atomically(config_.summary_path, json.dump(2) + "\n");
+  }
+  return summary;
+}
+
+}  // namespace
+
+TrainingSummary train_language_model(const TrainingConfig& config) { return Trainer(config).run(); }
+
+void request_training_stop(int signal_number) { stop_signal.store(signal_number); }
+
+}  // namespace charloom
