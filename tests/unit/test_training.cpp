@@ -1,0 +1,210 @@
+// Training: exact resume, overfitting a tiny corpus, schedules and optimizer arithmetic.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "charloom/errors.hpp"
+#include "charloom/model_file.hpp"
+#include "charloom/training.hpp"
+#include "test_helpers.hpp"
+#include "train/optimizer.hpp"
+#include "train/schedule.hpp"
+
+using namespace charloom;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A scratch directory removed at the end of the test.
+struct TempDirectory {
+  fs::path path;
+  TempDirectory() {
+    static int counter = 0;
+    path = fs::temp_directory_path() / ("charloom-train-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::create_directories(path);
+  }
+  ~TempDirectory() { fs::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+std::string repeated_text(std::size_t bytes) {
+  const std::string sentence = "The quick brown fox jumps over the lazy dog; the loom hums. ";
+  std::string text;
+  while (text.size() < bytes) text += sentence;
+  return text;
+}
+
+TrainingConfig small_config(const std::string& corpus, const TempDirectory& dir, const std::string& name) {
+  TrainingConfig config;
+  config.corpus = {corpus};
+  config.output = dir.file(name + ".safetensors");
+  config.checkpoint_dir = dir.file(name + ".checkpoints");
+  config.model.layers = 2;
+  config.model.hidden = 16;
+  config.model.embedding_size = 8;
+  config.model.dropout = 0.1f;
+  config.batch_size = 4;
+  config.seq_length = 16;
+  config.eval_every = 6;
+  config.keep_last = 0;
+  config.quiet = true;
+  return config;
+}
+
+void check_identical(const ModelFile& a, const ModelFile& b) {
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  REQUIRE(a.extra_tensors.size() == b.extra_tensors.size());
+  for (const auto* list : {&a.tensors, &a.extra_tensors}) {
+    for (const NamedTensor& tensor : *list) {
+      CAPTURE(tensor.name);
+      const NamedTensor* other = b.find(tensor.name);
+      REQUIRE(other != nullptr);
+      REQUIRE(other->values.size() == tensor.values.size());
+      CHECK(std::memcmp(other->values.data(), tensor.values.data(), tensor.values.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("training N steps, then resuming for N more, gives bit-identical weights and state") {
+  for (const char* cell : {"lstm", "gru"}) {
+    CAPTURE(cell);
+    TempDirectory dir;
+    testing::TempFile corpus(repeated_text(6000));
+    TrainingConfig straight = small_config(corpus.path(), dir, "straight");
+    straight.model.cell = parse_cell_kind(cell);
+    straight.max_iters = 24;
+    const TrainingSummary whole = train_language_model(straight);
+    CHECK(whole.iterations == 24);
+
+    TrainingConfig first = small_config(corpus.path(), dir, "split");
+    first.model.cell = straight.model.cell;
+    first.max_iters = 12;
+    CHECK(train_language_model(first).iterations == 12);
+    TrainingConfig second = first;
+    second.max_iters = 24;
+    second.resume = first.checkpoint_dir;  // the newest checkpoint in the directory
+    const TrainingSummary resumed = train_language_model(second);
+    CHECK(resumed.iterations == 24);
+
+    check_identical(load_model_file(dir.file("straight.checkpoints/step-000000024.safetensors")),
+                    load_model_file(dir.file("split.checkpoints/step-000000024.safetensors")));
+    check_identical(load_model_file(straight.output), load_model_file(second.output));
+  }
+}
+
+TEST_CASE("the loss on a tiny repetitive corpus falls to near zero") {
+  TempDirectory dir;
+  testing::TempFile corpus(repeated_text(3000));
+  TrainingConfig config = small_config(corpus.path(), dir, "overfit");
+  config.model.layers = 1;
+  config.model.hidden = 64;
+  config.model.dropout = 0.0f;
+  config.learning_rate = 1e-2;
+  config.max_iters = 300;
+  config.eval_every = 100;
+  config.val_fraction = 0.2;
+  const TrainingSummary summary = train_language_model(config);
+  CHECK(summary.train_loss < 0.05);
+  CHECK(summary.val_loss < 0.05);  // the validation text repeats the same sentence
+}
+
+TEST_CASE("learning-rate schedules give the documented values") {
+  TrainingConfig config;
+  config.learning_rate = 1.0;
+  CHECK(train::learning_rate_at(config, 0) == 1.0);
+  CHECK(train::learning_rate_at(config, 999) == 1.0);
+  config.warmup_iters = 4;
+  CHECK(train::learning_rate_at(config, 0) == doctest::Approx(0.25));
+  CHECK(train::learning_rate_at(config, 3) == doctest::Approx(1.0));
+  config.lr_schedule = "step";
+  config.lr_decay_every = 10;
+  config.lr_decay_rate = 0.5;
+  CHECK(train::learning_rate_at(config, 9) == doctest::Approx(1.0));
+  CHECK(train::learning_rate_at(config, 25) == doctest::Approx(0.25));
+  config.lr_schedule = "cosine";
+  config.warmup_iters = 0;
+  config.max_iters = 100;
+  config.min_lr_fraction = 0.1;
+  CHECK(train::learning_rate_at(config, 0) == doctest::Approx(1.0));
+  CHECK(train::learning_rate_at(config, 50) == doctest::Approx(0.55));
+  CHECK(train::learning_rate_at(config, 100) == doctest::Approx(0.1));
+  CHECK(train::learning_rate_at(config, 500) == doctest::Approx(0.1));
+  config.max_iters = 0;
+  CHECK_THROWS_AS(train::validate_schedule(config), UsageError);
+  config.lr_schedule = "linear";
+  CHECK_THROWS_AS(train::validate_schedule(config), UsageError);
+}
+
+TEST_CASE("optimizer updates follow PyTorch's formulas") {
+  TrainingConfig config;
+  std::vector<float> parameters{1.0f, -2.0f}, gradients{0.5f, -0.25f};
+  auto adam = train::make_optimizer(config, 2);
+  adam->step(parameters, gradients, 0.1);
+  // After one Adam step the bias-corrected update is lr * g / (|g| + eps) = lr * sign(g).
+  CHECK(parameters[0] == doctest::Approx(0.9).epsilon(1e-6));
+  CHECK(parameters[1] == doctest::Approx(-1.9).epsilon(1e-6));
+
+  config.optimizer = "sgd";
+  config.momentum = 0.5;
+  parameters = {1.0f};
+  gradients = {2.0f};
+  auto sgd = train::make_optimizer(config, 1);
+  sgd->step(parameters, gradients, 0.1);  // buffer = 2
+  sgd->step(parameters, gradients, 0.1);  // buffer = 0.5 * 2 + 2 = 3
+  CHECK(parameters[0] == doctest::Approx(1.0 - 0.2 - 0.3));
+
+  config.optimizer = "rmsprop";
+  config.beta2 = 0.99;
+  config.epsilon = 0.0;
+  parameters = {1.0f};
+  auto rmsprop = train::make_optimizer(config, 1);
+  rmsprop->step(parameters, gradients, 0.1);  // v = 0.01 * 4; step = 0.1 * 2 / 0.2
+  CHECK(parameters[0] == doctest::Approx(0.0).epsilon(1e-6));
+
+  config.optimizer = "adagrad";
+  CHECK_THROWS_AS(train::make_optimizer(config, 1), UsageError);
+}
+
+TEST_CASE("the global norm and clipping") {
+  std::vector<float> values(200000, 0.0f);
+  values[3] = 3.0f;
+  values[150000] = 4.0f;
+  const double norm = train::global_norm(values);
+  CHECK(norm == doctest::Approx(5.0));
+  train::clip_to_norm(values, norm, 1.0);
+  CHECK(train::global_norm(values) == doctest::Approx(1.0).epsilon(1e-5));
+  train::clip_to_norm(values, 1.0, 5.0);  // under the limit: unchanged
+  CHECK(values[150000] == doctest::Approx(0.8).epsilon(1e-5));
+}
+
+TEST_CASE("bad training settings are usage errors") {
+  TempDirectory dir;
+  testing::TempFile corpus(repeated_text(3000));
+  TrainingConfig config = small_config(corpus.path(), dir, "bad");
+  config.max_iters = 1;
+  auto fails_with = [&](TrainingConfig changed, const char* text) {
+    CHECK_THROWS_WITH_AS(train_language_model(changed), doctest::Contains(text), UsageError);
+  };
+  TrainingConfig c = config;
+  c.batch_size = 0;
+  fails_with(c, "--batch-size must be from 1");
+  c = config;
+  c.model.hidden = -3;
+  fails_with(c, "--hidden must be from 1");
+  c = config;
+  c.model.layers = 1000;
+  fails_with(c, "--layers must be from 1 to 64");
+  c = config;
+  c.batch_size = 400;  // 400 streams x 16 steps need more text than 2,700 training units
+  fails_with(c, "needs at least 6401");
+  c = config;
+  c.learning_rate = -1;
+  fails_with(c, "--learning-rate must be positive");
+  c = config;
+  c.model.dropout = 1.0f;
+  fails_with(c, "--dropout must be in [0, 1)");
+}
