@@ -126,6 +126,8 @@ int main(int argc, char** argv) {
     if (activation != "tanh" && activation != "relu") throw UsageError("--activation must be tanh or relu");
     config.model.text = text.resolve();
     config.invocation = quoted_command(argc, argv);
+    for (const char* flag : {"cell", "activation", "layers", "hidden", "embedding-size", "unit", "normalize"})
+      if (values.count(flag) != 0 && !values[flag].defaulted()) config.architecture_given = true;
 
     install_signal_handlers();
     TrainingSummary summary;

@@ -44,6 +44,8 @@ struct TrainingConfig {
   int keep_last = 3;
   bool keep_best = true;
   std::string resume;                // a checkpoint file, or a directory (its newest checkpoint)
+  // Set when the user chose the architecture explicitly: resuming then checks it matches.
+  bool architecture_given = false;
   std::string on_divergence = "stop";  // stop or rollback
 
   std::uint64_t seed = 1;

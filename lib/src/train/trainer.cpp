@@ -76,6 +76,25 @@ nlohmann::json training_json(const TrainingConfig& c) {
           {"invocation", c.invocation}};
 }
 
+// The architecture in words, e.g. "a 2x512 lstm (embedding 128, codepoint units, nfc)".
+std::string describe(const ModelConfig& m) {
+  return "a " + std::to_string(m.layers) + "x" + std::to_string(m.hidden) + " " + std::string(to_string(m.cell)) +
+         " (embedding " + std::to_string(m.embedding_size) + ", " + std::string(to_string(m.text.unit)) + " units, " +
+         std::string(to_string(m.text.normalization)) + ")";
+}
+
+// Fails now, not after hours of training, when the output cannot be written.
+void check_writable(const std::string& path) {
+  if (std::filesystem::is_directory(path)) throw UsageError("--output " + path + " is a directory; name a model file");
+  try {
+    io::write_file_atomically(path + ".probe", "");
+  } catch (const IoError& error) {
+    const std::string reason = error.what();
+    throw IoError("cannot write the output " + path + reason.substr(reason.find(':')));
+  }
+  std::filesystem::remove(path + ".probe");
+}
+
 void validate(const TrainingConfig& c) {
   if (c.corpus.empty()) throw UsageError("no corpus given; pass --corpus FILE");
   if (c.output.empty()) throw UsageError("no output given; pass --output MODEL");
@@ -159,6 +178,9 @@ void Trainer::prepare() {
     checkpoint = train::load_checkpoint(config_.resume, checkpoint_path);
     if (checkpoint.checkpoint_json.empty())
       throw InputError(checkpoint_path + " is a model, not a checkpoint; resume from a file in the checkpoint directory");
+    if (config_.architecture_given && describe(config_.model) != describe(checkpoint.config))
+      throw UsageError(checkpoint_path + " holds " + describe(checkpoint.config) + " but the flags ask for " +
+                       describe(config_.model) + "; drop the architecture flags or match them");
     config_.model = checkpoint.config;
     resumed_ = true;
   }
@@ -174,6 +196,7 @@ void Trainer::prepare() {
   batcher_ = std::make_unique<Batcher>(corpus_.ids, split_.train_begin, split_.train_end,
                                        static_cast<std::size_t>(config_.batch_size), static_cast<std::size_t>(config_.seq_length));
   network_ = std::make_unique<nn::Network>(config_.model);
+  check_writable(config_.output);
   optimizer_ = train::make_optimizer(config_, network_->parameters().size());
   stream_.reset(config_.model, config_.batch_size);
   const std::string directory = config_.checkpoint_dir.empty() ? config_.output + ".checkpoints" : config_.checkpoint_dir;

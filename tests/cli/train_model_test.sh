@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# End-to-end tests of train-model as a real process: a short run, its outputs, signals and
+# resume, and the bad-input cases with their exact messages and exit codes.
+set -euo pipefail
+bin=$1
+source "$(dirname "$0")/assert.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+
+for i in $(seq 200); do echo "Line $i: the loom hums and the shuttle flies, thread by thread."; done >corpus.txt
+small=(--corpus corpus.txt --hidden 24 --embedding-size 8 --batch-size 4 --seq-length 20 --quiet)
+
+run "$bin" --help
+expect_status 0 "--help"
+for flag in --cell --layers --hidden --embedding-size --dropout --batch-size --seq-length --optimizer \
+  --learning-rate --lr-schedule --grad-clip --max-iters --max-epochs --time-limit --eval-every --val-fraction \
+  --checkpoint-dir --keep-last --resume --seed --threads --unit --normalize --min-count --metrics \
+  --summary-json --config --quiet; do
+  expect_contains -- "$flag" "$out" "--help lists $flag"
+done
+expect_contains "--hidden arg (=512)" "$out" "--help shows defaults"
+
+# A short run writes the model, metrics, a summary and checkpoints.
+run "$bin" "${small[@]}" --output m.safetensors --max-iters 12 --eval-every 5 --metrics m.jsonl --summary-json s.json
+expect_status 0 "short training run"
+[ -s m.safetensors ] || fail "no model file"
+for field in iterations epochs train_loss val_loss val_bpc seconds chars_per_second parameters; do
+  expect_contains "\"$field\":" "$(cat s.json)" "summary field $field"
+done
+expect_contains '"iterations": 12' "$(cat s.json)" "summary iterations"
+expect_contains '"type":"train"' "$(cat m.jsonl)" "metrics train records"
+expect_contains '"type":"eval"' "$(cat m.jsonl)" "metrics eval records"
+expect_equal "best.safetensors step-000000005.safetensors step-000000010.safetensors step-000000012.safetensors" \
+  "$(ls m.safetensors.checkpoints | tr '\n' ' ' | sed 's/ $//')" "checkpoints kept"
+ls m.safetensors.checkpoints | grep -q '\.tmp$' && fail "a temporary file was left behind"
+
+# --config reads flags from a file; the command line wins.
+printf 'hidden = 24\nembedding-size = 8\nbatch-size = 4\nseq-length = 20\nmax-iters = 3\n' >train.cfg
+run "$bin" --config train.cfg --corpus corpus.txt --output c.safetensors --max-iters 2 --quiet --summary-json c.json
+expect_status 0 "--config"
+expect_contains '"iterations": 2' "$(cat c.json)" "--config with a command-line override"
+
+# SIGTERM and SIGINT finish the step, checkpoint, and say how to resume.
+for signal in TERM INT; do
+  "$bin" "${small[@]}" --output sig.safetensors --checkpoint-dir sig.ckpt --max-iters 0 --max-epochs 0 \
+    --eval-every 1000 --summary-json sig.json 2>sig.err &
+  pid=$!
+  # The checkpoint directory appears once the data is loaded and training is about to start.
+  for _ in $(seq 100); do [ -d sig.ckpt ] && break; sleep 0.1; done
+  sleep 1
+  kill -s "$signal" "$pid"
+  set +e; wait "$pid"; status=$?; set -e
+  expected=$([ "$signal" = TERM ] && echo 143 || echo 130)
+  expect_equal "$expected" "$status" "exit status after SIG$signal"
+  expect_contains "train-model: resume with: " "$(cat sig.err)" "resume hint after SIG$signal"
+  checkpoint=$(sed -n 's/.*--resume \(sig.ckpt\/step-[0-9]*\.safetensors\)$/\1/p' sig.err)
+  [ -f "$checkpoint" ] || fail "the checkpoint named after SIG$signal is missing: $checkpoint"
+  [ -e sig.safetensors ] && fail "an interrupted run must not write the output model"
+  done_steps=$(echo "$checkpoint" | sed 's/.*step-0*\([0-9]*\)\.safetensors/\1/')
+  run "$bin" "${small[@]}" --output sig.safetensors --checkpoint-dir sig.ckpt --resume sig.ckpt \
+    --max-iters $((done_steps + 3)) --eval-every 1000 --summary-json sig.json
+  expect_status 0 "resume after SIG$signal"
+  expect_contains "\"iterations\": $((done_steps + 3))" "$(cat sig.json)" "resumed run length after SIG$signal"
+  rm -rf sig.ckpt sig.safetensors
+done
+
+# Bad input: one line each, a non-zero exit and no partial output.
+bad() {  # bad STATUS MESSAGE ARGS...
+  local expected_status=$1 message=$2
+  shift 2
+  run "$bin" "$@"
+  expect_status "$expected_status" "$message"
+  expect_contains "$message" "$err" "message"
+  expect_equal 1 "$(printf '%s\n' "$err" | wc -l)" "one line for: $message"
+}
+: >empty.txt
+bad 2 "train-model: error: the corpus is empty" --corpus empty.txt --output e.safetensors
+printf 'tiny' >tiny.txt
+bad 2 "needs at least 6401; use a longer corpus or lower --batch-size or --seq-length" --corpus tiny.txt --output e.safetensors
+printf 'ok\n\xe2\x82' >broken.txt
+bad 1 "broken.txt:2:1: invalid UTF-8 at byte offset 3: truncated sequence" --corpus broken.txt --output e.safetensors
+base=(--corpus corpus.txt --embedding-size 8 --seq-length 20 --quiet)
+bad 2 "--hidden must be from 1 to 32768, got 0" "${base[@]}" --batch-size 4 --output e.safetensors --hidden 0
+bad 2 "--layers must be from 1 to 64, got -2" "${small[@]}" --output e.safetensors --layers -2
+bad 2 "--batch-size must be from 1 to 65536, got 9999999" "${base[@]}" --hidden 24 --output e.safetensors --batch-size 9999999
+bad 2 "the argument ('abc') for option '--hidden' is invalid" "${base[@]}" --batch-size 4 --output e.safetensors --hidden abc
+bad 2 "--dropout must be in [0, 1)" "${small[@]}" --output e.safetensors --dropout 1.5
+bad 1 "cannot open missing.txt: No such file or directory" --corpus missing.txt --output e.safetensors
+mkdir -p readonly && chmod 555 readonly
+if [ "$(id -u)" -ne 0 ]; then
+  bad 1 "cannot write the output readonly/m.safetensors" "${small[@]}" --output readonly/m.safetensors
+fi
+bad 1 "cannot write the output nodir/m.safetensors: No such file or directory" "${small[@]}" --output nodir/m.safetensors
+bad 2 "--output . is a directory" "${small[@]}" --output .
+[ -e e.safetensors ] && fail "a failed run left e.safetensors"
+[ -e e.safetensors.checkpoints ] && fail "a failed run left a checkpoint directory"
+
+# A full disk (a file size limit) gives a clear error and keeps the previous model intact.
+cp m.safetensors before.safetensors
+set +e
+(ulimit -f 20; trap '' XFSZ; exec "$bin" "${small[@]}" --output m.safetensors --checkpoint-dir full.ckpt --max-iters 2 --eval-every 1) 2>full.err
+status=$?
+set -e
+expect_equal 1 "$status" "exit status on a full disk"
+expect_contains "File too large; free disk space or write elsewhere" "$(cat full.err)" "full-disk message"
+cmp -s m.safetensors before.safetensors || fail "the previous model changed on a full disk"
+ls full.ckpt | grep -q '\.tmp$' && fail "a temporary file was left on a full disk"
+
+# Resuming with another architecture, from a plain model, or from a damaged file.
+bad 2 "holds a 2x24 lstm (embedding 8, codepoint units, nfc) but the flags ask for a 1x24 lstm" "${small[@]}" --layers 1 --output r.safetensors --resume m.safetensors.checkpoints/step-000000012.safetensors --max-iters 1
+bad 2 "but the flags ask for a 2x32 lstm" "${base[@]}" --batch-size 4 --hidden 32 --output r.safetensors --resume m.safetensors.checkpoints --max-iters 13
+bad 1 "m.safetensors is a model, not a checkpoint" "${small[@]}" --output r.safetensors --resume m.safetensors
+head -c 3000 m.safetensors.checkpoints/step-000000012.safetensors >cut.safetensors
+bad 1 "cut.safetensors: truncated" "${small[@]}" --output r.safetensors --resume cut.safetensors
+
+finish
