@@ -11,6 +11,8 @@ packages=(
   # fetch-corpora.sh: dpkg-deb unpacks Debian archives, xz the kernel tarball, and the KJV
   # is printed by bible-kjv's own reader, which links readline
   dpkg-dev xz-utils libreadline8
+  # the PyTorch parity test and the plotting script, on Debian's own python3
+  python3-torch python3-matplotlib
 )
 # npm usually comes with the machine's Node.js; Debian's npm package conflicts with other builds.
 command -v npm >/dev/null || packages+=(npm)

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
     TrainingConfig config;
     cli::TextFlags text;
     std::string cell = "lstm", activation = "tanh", config_file;
+    std::string precision(to_string(config.precision));
     po::options_description architecture("Architecture"), batching("Batching"), optimisation("Optimisation"),
         budgets("Budgets and evaluation"), checkpoints("Checkpoints"), control("Run control"), text_flags("Text"),
         output("Output");
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
         ("hidden", po::value(&config.model.hidden)->default_value(config.model.hidden), "hidden units per layer")
         ("embedding-size", po::value(&config.model.embedding_size)->default_value(config.model.embedding_size), "embedding width")
         ("dropout", po::value(&config.model.dropout)->default_value(config.model.dropout),
-         "dropout on the embedding, between layers and before the head");
+         "dropout on the embedding output and between layers");
     batching.add_options()
         ("batch-size", po::value(&config.batch_size)->default_value(config.batch_size), "parallel streams (B)")
         ("seq-length", po::value(&config.seq_length)->default_value(config.seq_length), "steps of truncated BPTT (T)");
@@ -100,7 +101,9 @@ int main(int argc, char** argv) {
          "when the loss is NaN or infinite: stop, or rollback (restore and halve the learning rate)");
     control.add_options()
         ("seed", po::value(&config.seed)->default_value(config.seed), "random seed (initialization and dropout)")
-        ("threads", po::value(&config.threads)->default_value(config.threads), "threads (0 = all cores)");
+        ("threads", po::value(&config.threads)->default_value(config.threads), "threads (0 = all cores)")
+        ("precision", po::value(&precision)->default_value(precision),
+         "recurrent-layer arithmetic: f32, or bf16 (f32 master weights and gradients)");
     text.add_to(text_flags);
     text_flags.add_options()("min-count", po::value(&config.min_count)->default_value(config.min_count),
                              "units seen fewer times map to <unk>");
@@ -125,6 +128,7 @@ int main(int argc, char** argv) {
     config.model.cell = parse_cell_kind(cell == "rnn" ? "rnn_" + activation : cell);
     if (activation != "tanh" && activation != "relu") throw UsageError("--activation must be tanh or relu");
     config.model.text = text.resolve();
+    config.precision = parse_precision(precision);
     config.invocation = quoted_command(argc, argv);
     for (const char* flag : {"cell", "activation", "layers", "hidden", "embedding-size", "unit", "normalize"})
       if (values.count(flag) != 0 && !values[flag].defaulted()) config.architecture_given = true;

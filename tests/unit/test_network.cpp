@@ -112,3 +112,35 @@ TEST_CASE("every parameter's gradient matches central finite differences in doub
     }
   }
 }
+
+TEST_CASE("bf16 layers agree with f32 within bf16 rounding, forward and backward") {
+  for (CellKind cell : all_cells) {
+    CAPTURE(to_string(cell));
+    ModelConfig config = tiny_config(cell);
+    config.hidden = 32;
+    config.embedding_size = 16;
+    config.vocabulary_size = 20;
+    nn::Network exact(config, Precision::f32), rounded(config, Precision::bf16);
+    exact.initialize(3);
+    rounded.parameters() = exact.parameters();
+    rounded.parameters_changed();
+    const int steps = 6, batch = 5;
+    const auto inputs = random_ids(steps * batch, config.vocabulary_size, 41);
+    const auto targets = random_ids(steps * batch, config.vocabulary_size, 42);
+    nn::StreamState exact_state, rounded_state;
+    exact_state.reset(config, batch);
+    rounded_state.reset(config, batch);
+    const double exact_loss = exact.train_batch(inputs.data(), targets.data(), steps, batch, exact_state, 0, 0);
+    const double rounded_loss = rounded.train_batch(inputs.data(), targets.data(), steps, batch, rounded_state, 0, 0);
+    CHECK(rounded_loss == doctest::Approx(exact_loss).epsilon(1e-2));
+    for (const auto& tensor : exact.layout().tensors()) {
+      CAPTURE(tensor.name);
+      double scale = 0.0, worst = 0.0;
+      for (std::size_t i = tensor.offset; i < tensor.offset + tensor.size(); ++i) {
+        scale = std::max(scale, static_cast<double>(std::abs(exact.gradients()[i])));
+        worst = std::max(worst, static_cast<double>(std::abs(exact.gradients()[i] - rounded.gradients()[i])));
+      }
+      CHECK(worst <= 3e-2 * scale + 1e-6);
+    }
+  }
+}

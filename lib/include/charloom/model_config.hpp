@@ -12,6 +12,13 @@ namespace charloom {
 // rnn_tanh and rnn_relu are the two vanilla RNN activations (--cell rnn --activation relu).
 enum class CellKind { lstm, gru, rnn_tanh, rnn_relu };
 
+// Arithmetic of the recurrent layers. Master weights, gradients and optimizer state stay f32;
+// bf16 runs the RNN primitives on bf16 activations and weights (AVX512-BF16).
+enum class Precision { f32, bf16 };
+
+std::string_view to_string(Precision precision);
+Precision parse_precision(std::string_view name);  // f32 or bf16; UsageError otherwise
+
 std::string_view to_string(CellKind cell);
 // Accepts lstm, gru, rnn (tanh), rnn_tanh and rnn_relu; throws UsageError otherwise.
 CellKind parse_cell_kind(std::string_view name);
@@ -24,7 +31,7 @@ struct ModelConfig {
   int hidden = 512;
   int embedding_size = 128;
   int vocabulary_size = 0;
-  float dropout = 0.25f;  // on the embedding output, between layers and before the head
+  float dropout = 0.25f;  // on the embedding output and between layers
   TextOptions text;
 
   // Throws UsageError naming the flag when a size is zero, negative or absurd.

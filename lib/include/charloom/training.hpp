@@ -50,6 +50,7 @@ struct TrainingConfig {
 
   std::uint64_t seed = 1;
   int threads = 0;                   // 0 = oneDNN's default (all cores)
+  Precision precision = Precision::f32;
 
   std::string metrics_path;          // JSONL
   std::string summary_path;          // JSON

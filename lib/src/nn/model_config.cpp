@@ -18,6 +18,14 @@ void check_size(std::string_view flag, long long value, long long high) {
 
 }  // namespace
 
+std::string_view to_string(Precision precision) { return precision == Precision::bf16 ? "bf16" : "f32"; }
+
+Precision parse_precision(std::string_view name) {
+  if (name == "f32") return Precision::f32;
+  if (name == "bf16") return Precision::bf16;
+  throw UsageError("unknown --precision '" + std::string(name) + "'; use f32 or bf16");
+}
+
 std::string_view to_string(CellKind cell) {
   switch (cell) {
     case CellKind::lstm: return "lstm";

@@ -27,6 +27,8 @@ void gemm(char trans_a, char trans_b, std::int64_t m, std::int64_t n, std::int64
 }
 
 constexpr std::uint64_t dropout_sites_per_step = 128;  // more than layers + 1 can reach
+// Dropout streams start far above the initialization streams (one per tensor) of the same seed.
+constexpr std::uint64_t dropout_stream_base = std::uint64_t{1} << 32;
 
 }  // namespace
 
@@ -37,7 +39,7 @@ void StreamState::reset(const ModelConfig& config, int batch_size) {
   c.assign(config.cell == CellKind::lstm ? config.layers : 0, std::vector<float>(size, 0.0f));
 }
 
-Network::Network(const ModelConfig& config) : config_(config) {
+Network::Network(const ModelConfig& config, Precision precision) : config_(config) {
   config_.validate();
   layout_ = language_model_layout(config_);
   embedding_offset_ = layout_.find("embedding.weight").offset;
@@ -47,7 +49,7 @@ Network::Network(const ModelConfig& config) : config_(config) {
                                           layout_.find("rnn.weight_hh" + suffix).offset,
                                           layout_.find("rnn.bias_ih" + suffix).offset,
                                           layout_.find("rnn.bias_hh" + suffix).offset});
-    layers_.emplace_back(config_.cell, config_.layer_input(layer), config_.hidden);
+    layers_.emplace_back(config_.cell, config_.layer_input(layer), config_.hidden, precision);
   }
   head_weight_offset_ = layout_.find("head.weight").offset;
   head_bias_offset_ = layout_.find("head.bias").offset;
@@ -104,7 +106,7 @@ void Network::apply_dropout(int site, std::size_t count, float* values, std::uin
   std::vector<float>& mask = masks_[site];
   ensure(mask, count);
   const float p = config_.dropout, keep_scale = 1.0f / (1.0f - p);
-  const std::uint64_t stream = step * dropout_sites_per_step + static_cast<std::uint64_t>(site);
+  const std::uint64_t stream = dropout_stream_base + step * dropout_sites_per_step + static_cast<std::uint64_t>(site);
 #pragma omp parallel for schedule(static)
   for (std::size_t i = 0; i < count; ++i) {
     mask[i] = uniform01(seed, stream, i) >= p ? keep_scale : 0.0f;
@@ -134,7 +136,8 @@ const float* Network::run_layers(int steps, int batch, StreamState& state, bool 
                                        next_h_[layer].data(), c_out);
     }
     src = outputs_[layer].data();
-    if (dropout) {
+    // Dropout sits between layers, as in nn.LSTM(dropout=p); the head sees the last layer as is.
+    if (dropout && layer + 1 < config_.layers) {
       ensure(dropped_[layer], rows * config_.hidden);
       std::copy_n(outputs_[layer].data(), rows * config_.hidden, dropped_[layer].data());
       apply_dropout(layer + 1, rows * config_.hidden, dropped_[layer].data(), seed, step);
@@ -224,7 +227,7 @@ double Network::train_batch(const std::uint32_t* inputs, const std::uint32_t* ta
   // Down the stack: undo each dropout, then the layer's own backward.
   const bool dropout = config_.dropout > 0.0f;
   for (int layer = config_.layers - 1; layer >= 0; --layer) {
-    if (dropout) {
+    if (dropout && layer + 1 < config_.layers) {
       const float* mask = masks_[layer + 1].data();
       for (std::size_t i = 0; i < rows * hidden; ++i) grad_a_[i] *= mask[i];
     }

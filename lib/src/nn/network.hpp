@@ -20,7 +20,7 @@ struct StreamState {
 
 class Network {
  public:
-  explicit Network(const ModelConfig& config);
+  explicit Network(const ModelConfig& config, Precision precision = Precision::f32);
 
   const ModelConfig& config() const { return config_; }
   const ParameterLayout& layout() const { return layout_; }

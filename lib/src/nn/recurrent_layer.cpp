@@ -1,5 +1,7 @@
 // The oneDNN recipe for one layer: format_tag::any for weights, reorder once per update,
-// primitives and workspaces built once per shape, states in plain ldnc.
+// primitives and workspaces built once per shape, states in plain ldnc. In bf16 the layer
+// keeps its own bf16 copies of activations and hidden states and converts at its edges, so
+// callers always see f32; every gradient stays f32, as oneDNN's bf16 backward requires.
 #include "nn/recurrent_layer.hpp"
 
 #include <cstring>
@@ -19,12 +21,12 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-memory::desc plain(const memory::dims& dims, tag format) { return memory::desc(dims, dt::f32, format); }
-memory::desc any(const memory::dims& dims) { return memory::desc(dims, dt::f32, tag::any); }
-
 float* handle(const memory& m) { return static_cast<float*>(m.get_data_handle()); }
 
-// A weight tensor in the primitive's format, refreshed from the plain copy by a reorder.
+// Converts (or copies) between two memories of the same shape; oneDNN caches the primitive.
+void convert(memory from, memory to) { dnnl::reorder(from, to).execute(cpu_stream(), from, to); }
+
+// A weight tensor in the primitive's format and type, refreshed from the plain f32 copy.
 struct FormattedWeights {
   memory plain_memory, formatted;
   dnnl::reorder to_formatted;
@@ -45,29 +47,101 @@ struct FormattedWeights {
   }
 };
 
+// Forward and (for training) backward primitive descriptors for one cell kind.
+struct Descriptors {
+  dnnl::primitive_desc forward, backward;
+};
+
+// The memory descriptors a layer's primitives take, for one shape and precision.
+struct LayerDescs {
+  memory::desc src_layer, dst_layer, iter, iter_c, weights_layer, weights_iter, bias;
+  memory::desc diff_src_layer, diff_dst_layer, diff_iter, diff_weights_layer, diff_weights_iter, diff_bias;
+};
+
+Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d) {
+  using dnnl::prop_kind;
+  const auto direction = dnnl::rnn_direction::unidirectional_left2right;
+  const prop_kind prop = training ? prop_kind::forward_training : prop_kind::forward_inference;
+  Descriptors result;
+  switch (cell) {
+    case CellKind::lstm: {
+      dnnl::lstm_forward::desc fd(prop, direction, d.src_layer, d.iter, d.iter_c, d.weights_layer, d.weights_iter,
+                                  d.bias, d.dst_layer, d.iter, d.iter_c);
+      dnnl::lstm_forward::primitive_desc fpd(fd, cpu_engine());
+      result.forward = fpd;
+      if (training) {
+        dnnl::lstm_backward::desc bd(prop_kind::backward, direction, d.src_layer, d.iter, d.iter_c, d.weights_layer,
+                                     d.weights_iter, d.bias, d.dst_layer, d.iter, d.iter_c, d.diff_src_layer,
+                                     d.diff_iter, d.diff_iter, d.diff_weights_layer, d.diff_weights_iter, d.diff_bias,
+                                     d.diff_dst_layer, d.diff_iter, d.diff_iter);
+        result.backward = dnnl::lstm_backward::primitive_desc(bd, cpu_engine(), fpd);
+      }
+      break;
+    }
+    case CellKind::gru: {
+      dnnl::lbr_gru_forward::desc fd(prop, direction, d.src_layer, d.iter, d.weights_layer, d.weights_iter, d.bias,
+                                     d.dst_layer, d.iter);
+      dnnl::lbr_gru_forward::primitive_desc fpd(fd, cpu_engine());
+      result.forward = fpd;
+      if (training) {
+        dnnl::lbr_gru_backward::desc bd(prop_kind::backward, direction, d.src_layer, d.iter, d.weights_layer,
+                                        d.weights_iter, d.bias, d.dst_layer, d.iter, d.diff_src_layer, d.diff_iter,
+                                        d.diff_weights_layer, d.diff_weights_iter, d.diff_bias, d.diff_dst_layer,
+                                        d.diff_iter);
+        result.backward = dnnl::lbr_gru_backward::primitive_desc(bd, cpu_engine(), fpd);
+      }
+      break;
+    }
+    case CellKind::rnn_tanh:
+    case CellKind::rnn_relu: {
+      const auto activation =
+          cell == CellKind::rnn_tanh ? dnnl::algorithm::eltwise_tanh : dnnl::algorithm::eltwise_relu;
+      dnnl::vanilla_rnn_forward::desc fd(prop, activation, direction, d.src_layer, d.iter, d.weights_layer,
+                                         d.weights_iter, d.bias, d.dst_layer, d.iter);
+      dnnl::vanilla_rnn_forward::primitive_desc fpd(fd, cpu_engine());
+      result.forward = fpd;
+      if (training) {
+        dnnl::vanilla_rnn_backward::desc bd(prop_kind::backward, activation, direction, d.src_layer, d.iter,
+                                            d.weights_layer, d.weights_iter, d.bias, d.dst_layer, d.iter,
+                                            d.diff_src_layer, d.diff_iter, d.diff_weights_layer,
+                                            d.diff_weights_iter, d.diff_bias, d.diff_dst_layer, d.diff_iter);
+        result.backward = dnnl::vanilla_rnn_backward::primitive_desc(bd, cpu_engine(), fpd);
+      }
+      break;
+    }
+  }
+  return result;
+}
+
+memory::desc query(const dnnl::primitive_desc& pd, dnnl::query what, int index = 0) { return pd.query_md(what, index); }
+
 }  // namespace
 
 struct RecurrentLayer::Impl {
   CellKind cell;
+  Precision precision;
   int inputs, hidden, gates, bias_rows;
   std::uint64_t weights_version = 0;
-  // Plain copies of the weights in oneDNN's gate order: ldgoi and ldgo.
+  // Plain f32 copies of the weights in oneDNN's gate order: ldgoi and ldgo.
   memory plain_weights_layer, plain_weights_iter, plain_bias;
 
   struct Plan {
     int steps = 0, batch = 0;
     bool training = false;
     std::uint64_t weights_version = ~std::uint64_t{0};
+    LayerDescs descs;
+    // The caller's side: f32 in plain layouts.
+    memory::desc user_src, user_dst, user_iter;
     dnnl::primitive forward;
     FormattedWeights weights_layer, weights_iter;
     memory workspace;
+    // bf16 only: the primitive's own activations and states (kept for backward).
+    memory src, dst, h0, h_out, c0, c_out;
     // Training only.
     dnnl::primitive backward;
     FormattedWeights backward_weights_layer, backward_weights_iter;
     memory diff_weights_layer, diff_weights_iter, diff_bias;
     memory plain_diff_weights_layer, plain_diff_weights_iter;
-    dnnl::reorder from_diff_layer, from_diff_iter;
-    bool diff_layer_reorder = false, diff_iter_reorder = false;
     std::vector<float> zeros, diff_src_iter, diff_src_iter_c;
   };
   std::map<std::tuple<int, int, bool>, Plan> plans;
@@ -79,92 +153,27 @@ struct RecurrentLayer::Impl {
     float *dst = nullptr, *h_out = nullptr, *c_out = nullptr;
   } saved;
 
-  Impl(CellKind cell_kind, int input_size, int hidden_size)
-      : cell(cell_kind), inputs(input_size), hidden(hidden_size), gates(gate_count(cell_kind)),
-        bias_rows(dnnl_bias_rows(cell_kind)) {
-    plain_weights_layer = memory(plain({1, 1, inputs, gates, hidden}, tag::ldgoi), cpu_engine());
-    plain_weights_iter = memory(plain({1, 1, hidden, gates, hidden}, tag::ldgoi), cpu_engine());
-    plain_bias = memory(plain({1, 1, bias_rows, hidden}, tag::ldgo), cpu_engine());
+  Impl(CellKind cell_kind, int input_size, int hidden_size, Precision layer_precision)
+      : cell(cell_kind), precision(layer_precision), inputs(input_size), hidden(hidden_size),
+        gates(gate_count(cell_kind)), bias_rows(dnnl_bias_rows(cell_kind)) {
+    plain_weights_layer = memory({{1, 1, inputs, gates, hidden}, dt::f32, tag::ldgoi}, cpu_engine());
+    plain_weights_iter = memory({{1, 1, hidden, gates, hidden}, dt::f32, tag::ldgoi}, cpu_engine());
+    plain_bias = memory({{1, 1, bias_rows, hidden}, dt::f32, tag::ldgo}, cpu_engine());
   }
 
   bool lstm() const { return cell == CellKind::lstm; }
-
-  memory::desc weights_layer_desc() const { return any({1, 1, inputs, gates, hidden}); }
-  memory::desc weights_iter_desc() const { return any({1, 1, hidden, gates, hidden}); }
-  memory::desc bias_desc() const { return plain({1, 1, bias_rows, hidden}, tag::ldgo); }
+  bool bf16() const { return precision == Precision::bf16; }
 
   Plan& plan_for(int steps, int batch, bool training);
-  void execute_forward(Plan& plan, const float* src, float* dst, const float* h0, const float* c0, float* h_out,
-                       float* c_out);
-};
-
-namespace {
-
-// Builds forward and (for training) backward primitive descriptors for one cell kind.
-struct Descriptors {
-  dnnl::primitive_desc forward, backward;
-};
-
-Descriptors make_descriptors(CellKind cell, bool training, const memory::desc& src_layer,
-                             const memory::desc& iter, const memory::desc& weights_layer,
-                             const memory::desc& weights_iter, const memory::desc& bias,
-                             const memory::desc& dst_layer) {
-  using dnnl::prop_kind;
-  const auto direction = dnnl::rnn_direction::unidirectional_left2right;
-  const prop_kind prop = training ? prop_kind::forward_training : prop_kind::forward_inference;
-  Descriptors result;
-  switch (cell) {
-    case CellKind::lstm: {
-      dnnl::lstm_forward::desc fd(prop, direction, src_layer, iter, iter, weights_layer, weights_iter, bias,
-                                  dst_layer, iter, iter);
-      dnnl::lstm_forward::primitive_desc fpd(fd, cpu_engine());
-      result.forward = fpd;
-      if (training) {
-        dnnl::lstm_backward::desc bd(prop_kind::backward, direction, src_layer, iter, iter, weights_layer,
-                                     weights_iter, bias, dst_layer, iter, iter, src_layer, iter, iter,
-                                     weights_layer, weights_iter, bias, dst_layer, iter, iter);
-        result.backward = dnnl::lstm_backward::primitive_desc(bd, cpu_engine(), fpd);
-      }
-      break;
-    }
-    case CellKind::gru: {
-      dnnl::lbr_gru_forward::desc fd(prop, direction, src_layer, iter, weights_layer, weights_iter, bias,
-                                     dst_layer, iter);
-      dnnl::lbr_gru_forward::primitive_desc fpd(fd, cpu_engine());
-      result.forward = fpd;
-      if (training) {
-        dnnl::lbr_gru_backward::desc bd(prop_kind::backward, direction, src_layer, iter, weights_layer,
-                                        weights_iter, bias, dst_layer, iter, src_layer, iter, weights_layer,
-                                        weights_iter, bias, dst_layer, iter);
-        result.backward = dnnl::lbr_gru_backward::primitive_desc(bd, cpu_engine(), fpd);
-      }
-      break;
-    }
-    case CellKind::rnn_tanh:
-    case CellKind::rnn_relu: {
-      const auto activation =
-          cell == CellKind::rnn_tanh ? dnnl::algorithm::eltwise_tanh : dnnl::algorithm::eltwise_relu;
-      dnnl::vanilla_rnn_forward::desc fd(prop, activation, direction, src_layer, iter, weights_layer,
-                                         weights_iter, bias, dst_layer, iter);
-      dnnl::vanilla_rnn_forward::primitive_desc fpd(fd, cpu_engine());
-      result.forward = fpd;
-      if (training) {
-        dnnl::vanilla_rnn_backward::desc bd(prop_kind::backward, activation, direction, src_layer, iter,
-                                            weights_layer, weights_iter, bias, dst_layer, iter, src_layer, iter,
-                                            weights_layer, weights_iter, bias, dst_layer, iter);
-        result.backward = dnnl::vanilla_rnn_backward::primitive_desc(bd, cpu_engine(), fpd);
-      }
-      break;
-    }
+  void forward(Plan& plan, const float* src, float* dst, const float* h0, const float* c0, float* h_out, float* c_out);
+  memory user(const memory::desc& desc, const float* pointer) const {
+    return memory(desc, cpu_engine(), const_cast<float*>(pointer));
   }
-  return result;
-}
-
-memory::desc query(const dnnl::primitive_desc& pd, dnnl::query what, int index = 0) {
-  return pd.query_md(what, index);
-}
-
-}  // namespace
+  // The primitive-side memory of an activation: the caller's buffer in f32, the plan's in bf16.
+  memory primitive_side(const memory& own, const memory::desc& desc, const float* pointer) const {
+    return bf16() ? own : user(desc, pointer);
+  }
+};
 
 RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch, bool training) {
   auto key = std::make_tuple(steps, batch, training);
@@ -175,31 +184,47 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch,
   plan.steps = steps;
   plan.batch = batch;
   plan.training = training;
-  const memory::desc src_layer = plain({steps, batch, inputs}, tag::tnc);
-  const memory::desc dst_layer = plain({steps, batch, hidden}, tag::tnc);
-  const memory::desc iter = plain({1, 1, batch, hidden}, tag::ldnc);
-  Descriptors pds = make_descriptors(cell, training, src_layer, iter, weights_layer_desc(), weights_iter_desc(),
-                                     bias_desc(), dst_layer);
+  const dt data = bf16() ? dt::bf16 : dt::f32;
+  plan.user_src = memory::desc({steps, batch, inputs}, dt::f32, tag::tnc);
+  plan.user_dst = memory::desc({steps, batch, hidden}, dt::f32, tag::tnc);
+  plan.user_iter = memory::desc({1, 1, batch, hidden}, dt::f32, tag::ldnc);
+  LayerDescs& d = plan.descs;
+  d.src_layer = memory::desc({steps, batch, inputs}, data, tag::tnc);
+  d.dst_layer = memory::desc({steps, batch, hidden}, data, tag::tnc);
+  d.iter = memory::desc({1, 1, batch, hidden}, data, tag::ldnc);
+  d.iter_c = d.iter;
+  d.weights_layer = memory::desc({1, 1, inputs, gates, hidden}, data, tag::any);
+  d.weights_iter = memory::desc({1, 1, hidden, gates, hidden}, data, tag::any);
+  d.bias = plain_bias.get_desc();
+  d.diff_src_layer = plan.user_src;
+  d.diff_dst_layer = plan.user_dst;
+  d.diff_iter = plan.user_iter;
+  d.diff_weights_layer = memory::desc({1, 1, inputs, gates, hidden}, dt::f32, tag::any);
+  d.diff_weights_iter = memory::desc({1, 1, hidden, gates, hidden}, dt::f32, tag::any);
+  d.diff_bias = plain_bias.get_desc();
+
+  Descriptors pds = make_descriptors(cell, training, d);
   plan.forward = dnnl::primitive(pds.forward);
   plan.weights_layer = FormattedWeights(plain_weights_layer, query(pds.forward, dnnl::query::weights_md, 0));
   plan.weights_iter = FormattedWeights(plain_weights_iter, query(pds.forward, dnnl::query::weights_md, 1));
+  if (bf16()) {
+    plan.src = memory(d.src_layer, cpu_engine());
+    plan.dst = memory(d.dst_layer, cpu_engine());
+    plan.h0 = memory(d.iter, cpu_engine());
+    plan.h_out = memory(d.iter, cpu_engine());
+    plan.c0 = memory(d.iter, cpu_engine());
+    plan.c_out = memory(d.iter, cpu_engine());
+  }
   if (training) {
     plan.workspace = memory(query(pds.forward, dnnl::query::workspace_md), cpu_engine());
     plan.backward = dnnl::primitive(pds.backward);
-    plan.backward_weights_layer =
-        FormattedWeights(plain_weights_layer, query(pds.backward, dnnl::query::weights_md, 0));
+    plan.backward_weights_layer = FormattedWeights(plain_weights_layer, query(pds.backward, dnnl::query::weights_md, 0));
     plan.backward_weights_iter = FormattedWeights(plain_weights_iter, query(pds.backward, dnnl::query::weights_md, 1));
-    const memory::desc diff_layer_md = query(pds.backward, dnnl::query::diff_weights_md, 0);
-    const memory::desc diff_iter_md = query(pds.backward, dnnl::query::diff_weights_md, 1);
-    plan.diff_weights_layer = memory(diff_layer_md, cpu_engine());
-    plan.diff_weights_iter = memory(diff_iter_md, cpu_engine());
+    plan.diff_weights_layer = memory(query(pds.backward, dnnl::query::diff_weights_md, 0), cpu_engine());
+    plan.diff_weights_iter = memory(query(pds.backward, dnnl::query::diff_weights_md, 1), cpu_engine());
     plan.diff_bias = memory(query(pds.backward, dnnl::query::diff_weights_md, 2), cpu_engine());
     plan.plain_diff_weights_layer = memory(plain_weights_layer.get_desc(), cpu_engine());
     plan.plain_diff_weights_iter = memory(plain_weights_iter.get_desc(), cpu_engine());
-    plan.diff_layer_reorder = diff_layer_md != plain_weights_layer.get_desc();
-    plan.diff_iter_reorder = diff_iter_md != plain_weights_iter.get_desc();
-    if (plan.diff_layer_reorder) plan.from_diff_layer = dnnl::reorder(plan.diff_weights_layer, plan.plain_diff_weights_layer);
-    if (plan.diff_iter_reorder) plan.from_diff_iter = dnnl::reorder(plan.diff_weights_iter, plan.plain_diff_weights_iter);
     plan.diff_src_iter.resize(static_cast<std::size_t>(batch) * hidden);
     plan.diff_src_iter_c.resize(static_cast<std::size_t>(batch) * hidden);
   }
@@ -207,8 +232,8 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch,
   return plan;
 }
 
-void RecurrentLayer::Impl::execute_forward(Plan& plan, const float* src, float* dst, const float* h0,
-                                           const float* c0, float* h_out, float* c_out) {
+void RecurrentLayer::Impl::forward(Plan& plan, const float* src, float* dst, const float* h0, const float* c0,
+                                   float* h_out, float* c_out) {
   if (plan.weights_version != weights_version) {
     plan.weights_layer.refresh();
     plan.weights_iter.refresh();
@@ -218,30 +243,44 @@ void RecurrentLayer::Impl::execute_forward(Plan& plan, const float* src, float* 
     }
     plan.weights_version = weights_version;
   }
-  auto& engine = cpu_engine();
-  const memory::dims iter_dims{1, 1, plan.batch, hidden};
-  const memory::desc iter = plain(iter_dims, tag::ldnc);
-  auto state = [&](const float* p) { return memory(iter, engine, const_cast<float*>(p ? p : plan.zeros.data())); };
+  const float* h_in = h0 ? h0 : plan.zeros.data();
+  const float* c_in = c0 ? c0 : plan.zeros.data();
+  const memory src_memory = primitive_side(plan.src, plan.user_src, src);
+  const memory h0_memory = primitive_side(plan.h0, plan.user_iter, h_in);
+  const memory dst_memory = primitive_side(plan.dst, plan.user_dst, dst);
+  const memory h_out_memory = primitive_side(plan.h_out, plan.user_iter, h_out);
+  const memory c0_memory = lstm() ? primitive_side(plan.c0, plan.user_iter, c_in) : memory();
+  const memory c_out_memory = lstm() ? primitive_side(plan.c_out, plan.user_iter, c_out) : memory();
+  if (bf16()) {
+    convert(user(plan.user_src, src), src_memory);
+    convert(user(plan.user_iter, h_in), h0_memory);
+    if (lstm()) convert(user(plan.user_iter, c_in), c0_memory);
+  }
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC_LAYER, memory(plain({plan.steps, plan.batch, inputs}, tag::tnc), engine, const_cast<float*>(src))},
-      {DNNL_ARG_SRC_ITER, state(h0)},
+      {DNNL_ARG_SRC_LAYER, src_memory},
+      {DNNL_ARG_SRC_ITER, h0_memory},
       {DNNL_ARG_WEIGHTS_LAYER, plan.weights_layer.formatted},
       {DNNL_ARG_WEIGHTS_ITER, plan.weights_iter.formatted},
       {DNNL_ARG_BIAS, plain_bias},
-      {DNNL_ARG_DST_LAYER, memory(plain({plan.steps, plan.batch, hidden}, tag::tnc), engine, dst)},
-      {DNNL_ARG_DST_ITER, memory(iter, engine, h_out)},
+      {DNNL_ARG_DST_LAYER, dst_memory},
+      {DNNL_ARG_DST_ITER, h_out_memory},
   };
   if (lstm()) {
-    args.emplace(DNNL_ARG_SRC_ITER_C, state(c0));
-    args.emplace(DNNL_ARG_DST_ITER_C, memory(iter, engine, c_out));
+    args.emplace(DNNL_ARG_SRC_ITER_C, c0_memory);
+    args.emplace(DNNL_ARG_DST_ITER_C, c_out_memory);
   }
   if (plan.training) args.emplace(DNNL_ARG_WORKSPACE, plan.workspace);
   plan.forward.execute(cpu_stream(), args);
+  if (bf16()) {
+    convert(dst_memory, user(plan.user_dst, dst));
+    convert(h_out_memory, user(plan.user_iter, h_out));
+    if (lstm()) convert(c_out_memory, user(plan.user_iter, c_out));
+  }
   cpu_stream().wait();
 }
 
-RecurrentLayer::RecurrentLayer(CellKind cell, int inputs, int hidden)
-    : impl_(std::make_unique<Impl>(cell, inputs, hidden)) {}
+RecurrentLayer::RecurrentLayer(CellKind cell, int inputs, int hidden, Precision precision)
+    : impl_(std::make_unique<Impl>(cell, inputs, hidden, precision)) {}
 RecurrentLayer::~RecurrentLayer() = default;
 RecurrentLayer::RecurrentLayer(RecurrentLayer&&) noexcept = default;
 RecurrentLayer& RecurrentLayer::operator=(RecurrentLayer&&) noexcept = default;
@@ -260,59 +299,53 @@ void RecurrentLayer::set_weights(const LayerTensors& master) {
 void RecurrentLayer::forward_training(int steps, int batch, const float* src, float* dst, const float* h0,
                                       const float* c0, float* h_out, float* c_out) {
   Impl::Plan& plan = impl_->plan_for(steps, batch, true);
-  impl_->execute_forward(plan, src, dst, h0, c0, h_out, c_out);
+  impl_->forward(plan, src, dst, h0, c0, h_out, c_out);
   impl_->saved = Impl::Saved{&plan, src, h0, c0, dst, h_out, c_out};
 }
 
 void RecurrentLayer::forward_inference(int steps, int batch, const float* src, float* dst, const float* h0,
                                        const float* c0, float* h_out, float* c_out) {
-  impl_->execute_forward(impl_->plan_for(steps, batch, false), src, dst, h0, c0, h_out, c_out);
+  impl_->forward(impl_->plan_for(steps, batch, false), src, dst, h0, c0, h_out, c_out);
 }
 
 void RecurrentLayer::backward(const float* diff_dst, float* diff_src, const LayerTensors& gradients) {
   Impl& m = *impl_;
   if (m.saved.plan == nullptr) throw Error("RecurrentLayer::backward called before forward_training");
   Impl::Plan& plan = *m.saved.plan;
-  auto& engine = cpu_engine();
-  const memory::desc iter = plain({1, 1, plan.batch, m.hidden}, tag::ldnc);
-  const memory::desc src_md = plain({plan.steps, plan.batch, m.inputs}, tag::tnc);
-  const memory::desc dst_md = plain({plan.steps, plan.batch, m.hidden}, tag::tnc);
-  auto state = [&](const float* p) { return memory(iter, engine, const_cast<float*>(p ? p : plan.zeros.data())); };
+  const float* zeros = plan.zeros.data();
   // oneDNN accumulates into the weight gradients: start them at zero.
   for (const memory* diff : {&plan.diff_weights_layer, &plan.diff_weights_iter, &plan.diff_bias})
     std::memset(diff->get_data_handle(), 0, diff->get_desc().get_size());
   std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC_LAYER, memory(src_md, engine, const_cast<float*>(m.saved.src))},
-      {DNNL_ARG_SRC_ITER, state(m.saved.h0)},
+      {DNNL_ARG_SRC_LAYER, m.primitive_side(plan.src, plan.user_src, m.saved.src)},
+      {DNNL_ARG_SRC_ITER, m.primitive_side(plan.h0, plan.user_iter, m.saved.h0 ? m.saved.h0 : zeros)},
       {DNNL_ARG_WEIGHTS_LAYER, plan.backward_weights_layer.formatted},
       {DNNL_ARG_WEIGHTS_ITER, plan.backward_weights_iter.formatted},
       {DNNL_ARG_BIAS, m.plain_bias},
-      {DNNL_ARG_DST_LAYER, memory(dst_md, engine, m.saved.dst)},
-      {DNNL_ARG_DST_ITER, memory(iter, engine, m.saved.h_out)},
-      {DNNL_ARG_DIFF_SRC_LAYER, memory(src_md, engine, diff_src)},
-      {DNNL_ARG_DIFF_SRC_ITER, memory(iter, engine, plan.diff_src_iter.data())},
+      {DNNL_ARG_DST_LAYER, m.primitive_side(plan.dst, plan.user_dst, m.saved.dst)},
+      {DNNL_ARG_DST_ITER, m.primitive_side(plan.h_out, plan.user_iter, m.saved.h_out)},
+      {DNNL_ARG_DIFF_SRC_LAYER, m.user(plan.user_src, diff_src)},
+      {DNNL_ARG_DIFF_SRC_ITER, m.user(plan.user_iter, plan.diff_src_iter.data())},
       {DNNL_ARG_DIFF_WEIGHTS_LAYER, plan.diff_weights_layer},
       {DNNL_ARG_DIFF_WEIGHTS_ITER, plan.diff_weights_iter},
       {DNNL_ARG_DIFF_BIAS, plan.diff_bias},
-      {DNNL_ARG_DIFF_DST_LAYER, memory(dst_md, engine, const_cast<float*>(diff_dst))},
+      {DNNL_ARG_DIFF_DST_LAYER, m.user(plan.user_dst, diff_dst)},
       // Truncated BPTT: nothing flows back from the batch after this one.
-      {DNNL_ARG_DIFF_DST_ITER, state(nullptr)},
+      {DNNL_ARG_DIFF_DST_ITER, m.user(plan.user_iter, zeros)},
       {DNNL_ARG_WORKSPACE, plan.workspace},
   };
   if (m.lstm()) {
-    args.emplace(DNNL_ARG_SRC_ITER_C, state(m.saved.c0));
-    args.emplace(DNNL_ARG_DST_ITER_C, memory(iter, engine, m.saved.c_out));
-    args.emplace(DNNL_ARG_DIFF_SRC_ITER_C, memory(iter, engine, plan.diff_src_iter_c.data()));
-    args.emplace(DNNL_ARG_DIFF_DST_ITER_C, state(nullptr));
+    args.emplace(DNNL_ARG_SRC_ITER_C, m.primitive_side(plan.c0, plan.user_iter, m.saved.c0 ? m.saved.c0 : zeros));
+    args.emplace(DNNL_ARG_DST_ITER_C, m.primitive_side(plan.c_out, plan.user_iter, m.saved.c_out));
+    args.emplace(DNNL_ARG_DIFF_SRC_ITER_C, m.user(plan.user_iter, plan.diff_src_iter_c.data()));
+    args.emplace(DNNL_ARG_DIFF_DST_ITER_C, m.user(plan.user_iter, zeros));
   }
   plan.backward.execute(cpu_stream(), args);
-  if (plan.diff_layer_reorder) plan.from_diff_layer.execute(cpu_stream(), plan.diff_weights_layer, plan.plain_diff_weights_layer);
-  if (plan.diff_iter_reorder) plan.from_diff_iter.execute(cpu_stream(), plan.diff_weights_iter, plan.plain_diff_weights_iter);
+  convert(plan.diff_weights_layer, plan.plain_diff_weights_layer);
+  convert(plan.diff_weights_iter, plan.plain_diff_weights_iter);
   cpu_stream().wait();
-  const memory& layer_grad = plan.diff_layer_reorder ? plan.plain_diff_weights_layer : plan.diff_weights_layer;
-  const memory& iter_grad = plan.diff_iter_reorder ? plan.plain_diff_weights_iter : plan.diff_weights_iter;
-  unpack_weights(m.cell, m.hidden, m.inputs, handle(layer_grad), gradients.w_ih);
-  unpack_weights(m.cell, m.hidden, m.hidden, handle(iter_grad), gradients.w_hh);
+  unpack_weights(m.cell, m.hidden, m.inputs, handle(plan.plain_diff_weights_layer), gradients.w_ih);
+  unpack_weights(m.cell, m.hidden, m.hidden, handle(plan.plain_diff_weights_iter), gradients.w_hh);
   unpack_bias_gradient(m.cell, m.hidden, handle(plan.diff_bias), gradients.b_ih, gradients.b_hh);
 }
 

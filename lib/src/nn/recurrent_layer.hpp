@@ -19,7 +19,7 @@ struct LayerTensors {
 // each primitive's format once after every update, not on every call.
 class RecurrentLayer {
  public:
-  RecurrentLayer(CellKind cell, int inputs, int hidden);
+  RecurrentLayer(CellKind cell, int inputs, int hidden, Precision precision = Precision::f32);
   ~RecurrentLayer();
   RecurrentLayer(RecurrentLayer&&) noexcept;
   RecurrentLayer& operator=(RecurrentLayer&&) noexcept;

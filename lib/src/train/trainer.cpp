@@ -73,6 +73,7 @@ nlohmann::json training_json(const TrainingConfig& c) {
           {"val_fraction", c.val_fraction},
           {"min_count", c.min_count},
           {"seed", c.seed},
+          {"precision", to_string(c.precision)},
           {"invocation", c.invocation}};
 }
 
@@ -195,7 +196,7 @@ void Trainer::prepare() {
   split_ = split_corpus(corpus_.ids.size(), config_.val_fraction);
   batcher_ = std::make_unique<Batcher>(corpus_.ids, split_.train_begin, split_.train_end,
                                        static_cast<std::size_t>(config_.batch_size), static_cast<std::size_t>(config_.seq_length));
-  network_ = std::make_unique<nn::Network>(config_.model);
+  network_ = std::make_unique<nn::Network>(config_.model, config_.precision);
   check_writable(config_.output);
   optimizer_ = train::make_optimizer(config_, network_->parameters().size());
   stream_.reset(config_.model, config_.batch_size);

@@ -1,0 +1,111 @@
+// bench-train-step: times charloom's full training step (embedding, recurrent stack, head,
+// loss, backward, clipping, Adam, weight reorders) and batched evaluation, and prints
+// medians with the achieved GFLOP/s beside oneDNN's sgemm rate measured in the same run.
+//
+//   bench-train-step [--cell lstm|gru] [--hidden 512] [--layers 2] [--precision f32|bf16] [--runs 7]
+#include <dnnl.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "charloom/training.hpp"
+#include "nn/network.hpp"
+#include "nn/random.hpp"
+#include "train/optimizer.hpp"
+
+using namespace charloom;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+// oneDNN's sgemm on 2048 x 2048 matrices: this machine's f32 arithmetic rate in GFLOP/s.
+double sgemm_rate(int runs) {
+  const int n = 2048;
+  std::vector<float> a(static_cast<std::size_t>(n) * n, 0.5f), b(a), c(a);
+  std::vector<double> rates;
+  for (int run = 0; run < runs + 1; ++run) {
+    const auto start = Clock::now();
+    dnnl_sgemm('N', 'N', n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    const double seconds = seconds_since(start);
+    if (run > 0) rates.push_back(2.0 * n * n * static_cast<double>(n) / seconds / 1e9);
+  }
+  return median(rates);
+}
+
+// Multiply-adds x 2 of one forward step per unit: every layer's gates and the head.
+double forward_flops_per_unit(const ModelConfig& c) {
+  double flops = 2.0 * c.hidden * c.vocabulary_size;
+  for (int layer = 0; layer < c.layers; ++layer)
+    flops += 2.0 * (c.layer_input(layer) + c.hidden) * gate_count(c.cell) * c.hidden;
+  return flops;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ModelConfig config;
+  config.vocabulary_size = 65;
+  int runs = 7;
+  Precision precision = Precision::f32;
+  const int steps = 100, batch = 64;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--cell") config.cell = parse_cell_kind(value);
+    else if (flag == "--hidden") config.hidden = std::stoi(value);
+    else if (flag == "--layers") config.layers = std::stoi(value);
+    else if (flag == "--runs") runs = std::stoi(value);
+    else if (flag == "--precision") precision = parse_precision(value);
+  }
+  nn::Network network(config, precision);
+  network.initialize(1);
+  TrainingConfig training;
+  auto optimizer = train::make_optimizer(training, network.parameters().size());
+  std::vector<std::uint32_t> inputs(static_cast<std::size_t>(steps) * batch), targets(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    inputs[i] = static_cast<std::uint32_t>(nn::uniform01(7, 1, i) * 65);
+    targets[i] = static_cast<std::uint32_t>(nn::uniform01(7, 2, i) * 65);
+  }
+  nn::StreamState state;
+  state.reset(config, batch);
+  auto train_step = [&](std::uint64_t step) {
+    network.train_batch(inputs.data(), targets.data(), steps, batch, state, 1, step);
+    const double norm = train::global_norm(network.gradients());
+    train::clip_to_norm(network.gradients(), norm, 5.0);
+    optimizer->step(network.parameters(), network.gradients(), 1e-3);
+    network.parameters_changed();
+  };
+  for (int warm = 0; warm < 2; ++warm) train_step(warm);  // the first runs build primitives
+  std::vector<double> train_seconds, eval_seconds;
+  for (int run = 0; run < runs; ++run) {
+    auto start = Clock::now();
+    train_step(static_cast<std::uint64_t>(run + 2));
+    train_seconds.push_back(seconds_since(start));
+    start = Clock::now();
+    network.score_batch(inputs.data(), targets.data(), steps, batch, state);
+    eval_seconds.push_back(seconds_since(start));
+  }
+  const double units = static_cast<double>(steps) * batch;
+  const double train_rate = units / median(train_seconds), eval_rate = units / median(eval_seconds);
+  const double forward = forward_flops_per_unit(config);
+  const double peak = sgemm_rate(5);
+  // Training does the forward pass and a backward pass of about twice its cost.
+  const double train_gflops = train_rate * 3.0 * forward / 1e9, eval_gflops = eval_rate * forward / 1e9;
+  std::printf("%dx%d %s %s, batch %d, seq %d, vocabulary %d (median of %d runs)\n", config.layers, config.hidden,
+              std::string(to_string(config.cell)).c_str(), std::string(to_string(precision)).c_str(), batch, steps,
+              config.vocabulary_size, runs);
+  std::printf("  training step   %9.0f chars/s  %6.1f GFLOP/s  %4.0f%% of sgemm\n", train_rate, train_gflops, 100 * train_gflops / peak);
+  std::printf("  batched scoring %9.0f chars/s  %6.1f GFLOP/s  %4.0f%% of sgemm\n", eval_rate, eval_gflops, 100 * eval_gflops / peak);
+  std::printf("  oneDNN sgemm 2048^3: %.1f GFLOP/s\n", peak);
+  return 0;
+}
