@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's first command: sets everything up, fetches a real corpus and shows charloom at
-# work on it. (Training and sampling join this demo as train-model and generate-text land.)
+# The README's first command: sets everything up, fetches a real corpus, shows what the text
+# layer makes of it and trains a small model on it briefly. (Sampling joins this demo when
+# generate-text lands.)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="$root/build/apps"
@@ -20,9 +21,17 @@ fi
 
 echo
 echo "== The text layer on $(basename "$corpus"): code points, NFC, the default 90/10 split"
-"$bin/inspect-corpus" --corpus "$corpus" --batch-size 4 --seq-length 72
+"$bin/inspect-corpus" --corpus "$corpus" --batch-size 4 --seq-length 72 --top 8
 
 echo
 echo "== The committed multilingual sample, as grapheme clusters (a ZWJ family is one unit)"
 "$bin/inspect-corpus" --corpus "$root/corpora/samples/multilingual.txt" --unit grapheme \
   --batch-size 2 --seq-length 60 --top 5
+
+out=$(mktemp -d)
+echo
+echo "== Training a small 2x256 LSTM on $(basename "$corpus") for 90 seconds (checkpoints in $out)"
+"$bin/train-model" --corpus "$corpus" --output "$out/demo.safetensors" --hidden 256 \
+  --time-limit 90 --eval-every 100 --log-every 20 --summary-json "$out/summary.json"
+echo "demo: the model is $out/demo.safetensors; its summary:"
+cat "$out/summary.json"

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     optimisation.add_options()
         ("optimizer", po::value(&config.optimizer)->default_value(config.optimizer), "adam, rmsprop or sgd")
         ("learning-rate", po::value(&config.learning_rate)->default_value(config.learning_rate), "peak learning rate")
-        ("lr-schedule", po::value(&config.lr_schedule)->default_value(config.lr_schedule), "constant, step or cosine")
+        ("lr-schedule", po::value(&config.lr_schedule)->default_value(config.lr_schedule), "auto (cosine to the end of --time-limit, if given, else constant), constant, step or cosine")
         ("warmup-iters", po::value(&config.warmup_iters)->default_value(config.warmup_iters), "linear warm-up iterations")
         ("lr-decay-every", po::value(&config.lr_decay_every)->default_value(config.lr_decay_every), "step schedule: period")
         ("lr-decay-rate", po::value(&config.lr_decay_rate)->default_value(config.lr_decay_rate), "step schedule: factor")

@@ -135,6 +135,13 @@ TEST_CASE("learning-rate schedules give the documented values") {
   CHECK(train::learning_rate_at(config, 500) == doctest::Approx(0.1));
   config.max_iters = 0;
   CHECK_THROWS_AS(train::validate_schedule(config), UsageError);
+  // auto is constant until the trainer sets a horizon, then cosine to it.
+  config.lr_schedule = "auto";
+  config.lr_decay_iters = 0;
+  CHECK_NOTHROW(train::validate_schedule(config));
+  CHECK(train::learning_rate_at(config, 5000) == 1.0);
+  config.lr_decay_iters = 100;
+  CHECK(train::learning_rate_at(config, 50) == doctest::Approx(0.55));
   config.lr_schedule = "linear";
   CHECK_THROWS_AS(train::validate_schedule(config), UsageError);
 }

@@ -14,16 +14,17 @@ std::int64_t cosine_horizon(const TrainingConfig& config) {
 }  // namespace
 
 void validate_schedule(const TrainingConfig& config) {
-  if (config.lr_schedule == "constant") return;
+  if (config.lr_schedule == "constant" || config.lr_schedule == "auto") return;
   if (config.lr_schedule == "step") {
     if (config.lr_decay_every <= 0) throw UsageError("--lr-schedule step needs --lr-decay-every N (iterations)");
     return;
   }
-  if (config.lr_schedule == "cosine") {
+  // auto decays like cosine once the trainer has set a horizon, and is constant before.
+  if (config.lr_schedule == "cosine" || (config.lr_schedule == "auto" && config.lr_decay_iters > 0)) {
     if (cosine_horizon(config) <= 0) throw UsageError("--lr-schedule cosine needs --max-iters or --lr-decay-iters");
     return;
   }
-  throw UsageError("unknown --lr-schedule '" + config.lr_schedule + "'; use constant, step or cosine");
+  throw UsageError("unknown --lr-schedule '" + config.lr_schedule + "'; use auto, constant, step or cosine");
 }
 
 double learning_rate_at(const TrainingConfig& config, std::int64_t step) {
@@ -31,7 +32,8 @@ double learning_rate_at(const TrainingConfig& config, std::int64_t step) {
   if (step < config.warmup_iters) return peak * static_cast<double>(step + 1) / static_cast<double>(config.warmup_iters);
   if (config.lr_schedule == "step")
     return peak * std::pow(config.lr_decay_rate, static_cast<double>(step / config.lr_decay_every));
-  if (config.lr_schedule == "cosine") {
+  // auto decays like cosine once the trainer has set a horizon, and is constant before.
+  if (config.lr_schedule == "cosine" || (config.lr_schedule == "auto" && config.lr_decay_iters > 0)) {
     const double span = static_cast<double>(std::max<std::int64_t>(1, cosine_horizon(config) - config.warmup_iters));
     const double progress = std::min(1.0, static_cast<double>(step - config.warmup_iters) / span);
     const double floor = peak * config.min_lr_fraction;

@@ -1,4 +1,4 @@
-// Learning-rate schedules: constant, step decay and cosine, each with optional warm-up.
+// Learning-rate schedules: constant, step decay, cosine and auto, each with optional warm-up.
 #pragma once
 
 #include <cstdint>

@@ -56,6 +56,7 @@ nlohmann::json run_state_json(const RunState& run, const TrainingConfig& config,
           {"optimizer", config.optimizer},
           {"optimizer_steps", optimizer_steps},
           {"seed", config.seed},
+          {"lr_decay_iters", config.lr_decay_iters},
           {"batch_size", config.batch_size},
           {"seq_length", config.seq_length}};
 }
@@ -231,6 +232,7 @@ void Trainer::restore(const ModelFile& checkpoint) {
     run_.evals_without_improvement = state.at("evals_without_improvement").get<int>();
     run_.elapsed_seconds = state.at("elapsed_seconds").get<double>();
     optimizer_->steps_taken = state.at("optimizer_steps").get<std::int64_t>();
+    if (config_.lr_schedule == "auto") config_.lr_decay_iters = state.value("lr_decay_iters", std::int64_t{0});
   } catch (const nlohmann::json::exception& error) {
     throw InputError(config_.resume + ": the checkpoint state is incomplete: " + error.what());
   }
@@ -355,7 +357,21 @@ TrainingSummary Trainer::run() {
   const double batches_per_epoch = static_cast<double>(batcher_->batches_per_epoch());
   auto epoch_now = [&] { return static_cast<double>(run_.cursor.epoch) + static_cast<double>(run_.cursor.batch) / batches_per_epoch; };
 
+  // auto schedule under a time limit: at the first evaluation of this invocation, when the
+  // step and evaluation costs are known, fix the horizon at the iteration the time runs out.
+  bool horizon_estimated = !(config_.lr_schedule == "auto" && config_.time_limit > 0);
+  auto estimate_horizon = [&](double evaluation_seconds) {
+    horizon_estimated = true;
+    const double per_step = train_seconds / static_cast<double>(std::max<std::int64_t>(1, trained_steps));
+    const double per_iteration = per_step + evaluation_seconds / static_cast<double>(config_.eval_every);
+    const double remaining = config_.time_limit - seconds_since(started);
+    config_.lr_decay_iters = run_.step + static_cast<std::int64_t>(std::max(0.0, remaining) / per_iteration);
+    log.message("learning rate decays to iteration " + std::to_string(config_.lr_decay_iters) +
+                ", where --time-limit is expected to end");
+  };
+
   auto evaluate_and_checkpoint = [&](bool force_checkpoint) {
+    const auto evaluation_started = Clock::now();
     const double val = evaluate();
     last_eval_step = run_.step;
     bool best = false;
@@ -369,8 +385,9 @@ TrainingSummary Trainer::run() {
       } else {
         ++run_.evals_without_improvement;
       }
-      log.evaluation(run_.step, epoch_now(), val, run_.elapsed_seconds, best);
+      log.evaluation(run_.step, epoch_now(), val, elapsed_before + seconds_since(started), best);
     }
+    if (!horizon_estimated) estimate_horizon(seconds_since(evaluation_started));
     if (config_.checkpoint_every == 0 || force_checkpoint) {
       run_.elapsed_seconds = elapsed_before + seconds_since(started);
       write_checkpoint(best);
