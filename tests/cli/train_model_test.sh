@@ -114,4 +114,16 @@ bad 1 "m.safetensors is a model, not a checkpoint" "${small[@]}" --output r.safe
 head -c 3000 m.safetensors.checkpoints/step-000000012.safetensors >cut.safetensors
 bad 1 "cut.safetensors: truncated" "${small[@]}" --output r.safetensors --resume cut.safetensors
 
+# Divergence: a relu RNN under a huge SGD step overflows within a few iterations.
+explode=(--corpus corpus.txt --cell rnn --activation relu --layers 1 --hidden 24 --embedding-size 8 --batch-size 4
+  --seq-length 20 --optimizer sgd --learning-rate 90 --grad-clip 0 --max-iters 200 --eval-every 2)
+run "$bin" "${explode[@]}" --quiet --output nan.safetensors
+expect_status 1 "a diverging run"
+expect_contains "at iteration" "$err" "divergence names the iteration"
+expect_contains "lower --learning-rate or pass --on-divergence=rollback" "$err" "divergence says what to do"
+[[ $err == *"became NaN"* || $err == *"became infinite"* ]] || fail "divergence message: $err"
+[ -e nan.safetensors ] && fail "a diverged run wrote its output"
+run "$bin" "${explode[@]}" --log-every 1000 --output nan.safetensors --on-divergence=rollback
+expect_contains "rolled back to iteration" "$err" "rollback restores the last snapshot"
+
 finish

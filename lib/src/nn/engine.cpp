@@ -13,6 +13,13 @@ dnnl::stream& cpu_stream() {
   return stream;
 }
 
+bool native_bf16() {
+  // oneDNN's ISA values are feature masks: a CPU with bf16 has every bit of avx512_core_bf16.
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+  return (isa & bf16) == bf16;
+}
+
 }  // namespace charloom::nn
 
 #include <omp.h>

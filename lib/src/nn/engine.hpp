@@ -8,4 +8,8 @@ namespace charloom::nn {
 dnnl::engine& cpu_engine();
 dnnl::stream& cpu_stream();
 
+// Whether this CPU computes bf16 natively (AVX512-BF16 or AMX); elsewhere oneDNN emulates it
+// on reference kernels, several times slower than f32.
+bool native_bf16();
+
 }  // namespace charloom::nn

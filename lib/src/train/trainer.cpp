@@ -15,6 +15,7 @@
 #include "charloom/training.hpp"
 #include "infer/evaluation.hpp"
 #include "io/atomic_file.hpp"
+#include "nn/engine.hpp"
 #include "nn/network.hpp"
 #include "train/checkpoints.hpp"
 #include "train/optimizer.hpp"
@@ -335,6 +336,9 @@ TrainingSummary Trainer::run() {
   const bool append_metrics = resumed_;
   train::RunLog log(config_.metrics_path, append_metrics, config_.quiet, config_.log_every);
   if (resumed_) log.message("resumed from " + last_checkpoint_ + " at iteration " + std::to_string(run_.step));
+  if (config_.precision == Precision::bf16 && !nn::native_bf16())
+    log.message("warning: this CPU has no native bf16 (AVX512-BF16 or AMX); oneDNN emulates it, slower than "
+                "--precision f32");
   {
     char text[200];
     std::snprintf(text, sizeof text, "training a %dx%d %s (%zu parameters) on %zu units, vocabulary %zu, %zu batches per epoch",
