@@ -125,5 +125,6 @@ expect_contains "lower --learning-rate or pass --on-divergence=rollback" "$err" 
 [ -e nan.safetensors ] && fail "a diverged run wrote its output"
 run "$bin" "${explode[@]}" --log-every 1000 --output nan.safetensors --on-divergence=rollback
 expect_contains "rolled back to iteration" "$err" "rollback restores the last snapshot"
+expect_contains "rollbacks: lower --learning-rate" "$err" "rollback gives up after its limit"
 
 finish

@@ -428,9 +428,11 @@ TrainingSummary Trainer::run() {
         log.message(what + "; rolled back to iteration " + std::to_string(run_.step) + " with the learning rate halved");
         continue;
       }
+      const std::string advice = rollbacks_ > 0 ? "; it diverged again after " + std::to_string(rollbacks_) +
+                                                      " rollbacks: lower --learning-rate"
+                                                : "; lower --learning-rate or pass --on-divergence=rollback";
       throw TrainingDiverged(what + "; the last good checkpoint is " +
-                             (last_checkpoint_.empty() ? std::string("(none yet)") : last_checkpoint_) +
-                             "; lower --learning-rate or pass --on-divergence=rollback");
+                             (last_checkpoint_.empty() ? std::string("(none yet)") : last_checkpoint_) + advice);
     }
     train::clip_to_norm(network_->gradients(), norm, config_.grad_clip);
     optimizer_->step(network_->parameters(), network_->gradients(), lr);
