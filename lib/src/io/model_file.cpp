@@ -23,15 +23,18 @@ constexpr const char* key_training = "charloom.training";
 constexpr const char* key_crc = "charloom.tensor_crc32";
 constexpr const char* key_checkpoint = "charloom.checkpoint";
 
-std::uint32_t crc32_of(std::string_view bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
+uLong crc32_update(uLong crc, std::string_view bytes) {
   // zlib takes uInt lengths: feed large buffers in pieces.
   constexpr std::size_t piece = 1u << 30;
   for (std::size_t at = 0; at < bytes.size(); at += piece) {
     const std::size_t length = std::min(piece, bytes.size() - at);
     crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), static_cast<uInt>(length));
   }
-  return static_cast<std::uint32_t>(crc);
+  return crc;
+}
+
+std::uint32_t crc32_of(std::string_view bytes) {
+  return static_cast<std::uint32_t>(crc32_update(crc32(0L, Z_NULL, 0), bytes));
 }
 
 std::string hex32(std::uint32_t value) {
@@ -94,11 +97,13 @@ const NamedTensor* ModelFile::find(const std::string& name) const {
 
 void save_model_file(const std::string& path, const ModelFile& model) {
   std::vector<io::SafetensorsEntry> entries;
-  std::string data;
+  // The CRC runs over the tensors in file order, exactly the bytes of the data section.
+  uLong crc = crc32(0L, Z_NULL, 0);
   for (const auto* list : {&model.tensors, &model.extra_tensors})
     for (const NamedTensor& tensor : *list) {
       entries.push_back({tensor.name, tensor.shape, tensor.values.data()});
-      data.append(reinterpret_cast<const char*>(tensor.values.data()), tensor.values.size() * sizeof(float));
+      crc = crc32_update(crc, std::string_view(reinterpret_cast<const char*>(tensor.values.data()),
+                                               tensor.values.size() * sizeof(float)));
     }
   std::map<std::string, std::string> metadata{
       {key_version, std::to_string(model_format_version)},
@@ -106,7 +111,7 @@ void save_model_file(const std::string& path, const ModelFile& model) {
       {key_vocabulary, model.vocabulary.to_json()},
       {key_config, config_to_json(model.config).dump()},
       {key_training, model.training_json},
-      {key_crc, hex32(crc32_of(data))},
+      {key_crc, hex32(static_cast<std::uint32_t>(crc))},
   };
   if (!model.checkpoint_json.empty()) metadata[key_checkpoint] = model.checkpoint_json;
   io::write_safetensors(path, entries, metadata);

@@ -285,9 +285,6 @@ RecurrentLayer::~RecurrentLayer() = default;
 RecurrentLayer::RecurrentLayer(RecurrentLayer&&) noexcept = default;
 RecurrentLayer& RecurrentLayer::operator=(RecurrentLayer&&) noexcept = default;
 
-CellKind RecurrentLayer::cell() const { return impl_->cell; }
-bool RecurrentLayer::has_cell_state() const { return impl_->lstm(); }
-
 void RecurrentLayer::set_weights(const LayerTensors& master) {
   Impl& m = *impl_;
   pack_weights(m.cell, m.hidden, m.inputs, master.w_ih, handle(m.plain_weights_layer));

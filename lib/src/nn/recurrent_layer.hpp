@@ -24,9 +24,6 @@ class RecurrentLayer {
   RecurrentLayer(RecurrentLayer&&) noexcept;
   RecurrentLayer& operator=(RecurrentLayer&&) noexcept;
 
-  CellKind cell() const;
-  bool has_cell_state() const;
-
   // Takes the master weights; call again after each optimizer step.
   void set_weights(const LayerTensors& master);
 
