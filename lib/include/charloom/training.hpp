@@ -17,7 +17,7 @@ struct TrainingConfig {
   std::uint64_t min_count = 1;
   double val_fraction = 0.1;
 
-  int batch_size = 64;
+  int batch_size = 32;
   int seq_length = 100;
 
   std::string optimizer = "adam";    // adam, rmsprop or sgd (with momentum)
