@@ -77,7 +77,8 @@ bad() {  # bad STATUS MESSAGE ARGS...
 : >empty.txt
 bad 2 "train-model: error: the corpus is empty" --corpus empty.txt --output e.safetensors
 printf 'tiny' >tiny.txt
-bad 2 "needs at least 6401; use a longer corpus or lower --batch-size or --seq-length" --corpus tiny.txt --output e.safetensors
+bad 2 "the training text has 3 units but --batch-size 64 x --seq-length 100 needs at least 6401; use a longer corpus or lower --batch-size or --seq-length" \
+  --corpus tiny.txt --batch-size 64 --seq-length 100 --output e.safetensors
 printf 'ok\n\xe2\x82' >broken.txt
 bad 1 "broken.txt:2:1: invalid UTF-8 at byte offset 3: truncated sequence" --corpus broken.txt --output e.safetensors
 base=(--corpus corpus.txt --embedding-size 8 --seq-length 20 --quiet)
