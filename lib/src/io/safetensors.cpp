@@ -49,7 +49,7 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorsEnt
 }
 
 SafetensorsFile SafetensorsFile::read(const std::string& path) {
-  const std::string content = read_file(path);
+  std::string content = read_file(path);
   auto bad = [&](const std::string& what) { return InputError(path + ": " + what); };
   if (content.size() < 8)
     throw bad("truncated: " + std::to_string(content.size()) + " bytes, too short for a model file");
@@ -64,7 +64,9 @@ SafetensorsFile SafetensorsFile::read(const std::string& path) {
   if (!header.is_object()) throw bad("the header is not valid JSON; the file is damaged or not a model");
 
   SafetensorsFile file;
-  file.data_ = content.substr(8 + header_length);
+  // Keep the tensor bytes without a second copy of the file.
+  content.erase(0, 8 + header_length);
+  file.data_ = std::move(content);
   for (auto& [key, value] : header.items()) {
     if (key == "__metadata__") {
       if (!value.is_object()) throw bad("__metadata__ is not an object");

@@ -114,10 +114,10 @@ void validate(const TrainingConfig& c) {
 }
 
 // Copies a flat buffer into the named tensors of a model file, or back.
-std::vector<NamedTensor> tensors_from(const nn::Network& network) {
+std::vector<NamedTensor> tensors_from(const nn::ParameterLayout& layout, const std::vector<float>& values) {
   std::vector<NamedTensor> tensors;
-  for (const auto& info : network.layout().tensors()) {
-    const float* begin = network.parameters().data() + info.offset;
+  for (const auto& info : layout.tensors()) {
+    const float* begin = values.data() + info.offset;
     tensors.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
   }
   return tensors;
@@ -170,6 +170,8 @@ class Trainer {
   std::string last_checkpoint_;
   std::int64_t last_checkpoint_step_ = -1;
   int rollbacks_ = 0;
+  Clock::time_point started_;   // this invocation's start
+  double elapsed_before_ = 0.0; // seconds of earlier invocations, from the checkpoint
 };
 
 void Trainer::prepare() {
@@ -260,7 +262,7 @@ ModelFile Trainer::checkpoint_file() {
   file.config = config_.model;
   file.vocabulary = corpus_.vocabulary;
   file.training_json = training_json(config_).dump();
-  file.tensors = tensors_from(*network_);
+  file.tensors = tensors_from(network_->layout(), network_->parameters());
   const std::int64_t hidden = config_.model.hidden, batch = config_.batch_size;
   const std::int64_t count = static_cast<std::int64_t>(network_->parameters().size());
   for (auto& [name, buffer] : optimizer_->state()) file.extra_tensors.push_back({name, {count}, *buffer});
@@ -275,8 +277,11 @@ ModelFile Trainer::checkpoint_file() {
 }
 
 std::string Trainer::write_checkpoint(bool is_best) {
+  run_.elapsed_seconds = elapsed_before_ + seconds_since(started_);
   last_checkpoint_ = checkpoints_->write(checkpoint_file(), run_.step, is_best);
   last_checkpoint_step_ = run_.step;
+  // What was just written is what --on-divergence=rollback goes back to.
+  take_snapshot();
   return last_checkpoint_;
 }
 
@@ -313,14 +318,8 @@ void Trainer::write_output(TrainingSummary& summary) {
   model.config = config_.model;
   model.vocabulary = corpus_.vocabulary;
   // The output is the model that validated best; without validation, the last one.
-  if (!best_parameters_.empty()) {
-    std::vector<float> final_parameters = network_->parameters();
-    network_->parameters() = best_parameters_;
-    model.tensors = tensors_from(*network_);
-    network_->parameters() = final_parameters;
-  } else {
-    model.tensors = tensors_from(*network_);
-  }
+  model.tensors = tensors_from(network_->layout(),
+                               best_parameters_.empty() ? network_->parameters() : best_parameters_);
   nlohmann::json training = training_json(config_);
   training["iterations"] = summary.iterations;
   training["best_step"] = run_.best_step;
@@ -330,9 +329,11 @@ void Trainer::write_output(TrainingSummary& summary) {
 }
 
 TrainingSummary Trainer::run() {
-  const auto started = Clock::now();
+  started_ = Clock::now();
+  const auto started = started_;
   prepare();
-  const double elapsed_before = run_.elapsed_seconds;
+  elapsed_before_ = run_.elapsed_seconds;
+  const double elapsed_before = elapsed_before_;
   const bool append_metrics = resumed_;
   train::RunLog log(config_.metrics_path, append_metrics, config_.quiet, config_.log_every);
   if (resumed_) log.message("resumed from " + last_checkpoint_ + " at iteration " + std::to_string(run_.step));
@@ -393,9 +394,7 @@ TrainingSummary Trainer::run() {
     }
     if (!horizon_estimated) estimate_horizon(seconds_since(evaluation_started));
     if (config_.checkpoint_every == 0 || force_checkpoint) {
-      run_.elapsed_seconds = elapsed_before + seconds_since(started);
       write_checkpoint(best);
-      take_snapshot();
     }
     return val;
   };
@@ -472,9 +471,7 @@ TrainingSummary Trainer::run() {
     if (run_.step % config_.eval_every == 0) {
       evaluate_and_checkpoint(false);
     } else if (config_.checkpoint_every > 0 && run_.step % config_.checkpoint_every == 0) {
-      run_.elapsed_seconds = elapsed_before + seconds_since(started);
       write_checkpoint(false);
-      take_snapshot();
     }
   }
 
@@ -483,7 +480,6 @@ TrainingSummary Trainer::run() {
   if (summary.signal == 0 && last_eval_step != run_.step && run_.step > 0) {
     evaluate_and_checkpoint(true);
   } else if (last_checkpoint_step_ != run_.step) {
-    run_.elapsed_seconds = elapsed_before + seconds_since(started);
     write_checkpoint(false);
   }
   summary.iterations = run_.step;
