@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 
 #include "charloom/errors.hpp"
@@ -87,6 +88,14 @@ std::string printable(std::string_view unit) {
     }
   }
   return out;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw IoError("cannot read " + path + "; check the path");
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (file.bad()) throw IoError("cannot read " + path + "; the read failed");
+  return bytes;
 }
 
 std::uint64_t peak_rss_bytes() {

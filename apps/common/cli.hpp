@@ -41,6 +41,9 @@ int run(std::string_view app, const std::function<int()>& body);
 // A unit made printable for a terminal: controls as \n, \t, \xNN; the rest as is.
 std::string printable(std::string_view unit);
 
+// A whole file's bytes; IoError naming the file when it cannot be read.
+std::string read_text_file(const std::string& path);
+
 // Peak resident memory of this process in bytes.
 std::uint64_t peak_rss_bytes();
 

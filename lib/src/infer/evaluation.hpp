@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "charloom/corpus.hpp"
 #include "nn/network.hpp"
@@ -19,5 +20,11 @@ struct SpanScore {
 // streams - 1 units at the very end go unscored. Returns zero units if the span is too short.
 SpanScore score_span(nn::Network& network, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
                      int steps);
+
+// Scores each sequence on its own from the zero state, every unit after the first predicted.
+// Sequences run `batch` at a time, longest first, in chunks of a fixed number of steps, so
+// that every call has one of a few shapes and reuses its primitives.
+std::vector<SpanScore> score_sequences(nn::Network& network, const std::vector<std::vector<std::uint32_t>>& sequences,
+                                       int batch);
 
 }  // namespace charloom::infer

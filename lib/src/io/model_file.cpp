@@ -150,9 +150,14 @@ ModelFile load_model_file(const std::string& path) {
   if (auto training = metadata.find(key_training); training != metadata.end()) model.training_json = training->second;
   if (auto checkpoint = metadata.find(key_checkpoint); checkpoint != metadata.end()) model.checkpoint_json = checkpoint->second;
 
+  std::vector<NamedTensor> all = read_tensors(file);
+  // Other kinds of model check their own tensors when they load.
+  if (model.kind != language_model_kind) {
+    model.tensors = std::move(all);
+    return model;
+  }
   // Split the tensors into the model's own (checked against the config) and the rest.
   const nn::ParameterLayout layout = nn::language_model_layout(model.config);
-  std::vector<NamedTensor> all = read_tensors(file);
   for (const nn::TensorInfo& expected : layout.tensors()) {
     auto found = std::find_if(all.begin(), all.end(), [&](const NamedTensor& t) { return t.name == expected.name; });
     if (found == all.end()) throw InputError(path + ": tensor " + expected.name + " is missing");

@@ -91,6 +91,16 @@ void Network::parameters_changed() {
   for (int layer = 0; layer < config_.layers; ++layer) layers_[layer].set_weights(layer_view(parameters_, layer));
 }
 
+void Network::load_tensors(const std::vector<NamedTensor>& tensors) {
+  for (const TensorInfo& info : layout_.tensors()) {
+    auto found = std::find_if(tensors.begin(), tensors.end(), [&](const NamedTensor& t) { return t.name == info.name; });
+    if (found == tensors.end() || found->values.size() != info.size())
+      throw Error("tensor " + info.name + " is missing or has the wrong size");
+    std::copy(found->values.begin(), found->values.end(), parameters_.begin() + static_cast<std::ptrdiff_t>(info.offset));
+  }
+  parameters_changed();
+}
+
 void Network::embed(const std::uint32_t* inputs, std::size_t rows) {
   const std::size_t width = config_.embedding_size;
   ensure(embedded_, rows * width);
@@ -186,8 +196,7 @@ double softmax_cross_entropy(float* logits, const std::uint32_t* targets, std::s
 
 }  // namespace
 
-double Network::score_batch(const std::uint32_t* inputs, const std::uint32_t* targets, int steps, int batch,
-                            StreamState& state) {
+const float* Network::forward_logits(const std::uint32_t* inputs, int steps, int batch, StreamState& state) {
   const std::size_t rows = static_cast<std::size_t>(steps) * batch;
   embed(inputs, rows);
   const float* top = run_layers(steps, batch, state, false, 0, 0);
@@ -196,6 +205,13 @@ double Network::score_batch(const std::uint32_t* inputs, const std::uint32_t* ta
     std::swap(state.h[layer], next_h_[layer]);
     if (config_.cell == CellKind::lstm) std::swap(state.c[layer], next_c_[layer]);
   }
+  return logits_.data();
+}
+
+double Network::score_batch(const std::uint32_t* inputs, const std::uint32_t* targets, int steps, int batch,
+                            StreamState& state) {
+  const std::size_t rows = static_cast<std::size_t>(steps) * batch;
+  forward_logits(inputs, steps, batch, state);
   return softmax_cross_entropy(logits_.data(), targets, rows, config_.vocabulary_size, 0.0f, row_losses_);
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "charloom/model_config.hpp"
+#include "charloom/model_file.hpp"
 #include "nn/parameters.hpp"
 #include "nn/recurrent_layer.hpp"
 
@@ -32,6 +33,8 @@ class Network {
   void initialize(std::uint64_t seed);
   // Pushes the master weights into the layers; call after every change to parameters().
   void parameters_changed();
+  // Takes the parameters from named tensors (as a checked model file holds them).
+  void load_tensors(const std::vector<NamedTensor>& tensors);
 
   // B = batch streams, T = steps; inputs and targets time-major (T, B).
   // Forward with dropout, loss, backward: writes gradients() and returns the mean loss in nats.
@@ -42,8 +45,13 @@ class Network {
   // and carries `state`.
   double score_batch(const std::uint32_t* inputs, const std::uint32_t* targets, int steps, int batch,
                      StreamState& state);
+  // Inference forward without a loss: returns the logits (T*B, V), valid until the next call,
+  // and carries `state`. Once buffers have grown to the shape, it allocates nothing.
+  const float* forward_logits(const std::uint32_t* inputs, int steps, int batch, StreamState& state);
   // Logits (T*B, V) of the last score_batch or train_batch forward, before the loss.
   const std::vector<float>& last_logits() const { return logits_; }
+  // -log p of each target of the last score_batch, row t*B + b; the rest of the vector is stale.
+  const std::vector<double>& last_row_losses() const { return row_losses_; }
 
  private:
   struct LayerOffsets {

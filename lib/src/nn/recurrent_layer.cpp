@@ -132,6 +132,10 @@ struct RecurrentLayer::Impl {
     LayerDescs descs;
     // The caller's side: f32 in plain layouts.
     memory::desc user_src, user_dst, user_iter;
+    // Views of the caller's buffers, re-pointed on every call, and the forward's argument
+    // map built once over them: a call allocates nothing.
+    memory user_src_view, user_dst_view, user_h0_view, user_h_out_view, user_c0_view, user_c_out_view;
+    std::unordered_map<int, memory> forward_args;
     dnnl::primitive forward;
     FormattedWeights weights_layer, weights_iter;
     memory workspace;
@@ -165,6 +169,7 @@ struct RecurrentLayer::Impl {
   bool bf16() const { return precision == Precision::bf16; }
 
   Plan& plan_for(int steps, int batch, bool training);
+  void bind_forward(Plan& plan);
   void forward(Plan& plan, const float* src, float* dst, const float* h0, const float* c0, float* h_out, float* c_out);
   memory user(const memory::desc& desc, const float* pointer) const {
     return memory(desc, cpu_engine(), const_cast<float*>(pointer));
@@ -229,7 +234,34 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch,
     plan.diff_src_iter_c.resize(static_cast<std::size_t>(batch) * hidden);
   }
   plan.zeros.assign(static_cast<std::size_t>(batch) * hidden, 0.0f);
+  bind_forward(plan);
   return plan;
+}
+
+void RecurrentLayer::Impl::bind_forward(Plan& plan) {
+  const auto view = [](const memory::desc& desc) { return memory(desc, cpu_engine(), DNNL_MEMORY_NONE); };
+  plan.user_src_view = view(plan.user_src);
+  plan.user_dst_view = view(plan.user_dst);
+  plan.user_h0_view = view(plan.user_iter);
+  plan.user_h_out_view = view(plan.user_iter);
+  // In f32 the primitive reads and writes the caller's buffers; in bf16 its own copies.
+  const auto side = [&](const memory& own, const memory& user_view) { return bf16() ? own : user_view; };
+  plan.forward_args = {
+      {DNNL_ARG_SRC_LAYER, side(plan.src, plan.user_src_view)},
+      {DNNL_ARG_SRC_ITER, side(plan.h0, plan.user_h0_view)},
+      {DNNL_ARG_WEIGHTS_LAYER, plan.weights_layer.formatted},
+      {DNNL_ARG_WEIGHTS_ITER, plan.weights_iter.formatted},
+      {DNNL_ARG_BIAS, plain_bias},
+      {DNNL_ARG_DST_LAYER, side(plan.dst, plan.user_dst_view)},
+      {DNNL_ARG_DST_ITER, side(plan.h_out, plan.user_h_out_view)},
+  };
+  if (lstm()) {
+    plan.user_c0_view = view(plan.user_iter);
+    plan.user_c_out_view = view(plan.user_iter);
+    plan.forward_args.emplace(DNNL_ARG_SRC_ITER_C, side(plan.c0, plan.user_c0_view));
+    plan.forward_args.emplace(DNNL_ARG_DST_ITER_C, side(plan.c_out, plan.user_c_out_view));
+  }
+  if (plan.training) plan.forward_args.emplace(DNNL_ARG_WORKSPACE, plan.workspace);
 }
 
 void RecurrentLayer::Impl::forward(Plan& plan, const float* src, float* dst, const float* h0, const float* c0,
@@ -245,36 +277,25 @@ void RecurrentLayer::Impl::forward(Plan& plan, const float* src, float* dst, con
   }
   const float* h_in = h0 ? h0 : plan.zeros.data();
   const float* c_in = c0 ? c0 : plan.zeros.data();
-  const memory src_memory = primitive_side(plan.src, plan.user_src, src);
-  const memory h0_memory = primitive_side(plan.h0, plan.user_iter, h_in);
-  const memory dst_memory = primitive_side(plan.dst, plan.user_dst, dst);
-  const memory h_out_memory = primitive_side(plan.h_out, plan.user_iter, h_out);
-  const memory c0_memory = lstm() ? primitive_side(plan.c0, plan.user_iter, c_in) : memory();
-  const memory c_out_memory = lstm() ? primitive_side(plan.c_out, plan.user_iter, c_out) : memory();
-  if (bf16()) {
-    convert(user(plan.user_src, src), src_memory);
-    convert(user(plan.user_iter, h_in), h0_memory);
-    if (lstm()) convert(user(plan.user_iter, c_in), c0_memory);
-  }
-  std::unordered_map<int, memory> args{
-      {DNNL_ARG_SRC_LAYER, src_memory},
-      {DNNL_ARG_SRC_ITER, h0_memory},
-      {DNNL_ARG_WEIGHTS_LAYER, plan.weights_layer.formatted},
-      {DNNL_ARG_WEIGHTS_ITER, plan.weights_iter.formatted},
-      {DNNL_ARG_BIAS, plain_bias},
-      {DNNL_ARG_DST_LAYER, dst_memory},
-      {DNNL_ARG_DST_ITER, h_out_memory},
-  };
+  const auto point = [](const memory& view, const float* pointer) { view.set_data_handle(const_cast<float*>(pointer)); };
+  point(plan.user_src_view, src);
+  point(plan.user_dst_view, dst);
+  point(plan.user_h0_view, h_in);
+  point(plan.user_h_out_view, h_out);
   if (lstm()) {
-    args.emplace(DNNL_ARG_SRC_ITER_C, c0_memory);
-    args.emplace(DNNL_ARG_DST_ITER_C, c_out_memory);
+    point(plan.user_c0_view, c_in);
+    point(plan.user_c_out_view, c_out);
   }
-  if (plan.training) args.emplace(DNNL_ARG_WORKSPACE, plan.workspace);
-  plan.forward.execute(cpu_stream(), args);
   if (bf16()) {
-    convert(dst_memory, user(plan.user_dst, dst));
-    convert(h_out_memory, user(plan.user_iter, h_out));
-    if (lstm()) convert(c_out_memory, user(plan.user_iter, c_out));
+    convert(plan.user_src_view, plan.src);
+    convert(plan.user_h0_view, plan.h0);
+    if (lstm()) convert(plan.user_c0_view, plan.c0);
+  }
+  plan.forward.execute(cpu_stream(), plan.forward_args);
+  if (bf16()) {
+    convert(plan.dst, plan.user_dst_view);
+    convert(plan.h_out, plan.user_h_out_view);
+    if (lstm()) convert(plan.c_out, plan.user_c_out_view);
   }
   cpu_stream().wait();
 }

@@ -123,14 +123,6 @@ std::vector<NamedTensor> tensors_from(const nn::ParameterLayout& layout, const s
   return tensors;
 }
 
-void load_tensors(nn::Network& network, const ModelFile& model) {
-  for (const auto& info : network.layout().tensors()) {
-    const NamedTensor* tensor = model.find(info.name);
-    std::copy(tensor->values.begin(), tensor->values.end(), network.parameters().begin() + static_cast<std::ptrdiff_t>(info.offset));
-  }
-  network.parameters_changed();
-}
-
 // The training state held in memory for --on-divergence=rollback.
 struct Snapshot {
   std::vector<float> parameters;
@@ -240,7 +232,7 @@ void Trainer::restore(const ModelFile& checkpoint) {
     throw InputError(config_.resume + ": the checkpoint state is incomplete: " + error.what());
   }
   batcher_->seek(run_.cursor);
-  load_tensors(*network_, checkpoint);
+  network_->load_tensors(checkpoint.tensors);
   auto take = [&](const std::string& name, std::vector<float>& into) {
     const NamedTensor* tensor = checkpoint.find(name);
     if (tensor == nullptr || tensor->values.size() != into.size())

@@ -1,0 +1,169 @@
+// evaluate-model: how well a language model predicts a text, as one JSON object, or as one
+// JSON record per line with --per-line.
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <map>
+
+#include "charloom/corpus.hpp"
+#include "charloom/errors.hpp"
+#include "charloom/scoring.hpp"
+#include "charloom/threads.hpp"
+#include "common/cli.hpp"
+
+namespace {
+
+using namespace charloom;
+namespace po = cli::po;
+using json = nlohmann::ordered_json;
+
+// Figures that share a name with train-model's summary mean the same thing.
+void add_figures(json& out, const TextScore& score) {
+  out["characters"] = score.units_scored;
+  out["nats"] = score.nats;
+  if (score.units_scored == 0) {
+    out["nats_per_char"] = nullptr;
+    out["bits_per_char"] = nullptr;
+    out["perplexity"] = nullptr;
+  } else {
+    out["nats_per_char"] = score.nats_per_unit();
+    out["bits_per_char"] = score.bits_per_unit();
+    out["perplexity"] = score.perplexity();
+  }
+}
+
+// Lines are units between newline units; each is scored alone, in blocks so that a huge
+// input never sits in memory whole.
+class LineScorer {
+ public:
+  LineScorer(LanguageModel& model, int batch) : model_(model), batch_(batch) {}
+
+  void unit(std::string_view unit, const std::string& file) {
+    file_ = file;
+    if (unit == "\n" || unit == "\r\n") return end_line();
+    const auto id = model_.vocabulary().find(unit);
+    if (!id) ++unknown_[lines_.size()];
+    current_.push_back(id.value_or(Vocabulary::unknown_id));
+  }
+  // A last line without a newline still counts; an empty tail after a final newline does not.
+  void end_file() {
+    if (!current_.empty()) end_line();
+    flush();
+    line_number_ = 0;
+  }
+
+ private:
+  void end_line() {
+    lines_.push_back(std::move(current_));
+    current_.clear();
+    if (lines_.size() >= 8192) flush();
+  }
+  void flush() {
+    const std::vector<TextScore> scores = score_sequences(model_, lines_, batch_);
+    for (std::size_t i = 0; i < lines_.size(); ++i) {
+      json record{{"file", file_}, {"line", ++line_number_}, {"units", lines_[i].size()}};
+      if (auto found = unknown_.find(i); found != unknown_.end()) record["unknown_units"] = found->second;
+      record["units_scored"] = scores[i].units_scored;
+      record["nats"] = scores[i].nats;
+      record["nats_per_char"] = scores[i].units_scored ? json(scores[i].nats_per_unit()) : json(nullptr);
+      record["bits_per_char"] = scores[i].units_scored ? json(scores[i].bits_per_unit()) : json(nullptr);
+      std::cout << record.dump() << "\n";
+    }
+    std::cout.flush();
+    lines_.clear();
+    unknown_.clear();
+  }
+
+  LanguageModel& model_;
+  int batch_;
+  std::string file_;
+  std::vector<std::vector<std::uint32_t>> lines_;
+  std::vector<std::uint32_t> current_;
+  std::map<std::size_t, std::uint64_t> unknown_;
+  std::uint64_t line_number_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return cli::run("evaluate-model", [&] {
+    std::string model_path, split = "all";
+    std::vector<std::string> files;
+    int batch_size = 64, seq_length = 100, threads = 0;
+    double val_fraction = 0.1;
+    bool per_line = false;
+    po::options_description flags("evaluate-model options");
+    flags.add_options()
+        ("model", po::value(&model_path), "the language model file (from train-model)")
+        ("input", po::value(&files)->multitoken(), "text file(s) to score, concatenated; none or - reads stdin")
+        ("per-line", po::bool_switch(&per_line), "score each line alone from the zero state; JSONL, one record per line")
+        ("split", po::value(&split)->default_value(split),
+         "all, or train / val: the part of the text train-model trained / validated on")
+        ("val-fraction", po::value(&val_fraction),
+         "with --split: the validated fraction (default: the model's own, else 0.1)")
+        ("batch-size", po::value(&batch_size),
+         "parallel streams (default: the model's training batch with --split train/val, else 64)")
+        ("seq-length", po::value(&seq_length),
+         "steps per call (default: the model's training length with --split train/val, else 100)")
+        ("threads", po::value(&threads)->default_value(threads), "threads (0 = all cores)")
+        ("help,h", "show this help");
+    po::positional_options_description positional;
+    positional.add("input", -1);
+    po::variables_map values;
+    if (!cli::parse(argc, argv, flags, positional, values, "evaluate-model --model MODEL [FILE...]")) return 0;
+    if (model_path.empty()) throw UsageError("no model given; pass --model MODEL");
+    if (split != "all" && split != "train" && split != "val")
+      throw UsageError("--split must be all, train or val, got '" + split + "'");
+    if (per_line && split != "all") throw UsageError("--per-line scores whole files; drop --split");
+    if (threads < 0) throw UsageError("--threads must not be negative");
+    if (files.empty()) files.push_back("-");
+    set_thread_count(threads);
+
+    LanguageModel model = LanguageModel::load(model_path);
+    // A split is scored exactly as train-model validated it: same fraction, streams and steps.
+    const json training = json::parse(model.training_json(), nullptr, false);
+    const auto from_training = [&](const char* key, auto fallback) {
+      return training.is_object() && training.contains(key) ? training[key].get<decltype(fallback)>() : fallback;
+    };
+    if (split != "all") {
+      if (!values.count("batch-size")) batch_size = from_training("batch_size", batch_size);
+      if (!values.count("seq-length")) seq_length = from_training("seq_length", seq_length);
+      if (!values.count("val-fraction")) val_fraction = from_training("val_fraction", val_fraction);
+    }
+    cli::checked_range("batch-size", batch_size, 1, 65536);
+    cli::checked_range("seq-length", seq_length, 1, 100000);
+
+    if (per_line) {
+      LineScorer scorer(model, batch_size);
+      for (const std::string& file : files) {
+        tokenize_file(file, model.config().text, [&](std::string_view unit) { scorer.unit(unit, file); });
+        scorer.end_file();
+      }
+      return 0;
+    }
+
+    const auto start = std::chrono::steady_clock::now();
+    const TokenIds ids = encode_files(files, model.config().text, model.vocabulary());
+    std::uint64_t unknown = 0;
+    for (std::size_t i = 0; i < ids.size(); ++i) unknown += ids[i] == Vocabulary::unknown_id;
+    std::size_t begin = 0, end = ids.size();
+    if (split != "all") {
+      const CorpusSplit parts = split_corpus(ids.size(), val_fraction);
+      begin = split == "train" ? parts.train_begin : parts.val_begin;
+      end = split == "train" ? parts.train_end : parts.val_end;
+    }
+    const TextScore score = score_span(model, ids, begin, end, batch_size, seq_length);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    json out{{"model", model_path}, {"files", files}, {"split", split}, {"units", end - begin}, {"unknown_units", unknown}};
+    add_figures(out, score);
+    out["batch_size"] = batch_size;
+    out["seq_length"] = seq_length;
+    if (split != "all") out["val_fraction"] = val_fraction;
+    out["seconds"] = seconds;
+    out["chars_per_second"] = seconds > 0 ? static_cast<double>(score.units_scored) / seconds : 0.0;
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  });
+}

@@ -1,0 +1,129 @@
+// The sampling loop: prime once at batch 1, copy its state to every sample, then step all
+// samples together, one unit each per step, through preallocated buffers.
+#include "charloom/generation.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "charloom/errors.hpp"
+#include "infer/language_model_impl.hpp"
+#include "infer/sampler.hpp"
+#include "infer/stop_matcher.hpp"
+#include "infer/utf8_constraint.hpp"
+#include "nn/random.hpp"
+
+namespace charloom {
+
+void SamplingOptions::validate() const {
+  if (!(temperature >= 0.0 && std::isfinite(temperature)))
+    throw UsageError("--temperature must be 0 (argmax) or positive, got " + std::to_string(temperature));
+  if (top_k < 0) throw UsageError("--top-k must be 0 (off) or positive, got " + std::to_string(top_k));
+  if (!(top_p > 0.0 && top_p <= 1.0)) throw UsageError("--top-p must be in (0, 1], got " + std::to_string(top_p));
+}
+
+void GenerationOptions::validate() const {
+  sampling.validate();
+  if (length < 1 || length > 1'000'000'000)
+    throw UsageError("--length must be from 1 to 1000000000, got " + std::to_string(length));
+  if (samples < 1 || samples > 4096) throw UsageError("--samples must be from 1 to 4096, got " + std::to_string(samples));
+  for (const std::string& stop : stops)
+    if (stop.empty()) throw UsageError("--stop must not be empty");
+}
+
+std::string_view to_string(StopReason reason) {
+  switch (reason) {
+    case StopReason::length: return "length";
+    case StopReason::stop_string: return "stop";
+    case StopReason::cancelled: return "cancelled";
+  }
+  return "length";
+}
+
+namespace {
+
+// The one-stream state after every prime unit but the last, and the unit to feed first.
+std::uint32_t run_prime(nn::Network& network, const Vocabulary& vocabulary, std::span<const std::uint32_t> prime,
+                        nn::StreamState& state) {
+  state.reset(network.config(), 1);
+  if (prime.empty()) {
+    const auto newline = vocabulary.find("\n");
+    if (!newline) throw UsageError("the model has no newline unit to start from; pass a prime (--prime TEXT)");
+    return *newline;
+  }
+  constexpr std::size_t chunk = 128;
+  for (std::size_t at = 0; at + 1 < prime.size(); at += chunk) {
+    const std::size_t steps = std::min(chunk, prime.size() - 1 - at);
+    network.forward_logits(prime.data() + at, static_cast<int>(steps), 1, state);
+  }
+  return prime.back();
+}
+
+}  // namespace
+
+void generate(LanguageModel& model, std::span<const std::uint32_t> prime, const GenerationOptions& options,
+              const TextCallback& on_text, const EndCallback& on_end) {
+  options.validate();
+  nn::Network& network = model.impl().network;
+  const Vocabulary& vocabulary = model.vocabulary();
+  const ModelConfig& config = network.config();
+  const int samples = options.samples;
+  const std::size_t width = static_cast<std::size_t>(config.vocabulary_size);
+  for (std::uint32_t id : prime)
+    if (id >= width) throw Error("prime id " + std::to_string(id) + " is outside the vocabulary");
+
+  nn::StreamState primed, state;
+  const std::uint32_t first = run_prime(network, vocabulary, prime, primed);
+  state.reset(config, samples);
+  const std::size_t hidden = static_cast<std::size_t>(config.hidden);
+  for (int layer = 0; layer < config.layers; ++layer) {
+    for (int i = 0; i < samples; ++i) {
+      std::copy_n(primed.h[layer].begin(), hidden, state.h[layer].begin() + static_cast<std::ptrdiff_t>(i * hidden));
+      if (!primed.c.empty())
+        std::copy_n(primed.c[layer].begin(), hidden, state.c[layer].begin() + static_cast<std::ptrdiff_t>(i * hidden));
+    }
+  }
+
+  std::vector<std::uint32_t> inputs(static_cast<std::size_t>(samples), first);
+  const infer::Utf8Constraint constraint(vocabulary);
+  std::vector<infer::Utf8Constraint::State> utf8(static_cast<std::size_t>(samples));
+  infer::Sampler sampler(options.sampling, width);
+  std::vector<infer::StopMatcher> matchers(static_cast<std::size_t>(samples), infer::StopMatcher(options.stops));
+  std::vector<SampleEnd> ends(static_cast<std::size_t>(samples));
+  std::vector<char> done(static_cast<std::size_t>(samples), 0);
+  int active = samples;
+  const auto finish = [&](int i, StopReason reason) {
+    ends[i].reason = reason;
+    done[i] = 1;
+    --active;
+    on_end(i, ends[i]);
+  };
+  const auto cancel_all = [&] {
+    for (int i = 0; i < samples; ++i)
+      if (!done[i]) finish(i, StopReason::cancelled);
+  };
+
+  for (std::uint64_t step = 0; active > 0; ++step) {
+    const float* logits = network.forward_logits(inputs.data(), 1, samples, state);
+    for (int i = 0; i < samples; ++i) {
+      if (done[i]) continue;
+      const float u = nn::uniform01(options.seed, static_cast<std::uint64_t>(i), step);
+      const std::uint32_t id = sampler.pick(logits + static_cast<std::size_t>(i) * width, constraint.allowed(utf8[i]), u);
+      inputs[i] = id;
+      const std::string_view text = vocabulary.text_of(id);
+      utf8[i] = constraint.advance(utf8[i], text);
+      ++ends[i].units;
+      const infer::StopMatcher::Step matched = matchers[i].append(text);
+      if (!matched.release.empty() && !on_text(i, matched.release)) return cancel_all();
+      if (matched.stop >= 0) {
+        ends[i].stop = options.stops[static_cast<std::size_t>(matched.stop)];
+        finish(i, StopReason::stop_string);
+      } else if (ends[i].units >= options.length && utf8[i].complete()) {
+        const std::string_view rest = matchers[i].flush();
+        if (!rest.empty() && !on_text(i, rest)) return cancel_all();
+        finish(i, StopReason::length);
+      }
+    }
+  }
+}
+
+}  // namespace charloom

@@ -1,0 +1,20 @@
+// What a loaded LanguageModel holds, shared by the library's sampling and scoring code.
+#pragma once
+
+#include "charloom/language_model.hpp"
+#include "nn/network.hpp"
+
+namespace charloom {
+
+struct LanguageModel::Impl {
+  Vocabulary vocabulary;
+  std::string training_json;
+  nn::Network network;
+
+  explicit Impl(const ModelFile& file)
+      : vocabulary(file.vocabulary), training_json(file.training_json), network(file.config) {
+    network.load_tensors(file.tensors);
+  }
+};
+
+}  // namespace charloom

@@ -1,0 +1,36 @@
+// The public scoring calls: the library's batched scorers on a loaded model's network.
+#include "charloom/scoring.hpp"
+
+#include "charloom/errors.hpp"
+#include "infer/evaluation.hpp"
+#include "infer/language_model_impl.hpp"
+
+namespace charloom {
+namespace {
+
+TextScore to_text_score(const infer::SpanScore& score) { return TextScore{score.units, score.nats}; }
+
+void check_ids(const LanguageModel& model, std::uint32_t id) {
+  if (id >= model.vocabulary().size()) throw Error("unit id " + std::to_string(id) + " is outside the vocabulary");
+}
+
+}  // namespace
+
+TextScore score_span(LanguageModel& model, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
+                     int steps) {
+  if (streams < 1 || steps < 1) throw UsageError("streams and steps must be positive");
+  return to_text_score(infer::score_span(model.impl().network, ids, begin, std::min(end, ids.size()), streams, steps));
+}
+
+std::vector<TextScore> score_sequences(LanguageModel& model, const std::vector<std::vector<std::uint32_t>>& sequences,
+                                       int batch) {
+  if (batch < 1) throw UsageError("the batch must be positive");
+  for (const auto& sequence : sequences)
+    for (std::uint32_t id : sequence) check_ids(model, id);
+  std::vector<TextScore> result;
+  for (const infer::SpanScore& score : infer::score_sequences(model.impl().network, sequences, batch))
+    result.push_back(to_text_score(score));
+  return result;
+}
+
+}  // namespace charloom
