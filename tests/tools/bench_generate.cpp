@@ -1,0 +1,104 @@
+// bench-generate: times sampling (µs per unit at batch 1, units per second with many samples)
+// and batched scoring through the public API, beside the bare oneDNN primitives stepping the
+// same layers in the same process. Medians over several runs.
+//
+//   bench-generate [--layers 2] [--hidden 512] [--cell lstm] [--length 2000] [--runs 5]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "charloom/generation.hpp"
+#include "charloom/scoring.hpp"
+#include "nn/network.hpp"
+#include "nn/random.hpp"
+#include "random_model.hpp"
+
+using namespace charloom;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+template <typename Body>
+double median_seconds(int runs, Body body) {
+  body();  // warm-up: primitives are built on first use
+  std::vector<double> times;
+  for (int run = 0; run < runs; ++run) {
+    const auto start = Clock::now();
+    body();
+    times.push_back(seconds_since(start));
+  }
+  return median(times);
+}
+
+// Seconds to generate `length` units in each of `samples` samples, text discarded.
+double generation_seconds(LanguageModel& model, int samples, std::int64_t length, int runs) {
+  GenerationOptions options;
+  options.length = length;
+  options.samples = samples;
+  options.seed = 11;
+  const std::vector<std::uint32_t> prime{2, 3, 4};
+  return median_seconds(runs, [&] {
+    generate(model, prime, options, [](int, std::string_view) { return true; }, [](int, const SampleEnd&) {});
+  });
+}
+
+// The recurrent layers alone, one step at a time at batch 1: oneDNN's share of a step.
+double primitive_step_seconds(const ModelConfig& config, std::int64_t length, int runs) {
+  nn::Network network(config);
+  network.initialize(3);
+  nn::StreamState state;
+  state.reset(config, 1);
+  std::vector<std::uint32_t> input{5};
+  return median_seconds(runs, [&] {
+    for (std::int64_t i = 0; i < length; ++i) network.forward_logits(input.data(), 1, 1, state);
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ModelConfig config;
+  std::int64_t length = 2000;
+  int runs = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--cell") config.cell = parse_cell_kind(value);
+    else if (flag == "--hidden") config.hidden = std::stoi(value);
+    else if (flag == "--layers") config.layers = std::stoi(value);
+    else if (flag == "--length") length = std::stoll(value);
+    else if (flag == "--runs") runs = std::stoi(value);
+  }
+  LanguageModel model(testing::random_model_file(config, testing::ascii_unit_names(65)));
+  config = model.config();
+  std::printf("%dx%d %s, vocabulary %d (median of %d runs)\n", config.layers, config.hidden,
+              std::string(to_string(config.cell)).c_str(), config.vocabulary_size, runs);
+
+  const double one = generation_seconds(model, 1, length, runs);
+  const double network_only = primitive_step_seconds(config, length, runs);
+  std::printf("  sampling, batch 1          %8.1f us per unit   (network step alone %.1f us: %.0f%% of the time)\n",
+              one / length * 1e6, network_only / length * 1e6, 100.0 * network_only / one);
+  const int many = 64;
+  const std::int64_t many_length = std::max<std::int64_t>(length / 4, 100);
+  const double batch = generation_seconds(model, many, many_length, runs);
+  const double one_rate = length / one, many_rate = many * many_length / batch;
+  std::printf("  sampling, --samples 1      %8.0f units/s\n", one_rate);
+  std::printf("  sampling, --samples %d     %8.0f units/s   (%.1fx --samples 1)\n", many, many_rate, many_rate / one_rate);
+
+  TokenIds ids(static_cast<std::size_t>(config.vocabulary_size));
+  const std::size_t count = 128'000;
+  for (std::size_t i = 0; i < count; ++i) ids.push_back(1 + static_cast<std::uint32_t>(nn::uniform01(5, 0, i) * 64));
+  for (int streams : {32, 64}) {
+    const double seconds = median_seconds(runs, [&] { score_span(model, ids, 0, count, streams, 100); });
+    std::printf("  scoring, batch %d          %8.0f units/s\n", streams, static_cast<double>(count) / seconds);
+  }
+  return 0;
+}

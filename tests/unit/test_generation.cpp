@@ -1,0 +1,187 @@
+// Generation and scoring through the public API: determinism, batching, stop strings, valid
+// UTF-8 from byte models, and scores against a direct double-precision computation.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "charloom/errors.hpp"
+#include "charloom/generation.hpp"
+#include "charloom/scoring.hpp"
+#include "nn/model_layout.hpp"
+#include "random_model.hpp"
+#include "reference_model.hpp"
+#include "test_helpers.hpp"
+
+using namespace charloom;
+
+namespace {
+
+ModelConfig small_config(CellKind cell = CellKind::lstm) {
+  ModelConfig config;
+  config.cell = cell;
+  config.layers = 2;
+  config.hidden = 24;
+  config.embedding_size = 8;
+  return config;
+}
+
+struct Generated {
+  std::vector<std::string> texts;
+  std::vector<SampleEnd> ends;
+};
+
+Generated run(LanguageModel& model, const GenerationOptions& options, const std::vector<std::uint32_t>& prime = {}) {
+  Generated result;
+  result.texts.resize(static_cast<std::size_t>(options.samples));
+  result.ends.resize(static_cast<std::size_t>(options.samples));
+  generate(
+      model, prime, options,
+      [&](int i, std::string_view text) {
+        result.texts[i] += text;
+        return true;
+      },
+      [&](int i, const SampleEnd& end) { result.ends[i] = end; });
+  return result;
+}
+
+GenerationOptions options_with(std::uint64_t seed, int samples = 1, std::int64_t length = 200, double temperature = 1.0) {
+  GenerationOptions options;
+  options.seed = seed;
+  options.samples = samples;
+  options.length = length;
+  options.sampling.temperature = temperature;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("the same seed gives the same samples; another seed gives others") {
+  LanguageModel model(testing::random_model_file(small_config(), testing::ascii_unit_names()));
+  const Generated a = run(model, options_with(7, 3)), b = run(model, options_with(7, 3)), c = run(model, options_with(8, 3));
+  CHECK(a.texts == b.texts);
+  CHECK(a.texts != c.texts);
+  CHECK(a.texts[0] != a.texts[1]);  // samples of one batch draw their own numbers
+  for (const SampleEnd& end : a.ends) {
+    CHECK(end.reason == StopReason::length);
+    CHECK(end.units == 200);
+  }
+  CHECK(a.texts[0].size() == 200);  // ASCII units: one byte each
+}
+
+TEST_CASE("argmax samples in a batch all equal the argmax of one sample, and a prime changes them") {
+  LanguageModel model(testing::random_model_file(small_config(CellKind::gru), testing::ascii_unit_names()));
+  const Generated one = run(model, options_with(1, 1, 120, 0.0)), many = run(model, options_with(2, 5, 120, 0.0));
+  for (const std::string& text : many.texts) CHECK(text == one.texts[0]);
+  const std::vector<std::uint32_t> prime = model.encode("The loom", UnknownPolicy::error);
+  const Generated primed = run(model, options_with(1, 1, 120, 0.0), prime);
+  CHECK(primed.texts[0] != one.texts[0]);
+}
+
+TEST_CASE("a stop string ends the sample before its first match") {
+  LanguageModel model(testing::random_model_file(small_config(), testing::ascii_unit_names()));
+  const std::string full = run(model, options_with(3, 1, 300)).texts[0];
+  const std::string stop = full.substr(150, 3);
+  GenerationOptions options = options_with(3, 1, 300);
+  options.stops = {"\x01never", stop};
+  const Generated stopped = run(model, options);
+  CHECK(stopped.texts[0] == full.substr(0, full.find(stop)));
+  CHECK(stopped.ends[0].reason == StopReason::stop_string);
+  CHECK(stopped.ends[0].stop == stop);
+  CHECK(stopped.ends[0].units == static_cast<std::int64_t>(full.find(stop) + stop.size()));
+}
+
+TEST_CASE("a callback returning false cancels every sample") {
+  LanguageModel model(testing::random_model_file(small_config(), testing::ascii_unit_names()));
+  int pieces = 0;
+  std::map<int, StopReason> reasons;
+  generate(
+      model, {}, options_with(4, 3, 1000), [&](int, std::string_view) { return ++pieces < 5; },
+      [&](int i, const SampleEnd& end) { reasons[i] = end.reason; });
+  CHECK(pieces == 5);
+  CHECK(reasons.size() == 3);
+  for (const auto& [sample, reason] : reasons) CHECK(reason == StopReason::cancelled);
+}
+
+TEST_CASE("a byte-level model's samples are valid UTF-8, even from random weights at a high temperature") {
+  ModelConfig config = small_config();
+  config.text.unit = TextUnit::byte;
+  LanguageModel model(testing::random_model_file(config, testing::all_byte_names()));
+  const Generated hot = run(model, options_with(5, 8, 400, 2.0));
+  std::size_t multibyte = 0;
+  for (std::size_t i = 0; i < hot.texts.size(); ++i) {
+    CAPTURE(i);
+    CHECK_NOTHROW(split_units(hot.texts[i], testing::with_unit(TextUnit::codepoint, Normalization::none)));
+    // A sample at its length finishes its last character: at most three bytes more.
+    CHECK(hot.ends[i].units >= 400);
+    CHECK(hot.ends[i].units <= 403);
+    for (char c : hot.texts[i]) multibyte += static_cast<unsigned char>(c) >= 0x80;
+  }
+  CHECK(multibyte > 100);  // the test exercised multi-byte sequences
+}
+
+TEST_CASE("per-sequence scores equal a direct double-precision computation, however they are batched") {
+  const ModelConfig config = [] {
+    ModelConfig c = small_config();
+    c.vocabulary_size = static_cast<int>(testing::ascii_unit_names().size());
+    return c;
+  }();
+  const ModelFile file = testing::random_model_file(config, testing::ascii_unit_names(), 21);
+  LanguageModel model(file);
+  std::vector<float> flat;
+  const nn::ParameterLayout layout = nn::language_model_layout(model.config());
+  flat.resize(layout.total());
+  for (const auto& info : layout.tensors())
+    std::copy(file.find(info.name)->values.begin(), file.find(info.name)->values.end(), flat.begin() + info.offset);
+  const testing::ReferenceModel reference(model.config(), layout, flat);
+
+  std::vector<std::vector<std::uint32_t>> lines;
+  for (const char* text : {"Thread by thread, the cloth grows.", "", "A", "Warp and weft.",
+                           "The shuttle flies across the loom, back and forth, all day long and into the night."})
+    lines.push_back(model.encode(text, UnknownPolicy::error));
+  for (int batch : {1, 2, 64}) {
+    CAPTURE(batch);
+    const std::vector<TextScore> scores = score_sequences(model, lines, batch);
+    REQUIRE(scores.size() == lines.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      CAPTURE(i);
+      const std::size_t steps = lines[i].size() < 2 ? 0 : lines[i].size() - 1;
+      CHECK(scores[i].units_scored == steps);
+      if (steps == 0) {
+        CHECK(scores[i].nats == 0.0);
+        continue;
+      }
+      const std::vector<std::uint32_t> inputs(lines[i].begin(), lines[i].end() - 1), targets(lines[i].begin() + 1, lines[i].end());
+      const double expected = reference.loss(inputs, targets, static_cast<int>(steps), 1, {}, {}) * static_cast<double>(steps);
+      CHECK(scores[i].nats == doctest::Approx(expected).epsilon(1e-5));
+    }
+  }
+}
+
+TEST_CASE("prime text: unknown units are listed, or skipped on request") {
+  LanguageModel model(testing::random_model_file(small_config(), testing::ascii_unit_names()));
+  try {
+    model.encode("caf\xC3\xA9 \xE2\x82\xAC and \xC3\xA9", UnknownPolicy::error, "--prime");
+    FAIL("unknown units were accepted");
+  } catch (const InputError& error) {
+    CHECK(std::string(error.what()) ==
+          "--prime has 2 unit(s) the model never saw: '\xC3\xA9', '\xE2\x82\xAC'; pass --unknown=skip to drop them");
+  }
+  CHECK(model.encode("caf\xC3\xA9!", UnknownPolicy::skip).size() == 4);
+  CHECK_THROWS_AS(model.encode("bad \xFF byte", UnknownPolicy::skip, "--prime"), InputError);
+}
+
+TEST_CASE("a model file of another kind is refused as a language model") {
+  ModelFile file = testing::random_model_file(small_config(), testing::ascii_unit_names());
+  file.kind = "sentiment-classifier";
+  const testing::TempFile path("", ".safetensors");
+  save_model_file(path.path(), file);
+  try {
+    LanguageModel::load(path.path());
+    FAIL("a sentiment model loaded as a language model");
+  } catch (const InputError& error) {
+    CHECK(std::string(error.what()).find("holds a sentiment-classifier model, not a language model") != std::string::npos);
+  }
+}
