@@ -3,12 +3,16 @@
 batch, and compare logits, loss, every gradient and a few Adam steps of losses.
 
     pytorch_parity.py MODEL DUMP
+    pytorch_parity.py --per-line MODEL TEXT SCORES
 
-MODEL is a charloom model file; DUMP is what tests/tools/parity-dump wrote for it. Exits 1
-and says which figure differs when any comparison fails."""
+MODEL is a charloom model file; DUMP is what tests/tools/parity-dump wrote for it. With
+--per-line, SCORES is what `evaluate-model --per-line` wrote for TEXT: every line's
+units_scored and nats must match PyTorch's (code point and byte models). Exits 1 and says
+which figure differs when any comparison fails."""
 import json
 import struct
 import sys
+import unicodedata
 
 import torch
 
@@ -65,7 +69,65 @@ def relative_error(ours, theirs):
     return (ours - theirs).abs().max().item() / max(scale, 1e-12)
 
 
+def load_model(path):
+    """The charloom model at path as a double-precision CharModel, with its metadata."""
+    weights, metadata = read_safetensors(path)
+    config = json.loads(metadata["charloom.config"])
+    model = CharModel(config).double()
+    state = {name: value.double() for name, value in weights.items()}
+    model.load_state_dict(state)
+    model.eval()
+    return model, config, metadata
+
+
+def line_ids(line, config, vocabulary):
+    """A line's ids as charloom reads it: NFC or NFKC, then code points or bytes; 0 is <unk>."""
+    if config["normalization"] != "none":
+        line = unicodedata.normalize(config["normalization"].upper(), line)
+    if config["unit"] == "byte":
+        names = {b: (chr(b) if b < 0x80 else f"<0x{b:02X}>") for b in range(256)}
+        units = [names[b] for b in line.encode("utf-8")]
+    elif config["unit"] == "codepoint":
+        units = list(line)
+    else:
+        sys.exit("pytorch_parity: --per-line supports code point and byte models")
+    index = {name: i for i, name in enumerate(vocabulary)}
+    return [index.get(unit, 0) for unit in units]
+
+
+def per_line(model_path, text_path, scores_path):
+    model, config, metadata = load_model(model_path)
+    vocabulary = json.loads(metadata["charloom.vocabulary"])
+    with open(text_path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line starts no new one
+    with open(scores_path, encoding="utf-8") as f:
+        records = [json.loads(row) for row in f if row.strip()]
+    if len(records) != len(lines):
+        sys.exit(f"pytorch_parity: {len(records)} records for {len(lines)} lines")
+    worst = 0.0
+    for number, (line, record) in enumerate(zip(lines, records), start=1):
+        ids = torch.tensor(line_ids(line, config, vocabulary), dtype=torch.long)
+        scored = max(len(ids) - 1, 0)
+        if record["units_scored"] != scored:
+            sys.exit(f"pytorch_parity: line {number}: units_scored {record['units_scored']}, PyTorch {scored}")
+        if scored == 0:
+            continue
+        with torch.no_grad():
+            logits = model(ids[:-1].reshape(-1, 1))
+            nats = torch.nn.functional.cross_entropy(logits, ids[1:], reduction="sum").item()
+        worst = max(worst, abs(record["nats"] - nats) / max(abs(nats), 1e-12))
+    print(f"per-line nats over {len(lines)} lines: worst relative error {worst:.2e} (tolerance 1e-04)")
+    if not worst <= 1e-4:
+        print("pytorch_parity: FAILED: per-line nats")
+        sys.exit(1)
+    print(f"pytorch_parity: evaluate-model --per-line matches PyTorch {torch.__version__}")
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--per-line":
+        return per_line(*sys.argv[2:])
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     weights, metadata = read_safetensors(sys.argv[1])

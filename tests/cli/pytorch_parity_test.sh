@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # PyTorch parity for every cell: a model trained by train-model, loaded into torch.nn
 # modules by scripts/pytorch_parity.py, must give the same logits, loss, gradients and
-# Adam-step losses as charloom (Debian's python3-torch, installed by scripts/setup.sh).
+# Adam-step losses as charloom (Debian's python3-torch, installed by scripts/setup.sh), and
+# evaluate-model's per-line scores must equal PyTorch's.
 set -euo pipefail
-train_model=$1 parity_dump=$2 source_dir=$3
+train_model=$1 parity_dump=$2 source_dir=$3 evaluate_model=$4
 source "$(dirname "$0")/assert.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -24,5 +25,19 @@ for cell in lstm gru "rnn --activation tanh" "rnn --activation relu"; do
   echo "$out"
   expect_status 0 "PyTorch parity for $cell"
   expect_contains "matches PyTorch" "$out" "parity verdict for $cell"
+done
+
+# evaluate-model --per-line, for a code point model and a byte model.
+for unit in codepoint byte; do
+  run "$train_model" --corpus text.txt --output "eval-$unit.safetensors" --unit "$unit" --layers 2 --hidden 16 \
+    --embedding-size 8 --batch-size 4 --seq-length 16 --max-iters 20 --quiet
+  expect_status 0 "train a $unit model"
+  run "$evaluate_model" --model "eval-$unit.safetensors" --per-line text.txt
+  expect_status 0 "evaluate-model --per-line ($unit)"
+  printf '%s\n' "$out" >"scores-$unit.jsonl"
+  run "$python" "$source_dir/scripts/pytorch_parity.py" --per-line "eval-$unit.safetensors" text.txt "scores-$unit.jsonl"
+  echo "$out"
+  expect_status 0 "PyTorch per-line parity ($unit)"
+  expect_contains "matches PyTorch" "$out" "per-line parity verdict ($unit)"
 done
 finish
