@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: sets everything up, fetches a real corpus, shows what the text
-# layer makes of it and trains a small model on it briefly. (Sampling joins this demo when
-# generate-text lands.)
+# layer makes of it, trains a small model on it briefly, samples text from the model and
+# scores the validation split with it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="$root/build/apps"
@@ -35,3 +35,16 @@ echo "== Training a small 2x256 LSTM on $(basename "$corpus") for 90 seconds (ch
   --time-limit 90 --eval-every 100 --log-every 20 --summary-json "$out/summary.json"
 echo "demo: the model is $out/demo.safetensors; its summary:"
 cat "$out/summary.json"
+
+echo
+echo "== Sampling 600 characters from it (temperature 0.8, seed 1)"
+"$bin/generate-text" --model "$out/demo.safetensors" --prime "The " --length 600 --temperature 0.8 --seed 1
+
+echo
+echo "== Three samples as one batch, each stopped at its first blank line, as JSONL"
+"$bin/generate-text" --model "$out/demo.safetensors" --prime "I" --length 300 --samples 3 --stop $'\n\n' \
+  --format jsonl --seed 2
+
+echo
+echo "== Scoring the validation split: the same figure train-model reported"
+"$bin/evaluate-model" --model "$out/demo.safetensors" --split val "$corpus"

@@ -2,7 +2,10 @@
 // UTF-8 from byte models, and scores against a direct double-precision computation.
 #include <doctest/doctest.h>
 
+#include <dnnl.hpp>
+
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -10,6 +13,7 @@
 #include "charloom/errors.hpp"
 #include "charloom/generation.hpp"
 #include "charloom/scoring.hpp"
+#include "allocation_counter.hpp"
 #include "nn/model_layout.hpp"
 #include "random_model.hpp"
 #include "reference_model.hpp"
@@ -184,4 +188,63 @@ TEST_CASE("a model file of another kind is refused as a language model") {
   } catch (const InputError& error) {
     CHECK(std::string(error.what()).find("holds a sentiment-classifier model, not a language model") != std::string::npos);
   }
+}
+
+namespace {
+
+// Allocations inside one call of a bare oneDNN LSTM inference primitive, run through the C
+// API with its nine arguments built beforehand. oneDNN 2.6 builds an argument map inside
+// every execute, so this is not zero; it is the floor for a recurrent layer.
+std::size_t allocations_per_onednn_execute() {
+  using dnnl::memory;
+  using tag = memory::format_tag;
+  using dt = memory::data_type;
+  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+  const int batch = 2, size = 8;
+  const memory::desc data({1, batch, size}, dt::f32, tag::tnc), state({1, 1, batch, size}, dt::f32, tag::ldnc);
+  const memory::desc weights({1, 1, size, 4, size}, dt::f32, tag::ldigo), bias({1, 1, 4, size}, dt::f32, tag::ldgo);
+  const dnnl::lstm_forward::primitive_desc pd(
+      dnnl::lstm_forward::desc(dnnl::prop_kind::forward_inference, dnnl::rnn_direction::unidirectional_left2right, data,
+                               state, state, weights, weights, bias, data, state, state),
+      engine);
+  const dnnl::lstm_forward primitive(pd);
+  std::vector<memory> memories;
+  std::vector<dnnl_exec_arg_t> args;
+  for (auto [argument, desc] : std::initializer_list<std::pair<int, memory::desc>>{
+           {DNNL_ARG_SRC_LAYER, data}, {DNNL_ARG_SRC_ITER, state}, {DNNL_ARG_SRC_ITER_C, state},
+           {DNNL_ARG_WEIGHTS_LAYER, weights}, {DNNL_ARG_WEIGHTS_ITER, weights}, {DNNL_ARG_BIAS, bias},
+           {DNNL_ARG_DST_LAYER, data}, {DNNL_ARG_DST_ITER, state}, {DNNL_ARG_DST_ITER_C, state}}) {
+    memories.emplace_back(desc, engine);
+    std::memset(memories.back().get_data_handle(), 0, desc.get_size());
+    args.push_back({argument, memories.back().get()});
+  }
+  const auto execute = [&] {
+    REQUIRE(dnnl_primitive_execute(primitive.get(), stream.get(), static_cast<int>(args.size()), args.data()) == dnnl_success);
+    stream.wait();
+  };
+  execute();
+  const std::size_t before = testing::allocation_count();
+  execute();
+  return testing::allocation_count() - before;
+}
+
+}  // namespace
+
+TEST_CASE("sampling allocates nothing per unit beyond what oneDNN's execute does inside") {
+  const ModelConfig config = small_config();
+  LanguageModel model(testing::random_model_file(config, testing::ascii_unit_names()));
+  const auto allocations_for = [&](std::int64_t length) {
+    GenerationOptions options = options_with(2, 4, length);
+    options.stops = {"never seen"};
+    const std::size_t before = testing::allocation_count();
+    generate(
+        model, {}, options, [](int, std::string_view) { return true; }, [](int, const SampleEnd&) {});
+    return testing::allocation_count() - before;
+  };
+  allocations_for(10);  // builds the primitives for this shape
+  const std::size_t short_run = allocations_for(50), long_run = allocations_for(1050);
+  const std::size_t onednn = allocations_per_onednn_execute();
+  MESSAGE("oneDNN allocates " << onednn << " times per execute");
+  CHECK(long_run - short_run == 1000 * static_cast<std::size_t>(config.layers) * onednn);
 }

@@ -136,6 +136,9 @@ struct RecurrentLayer::Impl {
     // map built once over them: a call allocates nothing.
     memory user_src_view, user_dst_view, user_h0_view, user_h_out_view, user_c0_view, user_c_out_view;
     std::unordered_map<int, memory> forward_args;
+    // The same arguments for the C API: the C++ execute() copies its map into a new vector
+    // on every call, this one is built once.
+    std::vector<dnnl_exec_arg_t> forward_c_args;
     dnnl::primitive forward;
     FormattedWeights weights_layer, weights_iter;
     memory workspace;
@@ -262,6 +265,7 @@ void RecurrentLayer::Impl::bind_forward(Plan& plan) {
     plan.forward_args.emplace(DNNL_ARG_DST_ITER_C, side(plan.c_out, plan.user_c_out_view));
   }
   if (plan.training) plan.forward_args.emplace(DNNL_ARG_WORKSPACE, plan.workspace);
+  for (const auto& [argument, value] : plan.forward_args) plan.forward_c_args.push_back({argument, value.get()});
 }
 
 void RecurrentLayer::Impl::forward(Plan& plan, const float* src, float* dst, const float* h0, const float* c0,
@@ -291,7 +295,9 @@ void RecurrentLayer::Impl::forward(Plan& plan, const float* src, float* dst, con
     convert(plan.user_h0_view, plan.h0);
     if (lstm()) convert(plan.user_c0_view, plan.c0);
   }
-  plan.forward.execute(cpu_stream(), plan.forward_args);
+  const dnnl_status_t status = dnnl_primitive_execute(plan.forward.get(), cpu_stream().get(),
+                                                      static_cast<int>(plan.forward_c_args.size()), plan.forward_c_args.data());
+  if (status != dnnl_success) throw Error("oneDNN could not run the recurrent layer (status " + std::to_string(status) + ")");
   if (bf16()) {
     convert(plan.dst, plan.user_dst_view);
     convert(plan.h_out, plan.user_h_out_view);
