@@ -144,7 +144,6 @@ int main(int argc, char** argv) {
       return 0;
     }
 
-    const auto start = std::chrono::steady_clock::now();
     const TokenIds ids = encode_files(files, model.config().text, model.vocabulary());
     std::uint64_t unknown = 0;
     for (std::size_t i = 0; i < ids.size(); ++i) unknown += ids[i] == Vocabulary::unknown_id;
@@ -154,6 +153,7 @@ int main(int argc, char** argv) {
       begin = split == "train" ? parts.train_begin : parts.val_begin;
       end = split == "train" ? parts.train_end : parts.val_end;
     }
+    const auto start = std::chrono::steady_clock::now();
     const TextScore score = score_span(model, ids, begin, end, batch_size, seq_length);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     json out{{"model", model_path}, {"files", files}, {"split", split}, {"units", end - begin}, {"unknown_units", unknown}};
@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
     out["batch_size"] = batch_size;
     out["seq_length"] = seq_length;
     if (split != "all") out["val_fraction"] = val_fraction;
-    out["seconds"] = seconds;
+    out["seconds"] = seconds;  // scoring alone, without reading the text
     out["chars_per_second"] = seconds > 0 ? static_cast<double>(score.units_scored) / seconds : 0.0;
     std::cout << out.dump(2) << "\n";
     return 0;
