@@ -1,5 +1,5 @@
-// The language model's computation: embedding, recurrent stack, linear head and a fused
-// softmax cross-entropy, forward and backward, over one flat parameter buffer.
+// The language model's computation: the encoder, a linear head over every position and a
+// fused softmax cross-entropy, forward and backward, over one flat parameter buffer.
 #pragma once
 
 #include <cstdint>
@@ -7,17 +7,10 @@
 
 #include "charloom/model_config.hpp"
 #include "charloom/model_file.hpp"
+#include "nn/encoder.hpp"
 #include "nn/parameters.hpp"
-#include "nn/recurrent_layer.hpp"
 
 namespace charloom::nn {
-
-// Hidden (and LSTM cell) state of every layer for `batch` streams, each (batch, hidden).
-struct StreamState {
-  int batch = 0;
-  std::vector<std::vector<float>> h, c;
-  void reset(const ModelConfig& config, int batch_size);  // zeros
-};
 
 class Network {
  public:
@@ -54,31 +47,15 @@ class Network {
   const std::vector<double>& last_row_losses() const { return row_losses_; }
 
  private:
-  struct LayerOffsets {
-    std::size_t w_ih, w_hh, b_ih, b_hh;
-  };
-  LayerTensors layer_view(std::vector<float>& buffer, int layer);
-  void embed(const std::uint32_t* inputs, std::size_t rows);
-  void apply_dropout(int site, std::size_t count, float* values, std::uint64_t seed, std::uint64_t step);
-  const float* run_layers(int steps, int batch, StreamState& state, bool training, std::uint64_t seed,
-                          std::uint64_t step);
   void head_forward(const float* top, std::size_t rows);
 
   ModelConfig config_;
   ParameterLayout layout_;
-  std::size_t embedding_offset_ = 0, head_weight_offset_ = 0, head_bias_offset_ = 0;
-  std::vector<LayerOffsets> layer_offsets_;
-  std::vector<RecurrentLayer> layers_;
+  std::size_t head_weight_offset_ = 0, head_bias_offset_ = 0;
   std::vector<float> parameters_, gradients_;
-
-  // Activations of the last forward, kept for backward; sized for the largest batch seen.
-  std::vector<float> embedded_;                   // (T*B, E), dropout applied in place
-  std::vector<std::vector<float>> outputs_;       // per layer (T*B, H), as the layer wrote them
-  std::vector<std::vector<float>> dropped_;       // per layer: outputs_ after dropout (training)
-  std::vector<std::vector<float>> masks_;         // per dropout site: 0 or 1/(1-p)
-  std::vector<std::vector<float>> next_h_, next_c_;
-  std::vector<float> logits_;                     // (T*B, V); holds d(loss)/d(logits) after backward
-  std::vector<float> grad_a_, grad_b_;            // (T*B, max(E, H)) scratch for backward
+  Encoder encoder_;
+  std::vector<float> logits_;       // (T*B, V); holds d(loss)/d(logits) after backward
+  std::vector<float> top_gradient_; // (T*B, H)
   std::vector<double> row_losses_;
 };
 

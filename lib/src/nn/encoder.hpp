@@ -1,0 +1,72 @@
+// The part of every charloom model that reads text: an embedding, then a stack of recurrent
+// layers with dropout on the embedding output and between layers, forward and backward.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "charloom/model_config.hpp"
+#include "nn/parameters.hpp"
+#include "nn/recurrent_layer.hpp"
+
+namespace charloom::nn {
+
+// Hidden (and LSTM cell) state of every layer for `batch` streams, each (batch, hidden).
+struct StreamState {
+  int batch = 0;
+  std::vector<std::vector<float>> h, c;
+  void reset(const ModelConfig& config, int batch_size);  // zeros
+};
+
+// Works on views of its owner's flat parameter and gradient buffers, whose layout names the
+// tensors embedding.weight and rnn.{weight_ih,weight_hh,bias_ih,bias_hh}_lK as PyTorch does.
+class Encoder {
+ public:
+  Encoder(const ModelConfig& config, Precision precision, const ParameterLayout& layout);
+
+  // Pushes the weights into the layers; call after every change to the parameters.
+  void parameters_changed(std::vector<float>& parameters);
+
+  // B = batch streams, T = steps; inputs time-major (T, B). Returns the top layer's outputs
+  // (T*B, H), valid until the next call. `state` holds the states before the batch; the
+  // states after it wait in the encoder until carry(state). With `training`, dropout masks
+  // are drawn from (seed, step) and the activations are kept for backward().
+  const float* forward(const std::vector<float>& parameters, const std::uint32_t* inputs, int steps, int batch,
+                       StreamState& state, bool training, std::uint64_t seed, std::uint64_t step);
+  // Moves the states after the last forward into `state`.
+  void carry(StreamState& state);
+  // Gradients of the last training forward for d(loss)/d(top outputs) (T*B, H): writes (not
+  // adds) the embedding's and every layer's gradients into `gradients`. Truncated BPTT: the
+  // final states get no gradient.
+  void backward(const float* top_gradient, std::vector<float>& gradients);
+
+ private:
+  struct LayerOffsets {
+    std::size_t w_ih, w_hh, b_ih, b_hh;
+  };
+  LayerTensors layer_view(std::vector<float>& buffer, int layer) const;
+  void embed(const std::vector<float>& parameters, const std::uint32_t* inputs, std::size_t rows);
+  void apply_dropout(int site, std::size_t count, float* values, std::uint64_t seed, std::uint64_t step);
+
+  ModelConfig config_;
+  std::size_t embedding_offset_ = 0;
+  std::vector<LayerOffsets> layer_offsets_;
+  std::vector<RecurrentLayer> layers_;
+
+  // Activations of the last forward, kept for backward; sized for the largest batch seen.
+  const std::uint32_t* inputs_ = nullptr;
+  std::size_t rows_ = 0;
+  std::vector<float> embedded_;                   // (T*B, E), dropout applied in place
+  std::vector<std::vector<float>> outputs_;       // per layer (T*B, H), as the layer wrote them
+  std::vector<std::vector<float>> dropped_;       // per layer: outputs_ after dropout (training)
+  std::vector<std::vector<float>> masks_;         // per dropout site: 0 or 1/(1-p)
+  std::vector<std::vector<float>> next_h_, next_c_;
+  std::vector<float> grad_a_, grad_b_;            // (T*B, max(E, H)) scratch for backward
+};
+
+// Grows a buffer to at least `count` floats; never shrinks, so steady state allocates nothing.
+inline void ensure(std::vector<float>& buffer, std::size_t count) {
+  if (buffer.size() < count) buffer.resize(count);
+}
+
+}  // namespace charloom::nn
