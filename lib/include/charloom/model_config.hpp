@@ -19,6 +19,11 @@ enum class Precision { f32, bf16 };
 std::string_view to_string(Precision precision);
 Precision parse_precision(std::string_view name);  // f32 or bf16; UsageError otherwise
 
+// How a classifier turns the top layer's outputs over a text into one vector.
+enum class Pooling { last, mean, max };
+std::string_view to_string(Pooling pooling);
+Pooling parse_pooling(std::string_view name);  // last, mean or max; UsageError otherwise
+
 std::string_view to_string(CellKind cell);
 // Accepts lstm, gru, rnn (tanh), rnn_tanh and rnn_relu; throws UsageError otherwise.
 CellKind parse_cell_kind(std::string_view name);
@@ -33,6 +38,7 @@ struct ModelConfig {
   int vocabulary_size = 0;
   float dropout = 0.25f;  // on the embedding output and between layers
   TextOptions text;
+  Pooling pool = Pooling::last;  // sentiment classifiers only
 
   // Throws UsageError naming the flag when a size is zero, negative or absurd.
   void validate() const;

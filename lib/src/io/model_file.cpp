@@ -43,8 +43,8 @@ std::string hex32(std::uint32_t value) {
   return buffer;
 }
 
-nlohmann::json config_to_json(const ModelConfig& config) {
-  return {{"cell", to_string(config.cell)},
+nlohmann::json config_to_json(const ModelConfig& config, const std::string& kind) {
+  nlohmann::json json{{"cell", to_string(config.cell)},
           {"layers", config.layers},
           {"hidden", config.hidden},
           {"embedding_size", config.embedding_size},
@@ -54,6 +54,8 @@ nlohmann::json config_to_json(const ModelConfig& config) {
           {"normalization", to_string(config.text.normalization)},
           {"newlines", to_string(config.text.newlines)},
           {"invalid_utf8", to_string(config.text.invalid_utf8)}};
+  if (kind == sentiment_classifier_kind) json["pool"] = to_string(config.pool);
+  return json;
 }
 
 ModelConfig config_from_json(const std::string& text, const std::string& path) {
@@ -71,6 +73,7 @@ ModelConfig config_from_json(const std::string& text, const std::string& path) {
     config.text.normalization = parse_normalization(json.at("normalization").get<std::string>());
     config.text.newlines = parse_newline_policy(json.value("newlines", std::string("keep")));
     config.text.invalid_utf8 = parse_invalid_utf8_policy(json.value("invalid_utf8", std::string("error")));
+    config.pool = parse_pooling(json.value("pool", std::string("last")));
     config.validate();
     return config;
   } catch (const nlohmann::json::exception& error) {
@@ -109,7 +112,7 @@ void save_model_file(const std::string& path, const ModelFile& model) {
       {key_version, std::to_string(model_format_version)},
       {key_kind, model.kind},
       {key_vocabulary, model.vocabulary.to_json()},
-      {key_config, config_to_json(model.config).dump()},
+      {key_config, config_to_json(model.config, model.kind).dump()},
       {key_training, model.training_json},
       {key_crc, hex32(static_cast<std::uint32_t>(crc))},
   };
@@ -151,13 +154,13 @@ ModelFile load_model_file(const std::string& path) {
   if (auto checkpoint = metadata.find(key_checkpoint); checkpoint != metadata.end()) model.checkpoint_json = checkpoint->second;
 
   std::vector<NamedTensor> all = read_tensors(file);
-  // Other kinds of model check their own tensors when they load.
-  if (model.kind != language_model_kind) {
-    model.tensors = std::move(all);
-    return model;
-  }
   // Split the tensors into the model's own (checked against the config) and the rest.
-  const nn::ParameterLayout layout = nn::language_model_layout(model.config);
+  nn::ParameterLayout layout;
+  try {
+    layout = nn::layout_for_kind(model.kind, model.config);
+  } catch (const InputError& error) {
+    throw InputError(path + ": " + error.what());
+  }
   for (const nn::TensorInfo& expected : layout.tensors()) {
     auto found = std::find_if(all.begin(), all.end(), [&](const NamedTensor& t) { return t.name == expected.name; });
     if (found == all.end()) throw InputError(path + ": tensor " + expected.name + " is missing");

@@ -26,6 +26,22 @@ Precision parse_precision(std::string_view name) {
   throw UsageError("unknown --precision '" + std::string(name) + "'; use f32 or bf16");
 }
 
+std::string_view to_string(Pooling pooling) {
+  switch (pooling) {
+    case Pooling::last: return "last";
+    case Pooling::mean: return "mean";
+    case Pooling::max: return "max";
+  }
+  return "?";
+}
+
+Pooling parse_pooling(std::string_view name) {
+  if (name == "last") return Pooling::last;
+  if (name == "mean") return Pooling::mean;
+  if (name == "max") return Pooling::max;
+  throw UsageError("unknown --pool '" + std::string(name) + "'; use last, mean or max");
+}
+
 std::string_view to_string(CellKind cell) {
   switch (cell) {
     case CellKind::lstm: return "lstm";

@@ -10,4 +10,10 @@ namespace charloom::nn {
 // rnn.bias_ih_lk (G*H), rnn.bias_hh_lk (G*H); head.weight (V, H); head.bias (V).
 ParameterLayout language_model_layout(const ModelConfig& config);
 
+// The same embedding and rnn tensors, then classifier.weight (1, H) and classifier.bias (1).
+ParameterLayout classifier_layout(const ModelConfig& config);
+
+// The layout of a model file's kind; throws InputError for a kind this build does not know.
+ParameterLayout layout_for_kind(const std::string& kind, const ModelConfig& config);
+
 }  // namespace charloom::nn

@@ -8,7 +8,6 @@
 #include "charloom/errors.hpp"
 #include "nn/gemm.hpp"
 #include "nn/model_layout.hpp"
-#include "nn/random.hpp"
 
 namespace charloom::nn {
 
@@ -22,34 +21,14 @@ Network::Network(const ModelConfig& config, Precision precision)
 }
 
 void Network::initialize(std::uint64_t seed) {
-  const float rnn_bound = 1.0f / std::sqrt(static_cast<float>(config_.hidden));
-  for (std::size_t t = 0; t < layout_.tensors().size(); ++t) {
-    const TensorInfo& tensor = layout_.tensors()[t];
-    float* values = parameters_.data() + tensor.offset;
-    const std::size_t count = tensor.size();
-    if (tensor.name == "embedding.weight") {
-      // nn.Embedding: N(0, 1), by Box-Muller on pairs of uniforms.
-      for (std::size_t i = 0; i < count; ++i) {
-        const float u1 = std::max(uniform01(seed, t, 2 * i), 1e-7f), u2 = uniform01(seed, t, 2 * i + 1);
-        values[i] = std::sqrt(-2.0f * std::log(u1)) * std::cos(6.2831853f * u2);
-      }
-    } else {
-      // nn.LSTM/GRU/RNN and nn.Linear(H, V): U(-1/sqrt(H), 1/sqrt(H)).
-      for (std::size_t i = 0; i < count; ++i) values[i] = (2.0f * uniform01(seed, t, i) - 1.0f) * rnn_bound;
-    }
-  }
+  initialize_parameters(layout_, config_.hidden, seed, parameters_);
   parameters_changed();
 }
 
 void Network::parameters_changed() { encoder_.parameters_changed(parameters_); }
 
 void Network::load_tensors(const std::vector<NamedTensor>& tensors) {
-  for (const TensorInfo& info : layout_.tensors()) {
-    auto found = std::find_if(tensors.begin(), tensors.end(), [&](const NamedTensor& t) { return t.name == info.name; });
-    if (found == tensors.end() || found->values.size() != info.size())
-      throw Error("tensor " + info.name + " is missing or has the wrong size");
-    std::copy(found->values.begin(), found->values.end(), parameters_.begin() + static_cast<std::ptrdiff_t>(info.offset));
-  }
+  copy_tensors(layout_, tensors, parameters_);
   parameters_changed();
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "charloom/model_file.hpp"
+
 namespace charloom::nn {
 
 struct TensorInfo {
@@ -27,5 +29,13 @@ class ParameterLayout {
   std::vector<TensorInfo> tensors_;
   std::size_t total_ = 0;
 };
+
+// PyTorch's default initialization, drawn from a counter-based generator: embedding.weight
+// N(0, 1) as nn.Embedding, every other tensor U(-1/sqrt(H), 1/sqrt(H)) as nn.LSTM and nn.Linear.
+void initialize_parameters(const ParameterLayout& layout, int hidden, std::uint64_t seed, std::vector<float>& values);
+
+// Copies named tensors (as a checked model file holds them) into a flat buffer; throws Error
+// when one is missing or has the wrong size.
+void copy_tensors(const ParameterLayout& layout, const std::vector<NamedTensor>& tensors, std::vector<float>& values);
 
 }  // namespace charloom::nn

@@ -1,0 +1,150 @@
+// Pooling, the one-logit head and the logistic loss around the shared encoder.
+// Shapes: B texts, T steps, H hidden; row t*B + b of the top outputs is text b at step t.
+#include "nn/classifier.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "charloom/errors.hpp"
+#include "nn/model_layout.hpp"
+
+namespace charloom::nn {
+
+Classifier::Classifier(const ModelConfig& config, Precision precision)
+    : config_((config.validate(), config)), layout_(classifier_layout(config_)), encoder_(config_, precision, layout_) {
+  weight_offset_ = layout_.find("classifier.weight").offset;
+  bias_offset_ = layout_.find("classifier.bias").offset;
+  parameters_.assign(layout_.total(), 0.0f);
+  gradients_.assign(layout_.total(), 0.0f);
+}
+
+void Classifier::initialize(std::uint64_t seed) {
+  initialize_parameters(layout_, config_.hidden, seed, parameters_);
+  parameters_changed();
+}
+
+void Classifier::parameters_changed() { encoder_.parameters_changed(parameters_); }
+
+void Classifier::load_tensors(const std::vector<NamedTensor>& tensors) {
+  copy_tensors(layout_, tensors, parameters_);
+  parameters_changed();
+}
+
+const float* Classifier::pool_and_score(const float* top, const TextBatch& texts) {
+  const std::size_t batch = static_cast<std::size_t>(texts.batch), hidden = static_cast<std::size_t>(config_.hidden);
+  pooled_.assign(batch * hidden, 0.0f);
+  argmax_.assign(batch * hidden, 0);
+  logits_.assign(batch, 0.0f);
+  const float* w = parameters_.data() + weight_offset_;
+  const float bias = parameters_[bias_offset_];
+  for (std::size_t b = 0; b < batch; ++b) {
+    const int length = texts.lengths[b];
+    if (length < 1 || length > texts.steps) throw Error("a text length is outside 1.." + std::to_string(texts.steps));
+    float* pooled = pooled_.data() + b * hidden;
+    const auto row = [&](int t) { return top + (static_cast<std::size_t>(t) * batch + b) * hidden; };
+    switch (config_.pool) {
+      case Pooling::last:
+        std::copy_n(row(length - 1), hidden, pooled);
+        break;
+      case Pooling::mean:
+        for (int t = 0; t < length; ++t)
+          for (std::size_t j = 0; j < hidden; ++j) pooled[j] += row(t)[j];
+        for (std::size_t j = 0; j < hidden; ++j) pooled[j] /= static_cast<float>(length);
+        break;
+      case Pooling::max: {
+        int* from = argmax_.data() + b * hidden;
+        std::copy_n(row(0), hidden, pooled);
+        for (int t = 1; t < length; ++t)
+          for (std::size_t j = 0; j < hidden; ++j)
+            if (row(t)[j] > pooled[j]) {
+              pooled[j] = row(t)[j];
+              from[j] = t;
+            }
+        break;
+      }
+    }
+    double logit = bias;
+    for (std::size_t j = 0; j < hidden; ++j) logit += static_cast<double>(w[j]) * pooled[j];
+    logits_[b] = static_cast<float>(logit);
+  }
+  return logits_.data();
+}
+
+const float* Classifier::forward(const TextBatch& texts) {
+  zero_state_.reset(config_, texts.batch);
+  return pool_and_score(encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, false, 0, 0),
+                        texts);
+}
+
+std::vector<float> Classifier::running_logits(const TextBatch& texts) {
+  zero_state_.reset(config_, texts.batch);
+  const float* top = encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, false, 0, 0);
+  const std::size_t batch = static_cast<std::size_t>(texts.batch), hidden = static_cast<std::size_t>(config_.hidden);
+  const float* w = parameters_.data() + weight_offset_;
+  std::vector<float> result(static_cast<std::size_t>(texts.steps) * batch, 0.0f);
+  std::vector<float> running(hidden);
+  for (std::size_t b = 0; b < batch; ++b) {
+    for (int t = 0; t < texts.lengths[b]; ++t) {
+      const float* row = top + (static_cast<std::size_t>(t) * batch + b) * hidden;
+      for (std::size_t j = 0; j < hidden; ++j) {
+        switch (config_.pool) {
+          case Pooling::last: running[j] = row[j]; break;
+          case Pooling::mean: running[j] += (row[j] - running[j]) / static_cast<float>(t + 1); break;
+          case Pooling::max: running[j] = t == 0 ? row[j] : std::max(running[j], row[j]); break;
+        }
+      }
+      double logit = parameters_[bias_offset_];
+      for (std::size_t j = 0; j < hidden; ++j) logit += static_cast<double>(w[j]) * running[j];
+      result[static_cast<std::size_t>(t) * batch + b] = static_cast<float>(logit);
+    }
+    std::fill(running.begin(), running.end(), 0.0f);
+  }
+  return result;
+}
+
+double Classifier::train_batch(const TextBatch& texts, const float* labels, const float* weights,
+                               std::uint64_t dropout_seed, std::uint64_t step) {
+  zero_state_.reset(config_, texts.batch);
+  const float* top =
+      encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, true, dropout_seed, step);
+  pool_and_score(top, texts);
+  const std::size_t batch = static_cast<std::size_t>(texts.batch), hidden = static_cast<std::size_t>(config_.hidden);
+  double total_weight = 0.0, loss = 0.0;
+  for (std::size_t b = 0; b < batch; ++b) total_weight += weights[b];
+  if (total_weight <= 0.0) throw Error("a training batch has no weight");
+
+  // Logistic loss, stable for any logit: softplus(z) - y z = max(z, 0) - y z + log(1 + e^-|z|).
+  std::fill(gradients_.begin(), gradients_.end(), 0.0f);
+  float* w_gradient = gradients_.data() + weight_offset_;
+  const float* w = parameters_.data() + weight_offset_;
+  ensure(top_gradient_, static_cast<std::size_t>(texts.steps) * batch * hidden);
+  std::fill_n(top_gradient_.begin(), static_cast<std::size_t>(texts.steps) * batch * hidden, 0.0f);
+  for (std::size_t b = 0; b < batch; ++b) {
+    if (weights[b] == 0.0f) continue;
+    const double z = logits_[b], y = labels[b];
+    loss += weights[b] * (std::max(z, 0.0) - y * z + std::log1p(std::exp(-std::abs(z))));
+    const double probability = 1.0 / (1.0 + std::exp(-z));
+    const float dz = static_cast<float>(weights[b] * (probability - y) / total_weight);
+    gradients_[bias_offset_] += dz;
+    const float* pooled = pooled_.data() + b * hidden;
+    for (std::size_t j = 0; j < hidden; ++j) w_gradient[j] += dz * pooled[j];
+    // d(pooled) = dz * w, sent back to the positions the pool read.
+    const int length = texts.lengths[b];
+    const auto row = [&](int t) { return top_gradient_.data() + (static_cast<std::size_t>(t) * batch + b) * hidden; };
+    for (std::size_t j = 0; j < hidden; ++j) {
+      const float d = dz * w[j];
+      switch (config_.pool) {
+        case Pooling::last: row(length - 1)[j] += d; break;
+        case Pooling::mean:
+          for (int t = 0; t < length; ++t) row(t)[j] += d / static_cast<float>(length);
+          break;
+        case Pooling::max: row(argmax_[b * hidden + j])[j] += d; break;
+      }
+    }
+  }
+  encoder_.backward(top_gradient_.data(), gradients_);
+  return loss;
+}
+
+}  // namespace charloom::nn

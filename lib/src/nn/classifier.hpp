@@ -1,0 +1,63 @@
+// The sentiment classifier's computation: the encoder over a batch of padded texts, pooling
+// over each text's own positions, a linear layer to one logit, and a weighted logistic loss.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "charloom/model_config.hpp"
+#include "charloom/model_file.hpp"
+#include "nn/encoder.hpp"
+#include "nn/parameters.hpp"
+
+namespace charloom::nn {
+
+// B texts, time-major (T, B) and padded after each text's end; every length is 1 to T.
+struct TextBatch {
+  const std::uint32_t* inputs = nullptr;
+  const int* lengths = nullptr;
+  int steps = 0, batch = 0;
+};
+
+class Classifier {
+ public:
+  explicit Classifier(const ModelConfig& config, Precision precision = Precision::f32);
+
+  const ModelConfig& config() const { return config_; }
+  const ParameterLayout& layout() const { return layout_; }
+  std::vector<float>& parameters() { return parameters_; }
+  const std::vector<float>& parameters() const { return parameters_; }
+  std::vector<float>& gradients() { return gradients_; }
+
+  void initialize(std::uint64_t seed);
+  void parameters_changed();
+  void load_tensors(const std::vector<NamedTensor>& tensors);
+
+  // Inference: the B logits (log-odds of positive), valid until the next call.
+  const float* forward(const TextBatch& texts);
+  // The pooled features (B, H) of the last forward, before the linear layer.
+  const std::vector<float>& features() const { return pooled_; }
+  // The logit after every position (T*B, row t*B + b): the linear layer applied to the
+  // running pool of the top outputs up to t. For traces; costs one extra pass over them.
+  std::vector<float> running_logits(const TextBatch& texts);
+
+  // Forward with dropout and backward for labels in {0, 1} and per-text weights (0 leaves a
+  // padding row out): returns the summed weighted loss and writes the gradients of the
+  // weighted mean (the sum divided by the summed weights).
+  double train_batch(const TextBatch& texts, const float* labels, const float* weights, std::uint64_t dropout_seed,
+                     std::uint64_t step);
+
+ private:
+  const float* pool_and_score(const float* top, const TextBatch& texts);
+
+  ModelConfig config_;
+  ParameterLayout layout_;
+  std::size_t weight_offset_ = 0, bias_offset_ = 0;
+  std::vector<float> parameters_, gradients_;
+  Encoder encoder_;
+  StreamState zero_state_;
+  std::vector<float> pooled_, logits_, top_gradient_;
+  std::vector<int> argmax_;  // max pooling: the row each feature came from
+};
+
+}  // namespace charloom::nn

@@ -1,0 +1,105 @@
+// The sentiment classifier's network: gradients by finite differences for every pooling and
+// cell, and padding that never changes a text's score.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "nn/classifier.hpp"
+
+using namespace charloom;
+
+namespace {
+
+ModelConfig tiny(CellKind cell, Pooling pool) {
+  ModelConfig config;
+  config.cell = cell;
+  config.pool = pool;
+  config.layers = 2;
+  config.hidden = 6;
+  config.embedding_size = 4;
+  config.vocabulary_size = 7;
+  config.dropout = 0.0f;
+  return config;
+}
+
+// Three texts of lengths 5, 2 and 4, padded to 5 steps with id 0, time-major.
+struct Toy {
+  std::vector<std::uint32_t> inputs;
+  std::vector<int> lengths{5, 2, 4};
+  std::vector<float> labels{1.0f, 0.0f, 1.0f}, weights{1.0f, 0.5f, 2.0f};
+  Toy() {
+    const std::vector<std::vector<std::uint32_t>> texts{{1, 2, 3, 4, 5}, {6, 1}, {3, 3, 2, 6}};
+    inputs.assign(5 * 3, 0);
+    for (std::size_t b = 0; b < texts.size(); ++b)
+      for (std::size_t t = 0; t < texts[b].size(); ++t) inputs[t * 3 + b] = texts[b][t];
+  }
+  nn::TextBatch batch() const { return {inputs.data(), lengths.data(), 5, 3}; }
+};
+
+// The weighted mean logistic loss from inference logits, in double.
+double loss_of(nn::Classifier& classifier, const Toy& toy) {
+  const float* logits = classifier.forward(toy.batch());
+  double total = 0.0, weight = 0.0;
+  for (int b = 0; b < 3; ++b) {
+    const double z = logits[b], y = toy.labels[b];
+    total += toy.weights[b] * (std::log1p(std::exp(-std::abs(z))) + std::max(z, 0.0) - y * z);
+    weight += toy.weights[b];
+  }
+  return total / weight;
+}
+
+}  // namespace
+
+TEST_CASE("classifier gradients match finite differences for every pooling and cell") {
+  for (CellKind cell : {CellKind::lstm, CellKind::gru, CellKind::rnn_tanh}) {
+    for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
+      CAPTURE(to_string(cell));
+      CAPTURE(to_string(pool));
+      nn::Classifier classifier(tiny(cell, pool));
+      classifier.initialize(5);
+      // A larger head makes the encoder's gradients large enough to measure.
+      for (int j = 0; j < 6; ++j) classifier.parameters()[classifier.layout().find("classifier.weight").offset + j] *= 8.0f;
+      classifier.parameters_changed();
+      const Toy toy;
+      const double loss = classifier.train_batch(toy.batch(), toy.labels.data(), toy.weights.data(), 1, 0) / 3.5;
+      CHECK(loss == doctest::Approx(loss_of(classifier, toy)).epsilon(1e-5));
+      const std::vector<float> analytic = classifier.gradients();
+      std::vector<float>& p = classifier.parameters();
+      int checked = 0;
+      for (std::size_t i = 0; i < p.size(); ++i) {
+        const float saved = p[i], step = 3e-3f;
+        p[i] = saved + step;
+        classifier.parameters_changed();
+        const double up = loss_of(classifier, toy);
+        p[i] = saved - step;
+        classifier.parameters_changed();
+        const double down = loss_of(classifier, toy);
+        p[i] = saved;
+        const double numeric = (up - down) / (2.0 * step);
+        CAPTURE(i);
+        CHECK(std::abs(numeric - analytic[i]) <= 2e-4 + 0.02 * std::abs(numeric));
+        checked += std::abs(analytic[i]) > 1e-3;
+      }
+      classifier.parameters_changed();
+      CHECK(checked > static_cast<int>(p.size()) / 3);  // most gradients are far from zero
+    }
+  }
+}
+
+TEST_CASE("a text scores the same alone as padded in a batch") {
+  for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
+    nn::Classifier classifier(tiny(CellKind::lstm, pool));
+    classifier.initialize(9);
+    const Toy toy;
+    const std::vector<float> batched(classifier.forward(toy.batch()), classifier.forward(toy.batch()) + 3);
+    const std::vector<std::uint32_t> alone{6, 1};
+    const int length = 2;
+    const float single = classifier.forward({alone.data(), &length, 2, 1})[0];
+    CHECK(single == doctest::Approx(batched[1]).epsilon(1e-5));
+    // The running logit at a text's last position is its score.
+    const std::vector<float> running = classifier.running_logits(toy.batch());
+    for (int b = 0; b < 3; ++b)
+      CHECK(running[static_cast<std::size_t>(toy.lengths[b] - 1) * 3 + b] == doctest::Approx(batched[b]).epsilon(1e-5));
+  }
+}
