@@ -8,6 +8,7 @@
 #include "charloom/errors.hpp"
 #include "charloom/training.hpp"
 #include "common/cli.hpp"
+#include "train-model/sentiment_task.hpp"
 
 namespace {
 
@@ -107,7 +108,9 @@ int main(int argc, char** argv) {
     text.add_to(text_flags);
     text_flags.add_options()("min-count", po::value(&config.min_count)->default_value(config.min_count),
                              "units seen fewer times map to <unk>");
+    std::string task = "lm";
     output.add_options()
+        ("task", po::value(&task)->default_value(task), "lm (a language model), or sentiment (a classifier; see below)")
         ("corpus", po::value(&config.corpus)->multitoken(), "UTF-8 text file(s), concatenated in order")
         ("output", po::value(&config.output), "the model file to write")
         ("metrics", po::value(&config.metrics_path), "write training metrics as JSONL")
@@ -116,13 +119,22 @@ int main(int argc, char** argv) {
         ("log-every", po::value(&config.log_every)->default_value(config.log_every), "iterations between log lines")
         ("quiet", po::bool_switch(&config.quiet), "print nothing but errors")
         ("help,h", "show this help");
+    SentimentFlags sentiment;
+    po::options_description sentiment_flags = sentiment.options();
     po::options_description all("train-model options");
-    all.add(output).add(architecture).add(batching).add(optimisation).add(budgets).add(checkpoints).add(control).add(text_flags);
+    all.add(output).add(architecture).add(batching).add(optimisation).add(budgets).add(checkpoints).add(control).add(text_flags)
+        .add(sentiment_flags);
     po::positional_options_description positional;
     positional.add("corpus", -1);
     po::variables_map values;
     if (!cli::parse(argc, argv, all, positional, values, "train-model --corpus FILE... --output MODEL [options]")) return 0;
     if (!config_file.empty()) cli::parse_config_file(config_file, all, values);
+    if (task == "sentiment") {
+      install_signal_handlers();
+      return sentiment.run(config, cell == "rnn" ? "rnn_" + activation : cell, text.resolve(), values,
+                           quoted_command(argc, argv));
+    }
+    if (task != "lm") throw UsageError("--task must be lm or sentiment, got '" + task + "'");
     if (config.corpus.empty()) throw UsageError("no corpus given; pass --corpus FILE");
     if (config.output.empty()) throw UsageError("no output given; pass --output MODEL");
     config.model.cell = parse_cell_kind(cell == "rnn" ? "rnn_" + activation : cell);

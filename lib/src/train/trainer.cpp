@@ -19,14 +19,13 @@
 #include "nn/network.hpp"
 #include "train/checkpoints.hpp"
 #include "train/optimizer.hpp"
+#include "train/run_control.hpp"
 #include "train/run_log.hpp"
 #include "train/schedule.hpp"
 
 namespace charloom {
 namespace {
 
-std::atomic<int> stop_signal{0};
-static_assert(std::atomic<int>::is_always_lock_free, "the signal flag must be safe to set in a handler");
 
 constexpr double nats_to_bits = 1.4426950408889634;
 constexpr int max_rollbacks = 8;
@@ -86,17 +85,6 @@ std::string describe(const ModelConfig& m) {
          std::string(to_string(m.text.normalization)) + ")";
 }
 
-// Fails now, not after hours of training, when the output cannot be written.
-void check_writable(const std::string& path) {
-  if (std::filesystem::is_directory(path)) throw UsageError("--output " + path + " is a directory; name a model file");
-  try {
-    io::write_file_atomically(path + ".probe", "");
-  } catch (const IoError& error) {
-    const std::string reason = error.what();
-    throw IoError("cannot write the output " + path + reason.substr(reason.find(':')));
-  }
-  std::filesystem::remove(path + ".probe");
-}
 
 void validate(const TrainingConfig& c) {
   if (c.corpus.empty()) throw UsageError("no corpus given; pass --corpus FILE");
@@ -193,7 +181,7 @@ void Trainer::prepare() {
   batcher_ = std::make_unique<Batcher>(corpus_.ids, split_.train_begin, split_.train_end,
                                        static_cast<std::size_t>(config_.batch_size), static_cast<std::size_t>(config_.seq_length));
   network_ = std::make_unique<nn::Network>(config_.model, config_.precision);
-  check_writable(config_.output);
+  train::check_writable(config_.output);
   optimizer_ = train::make_optimizer(config_, network_->parameters().size());
   stream_.reset(config_.model, config_.batch_size);
   const std::string directory = config_.checkpoint_dir.empty() ? config_.output + ".checkpoints" : config_.checkpoint_dir;
@@ -392,7 +380,7 @@ TrainingSummary Trainer::run() {
   };
 
   while (true) {
-    if (int sig = stop_signal.load(); sig != 0) {
+    if (int sig = train::pending_stop_signal(); sig != 0) {
       summary.stopped_by = "signal";
       summary.signal = sig;
       break;
@@ -508,7 +496,5 @@ TrainingSummary Trainer::run() {
 }  // namespace
 
 TrainingSummary train_language_model(const TrainingConfig& config) { return Trainer(config).run(); }
-
-void request_training_stop(int signal_number) { stop_signal.store(signal_number); }
 
 }  // namespace charloom

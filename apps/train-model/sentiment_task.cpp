@@ -1,0 +1,90 @@
+// The sentiment task of train-model: flags, defaults and the report.
+#include "train-model/sentiment_task.hpp"
+
+#include <cstdio>
+
+#include "charloom/errors.hpp"
+
+namespace charloom {
+namespace {
+
+// A format named by the flag, or guessed from the file name: .csv, .jsonl, else TSV.
+LabeledFormat format_for(const std::string& flag, const std::string& path) {
+  if (!flag.empty()) return parse_labeled_format(flag);
+  const auto ends_with = [&](const char* suffix) {
+    const std::string s(suffix);
+    return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
+  };
+  if (ends_with(".csv")) return LabeledFormat::csv;
+  if (ends_with(".jsonl") || ends_with(".json")) return LabeledFormat::jsonl;
+  return LabeledFormat::tsv;
+}
+
+}  // namespace
+
+cli::po::options_description SentimentFlags::options() {
+  namespace po = cli::po;
+  const SentimentTrainingConfig defaults;
+  po::options_description flags(
+      "Sentiment (--task sentiment). Where a shared flag is not given, the classifier's defaults apply: a 1x256 lstm, "
+      "embedding 64, dropout 0.1, batch 32, learning rate 0.002, 20 epochs, patience 5");
+  flags.add_options()
+      ("train", po::value(&train), "labeled training texts (TSV, CSV or JSONL)")
+      ("dev", po::value(&dev), "labeled dev texts: dev accuracy picks the model and stops training")
+      ("input-format", po::value(&input_format), "tsv, csv or jsonl (default: from the file name; TSV otherwise)")
+      ("columns", po::value(&columns)->default_value(columns), "TSV/CSV column order: label,text or text,label")
+      ("pool", po::value(&pool)->default_value(std::string(to_string(defaults.model.pool))),
+       "how the text's outputs become one vector: last, mean or max")
+      ("init-from", po::value(&init_from), "start the encoder (and vocabulary) from this language model")
+      ("freeze-encoder", po::bool_switch(&freeze_encoder), "with --init-from: train only the classifier layer")
+      ("class-weight", po::value(&class_weight)->default_value(defaults.class_weight),
+       "balanced (weight classes by inverse frequency) or none")
+      ("max-length", po::value(&max_length)->default_value(defaults.max_length), "units read per text; the rest is cut");
+  return flags;
+}
+
+int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, const TextOptions& text,
+                        const cli::po::variables_map& values, const std::string& invocation) {
+  SentimentTrainingConfig config;
+  const auto given = [&](const char* flag) { return values.count(flag) != 0 && !values[flag].defaulted(); };
+  config.train_path = train;
+  config.dev_path = dev;
+  config.output = shared.output;
+  config.input.format = format_for(input_format, train);
+  config.input.columns = parse_column_order(columns);
+  if (given("cell") || given("activation")) config.model.cell = parse_cell_kind(cell);
+  if (given("layers")) config.model.layers = shared.model.layers;
+  if (given("hidden")) config.model.hidden = shared.model.hidden;
+  if (given("embedding-size")) config.model.embedding_size = shared.model.embedding_size;
+  if (given("dropout")) config.model.dropout = shared.model.dropout;
+  config.model.text = text;
+  config.model.pool = parse_pooling(pool);
+  if (given("min-count")) config.min_count = shared.min_count;
+  config.max_length = max_length;
+  config.init_from = init_from;
+  config.freeze_encoder = freeze_encoder;
+  config.class_weight = class_weight;
+  if (given("batch-size")) config.batch_size = shared.batch_size;
+  if (given("learning-rate")) config.learning_rate = shared.learning_rate;
+  if (given("grad-clip")) config.grad_clip = shared.grad_clip;
+  if (given("weight-decay")) config.weight_decay = shared.weight_decay;
+  if (given("max-epochs")) config.max_epochs = shared.max_epochs;
+  if (given("patience")) config.patience = shared.patience;
+  config.time_limit = shared.time_limit;
+  config.seed = shared.seed;
+  config.threads = shared.threads;
+  config.metrics_path = shared.metrics_path;
+  config.summary_path = shared.summary_path;
+  config.quiet = shared.quiet;
+  config.invocation = invocation;
+  if (!shared.corpus.empty()) throw UsageError("--task sentiment reads --train and --dev, not --corpus");
+
+  const SentimentTrainingSummary summary = train_sentiment_classifier(config);
+  if (!config.quiet)
+    std::fprintf(stderr, "train-model: %lld iterations, %.1f epochs (%s), dev accuracy %.4f (epoch %lld); wrote %s\n",
+                 static_cast<long long>(summary.iterations), summary.epochs, summary.stopped_by.c_str(),
+                 summary.dev_accuracy, static_cast<long long>(summary.best_epoch), summary.output.c_str());
+  return summary.signal != 0 ? 128 + summary.signal : 0;
+}
+
+}  // namespace charloom

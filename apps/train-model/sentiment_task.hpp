@@ -1,0 +1,24 @@
+// train-model --task sentiment: the classifier's own flags, and turning the shared flags
+// into a SentimentTrainingConfig whose defaults apply wherever the user gave none.
+#pragma once
+
+#include <string>
+
+#include "charloom/sentiment_training.hpp"
+#include "charloom/training.hpp"
+#include "common/cli.hpp"
+
+namespace charloom {
+
+struct SentimentFlags {
+  std::string train, dev, input_format, columns = "label,text", pool, init_from, class_weight;
+  bool freeze_encoder = false;
+  int max_length = 0;
+
+  cli::po::options_description options();
+  // Trains and prints the outcome; returns the exit status.
+  int run(const TrainingConfig& shared, const std::string& cell, const TextOptions& text,
+          const cli::po::variables_map& values, const std::string& invocation);
+};
+
+}  // namespace charloom

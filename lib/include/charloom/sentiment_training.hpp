@@ -1,0 +1,64 @@
+// Training a sentiment classifier on labeled text, from scratch or from a language model.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "charloom/labeled_text.hpp"
+#include "charloom/model_config.hpp"
+
+namespace charloom {
+
+struct SentimentTrainingConfig {
+  std::string train_path, dev_path, output;
+  LabeledReaderOptions input;  // the format of both files
+  ModelConfig model = [] {
+    ModelConfig m;
+    m.layers = 1;
+    m.hidden = 256;
+    m.embedding_size = 64;
+    m.dropout = 0.1f;
+    m.pool = Pooling::max;
+    return m;
+  }();
+  std::uint64_t min_count = 1;
+  int max_length = 1000;          // units per text; longer texts are cut
+
+  std::string init_from;          // a language model whose encoder (and vocabulary) to start from
+  bool freeze_encoder = false;    // with init_from: fit only the classifier layer
+
+  std::string class_weight = "balanced";  // balanced (by inverse class frequency) or none
+  int batch_size = 32;
+  double learning_rate = 2e-3;
+  double grad_clip = 5.0;
+  double weight_decay = 0.0;
+  std::int64_t max_epochs = 20;   // 0 = no limit
+  double time_limit = 0.0;        // seconds; 0 = no limit
+  int patience = 5;               // epochs without a better dev accuracy before stopping; 0 = never
+  std::uint64_t seed = 1;
+  int threads = 0;
+
+  std::string metrics_path, summary_path;
+  bool quiet = false;
+  std::string invocation;
+};
+
+struct SentimentTrainingSummary {
+  std::int64_t iterations = 0;
+  double epochs = 0.0;
+  double train_loss = 0.0;   // mean weighted logistic loss of the last epoch
+  double dev_accuracy = 0.0; // of the output model (the best on dev)
+  double dev_loss = 0.0;
+  std::int64_t best_epoch = 0;
+  double seconds = 0.0;
+  double texts_per_second = 0.0;
+  std::int64_t parameters = 0;
+  std::string stopped_by;    // max-epochs, time-limit, patience, signal
+  int signal = 0;
+  std::string output;
+};
+
+// Throws UsageError for bad settings and InputError (naming the file and line) for bad data.
+SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfig& config);
+
+}  // namespace charloom

@@ -1,0 +1,309 @@
+// Training a sentiment classifier: read and encode the labeled files, start from scratch or
+// from a language model's encoder, then epochs of length-bucketed batches with Adam, keeping
+// the model that scores best on dev.
+#include "charloom/sentiment_training.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+
+#include "charloom/errors.hpp"
+#include "charloom/language_model.hpp"
+#include "charloom/model_file.hpp"
+#include "charloom/threads.hpp"
+#include "infer/text_batches.hpp"
+#include "io/atomic_file.hpp"
+#include "nn/classifier.hpp"
+#include "nn/random.hpp"
+#include "train/optimizer.hpp"
+#include "train/run_control.hpp"
+
+namespace charloom {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+struct Dataset {
+  std::string path;
+  std::vector<std::vector<std::string>> units;  // per text, before a vocabulary exists
+  infer::Texts texts;
+  std::vector<int> labels;
+};
+
+Dataset read_dataset(const std::string& path, const LabeledReaderOptions& input, const TextOptions& text_options) {
+  Dataset data;
+  data.path = path;
+  for (const LabeledText& record : read_labeled_text(path, input)) {
+    std::vector<std::string> units = split_units(record.text, text_options, path + ":" + std::to_string(record.line));
+    if (units.empty())
+      throw InputError(path + ":" + std::to_string(record.line) + ": the text is empty; remove the line or give it text");
+    data.units.push_back(std::move(units));
+    data.labels.push_back(*record.label);
+  }
+  if (data.labels.empty()) throw InputError(path + " has no labeled texts");
+  return data;
+}
+
+void encode(Dataset& data, const Vocabulary& vocabulary, int max_length) {
+  data.texts.clear();
+  for (const auto& units : data.units) {
+    std::vector<std::uint32_t> ids;
+    for (std::size_t i = 0; i < units.size() && i < static_cast<std::size_t>(max_length); ++i)
+      ids.push_back(vocabulary.id_of(units[i]));
+    data.texts.push_back(std::move(ids));
+  }
+  data.units.clear();
+}
+
+void validate(const SentimentTrainingConfig& c) {
+  if (c.train_path.empty()) throw UsageError("no training data given; pass --train FILE");
+  if (c.dev_path.empty()) throw UsageError("no dev data given; pass --dev FILE (dev accuracy picks the model)");
+  if (c.output.empty()) throw UsageError("no output given; pass --output MODEL");
+  if (c.batch_size < 1 || c.batch_size > 4096) throw UsageError("--batch-size must be from 1 to 4096, got " + std::to_string(c.batch_size));
+  if (c.max_length < 1 || c.max_length > 100000) throw UsageError("--max-length must be from 1 to 100000, got " + std::to_string(c.max_length));
+  if (!(c.learning_rate > 0.0 && c.learning_rate < 100.0)) throw UsageError("--learning-rate must be positive and below 100");
+  if (c.class_weight != "balanced" && c.class_weight != "none") throw UsageError("--class-weight must be balanced or none");
+  if (c.freeze_encoder && c.init_from.empty()) throw UsageError("--freeze-encoder needs --init-from LM");
+  if (c.max_epochs < 0 || c.time_limit < 0.0 || c.patience < 0) throw UsageError("budgets must not be negative");
+  if (c.threads < 0) throw UsageError("--threads must not be negative");
+}
+
+// The dev figures of the classifier as it is: accuracy at 0.5 and the mean logistic loss.
+struct DevFigures {
+  double accuracy = 0.0, loss = 0.0;
+};
+DevFigures evaluate(nn::Classifier& classifier, const Dataset& dev, int batch) {
+  const std::vector<float> logits = infer::classify(classifier, dev.texts, std::max(batch, 64));
+  DevFigures figures;
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    const double z = logits[i], y = dev.labels[i];
+    figures.accuracy += (z >= 0.0) == (dev.labels[i] == 1);
+    figures.loss += std::max(z, 0.0) - y * z + std::log1p(std::exp(-std::abs(z)));
+  }
+  figures.accuracy /= static_cast<double>(logits.size());
+  figures.loss /= static_cast<double>(logits.size());
+  return figures;
+}
+
+// One epoch's batches: shuffled, then sorted by length within windows of 50 batches so that
+// a batch pads little, then the batches themselves shuffled.
+std::vector<std::vector<std::size_t>> epoch_batches(const infer::Texts& texts, int batch, std::uint64_t seed,
+                                                    std::uint64_t epoch) {
+  std::vector<std::size_t> order(texts.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::vector<float> keys(order.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = nn::uniform01(seed, 1000 + 2 * epoch, i);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return keys[a] < keys[b] || (keys[a] == keys[b] && a < b); });
+  const std::size_t window = static_cast<std::size_t>(batch) * 50;
+  for (std::size_t start = 0; start < order.size(); start += window) {
+    const auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + window));
+    std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(start), end,
+                     [&](std::size_t a, std::size_t b) { return texts[a].size() > texts[b].size(); });
+  }
+  std::vector<std::vector<std::size_t>> batches;
+  for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(batch))
+    batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(start),
+                         order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + batch)));
+  std::vector<float> batch_keys(batches.size());
+  for (std::size_t i = 0; i < batch_keys.size(); ++i) batch_keys[i] = nn::uniform01(seed, 1001 + 2 * epoch, i);
+  std::vector<std::size_t> batch_order(batches.size());
+  std::iota(batch_order.begin(), batch_order.end(), std::size_t{0});
+  std::sort(batch_order.begin(), batch_order.end(), [&](std::size_t a, std::size_t b) { return batch_keys[a] < batch_keys[b] || (batch_keys[a] == batch_keys[b] && a < b); });
+  std::vector<std::vector<std::size_t>> shuffled;
+  for (std::size_t i : batch_order) shuffled.push_back(std::move(batches[i]));
+  return shuffled;
+}
+
+bool is_encoder_tensor(const std::string& name) { return name == "embedding.weight" || name.rfind("rnn.", 0) == 0; }
+
+}  // namespace
+
+SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfig& config) {
+  validate(config);
+  set_thread_count(config.threads);
+  train::check_writable(config.output);
+  const auto start = Clock::now();
+
+  ModelConfig model = config.model;
+  ModelFile language_model;
+  if (!config.init_from.empty()) {
+    language_model = load_model_file(config.init_from);
+    if (language_model.kind != language_model_kind)
+      throw InputError("--init-from " + config.init_from + " holds a " + language_model.kind + " model, not a language model");
+    // The encoder comes whole from the language model: its architecture, text options and vocabulary.
+    const Pooling pool = model.pool;
+    const float dropout = model.dropout;
+    model = language_model.config;
+    model.pool = pool;
+    model.dropout = dropout;
+  }
+  Dataset train = read_dataset(config.train_path, config.input, model.text);
+  Dataset dev = read_dataset(config.dev_path, config.input, model.text);
+  const auto positives = static_cast<std::size_t>(std::count(train.labels.begin(), train.labels.end(), 1));
+  if (positives == 0 || positives == train.labels.size())
+    throw InputError(config.train_path + " has only " + (positives == 0 ? "negative" : "positive") +
+                     " labels; a classifier needs examples of both classes");
+
+  Vocabulary vocabulary;
+  if (!config.init_from.empty()) {
+    vocabulary = language_model.vocabulary;
+  } else {
+    UnitCounts counts;
+    for (const auto& units : train.units)
+      for (const std::string& unit : units) counts.add(unit);
+    vocabulary = Vocabulary::build(counts, model.text.unit, config.min_count);
+  }
+  model.vocabulary_size = static_cast<int>(vocabulary.size());
+  encode(train, vocabulary, config.max_length);
+  encode(dev, vocabulary, config.max_length);
+
+  nn::Classifier classifier(model);
+  classifier.initialize(config.seed);
+  if (!config.init_from.empty()) {
+    std::vector<NamedTensor> encoder;
+    for (const NamedTensor& tensor : language_model.tensors)
+      if (is_encoder_tensor(tensor.name)) encoder.push_back(tensor);
+    for (const auto& info : classifier.layout().tensors())
+      if (!is_encoder_tensor(info.name)) {
+        const float* begin = classifier.parameters().data() + info.offset;
+        encoder.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
+      }
+    classifier.load_tensors(encoder);
+  }
+  // The classifier layer's span of the buffer: the only part a frozen encoder lets change.
+  const std::size_t head_begin = classifier.layout().find("classifier.weight").offset;
+
+  // Balanced weights: each class carries half of the total, whatever its share of the texts.
+  const double n = static_cast<double>(train.labels.size());
+  const double positive_weight = config.class_weight == "balanced" ? n / (2.0 * static_cast<double>(positives)) : 1.0;
+  const double negative_weight = config.class_weight == "balanced" ? n / (2.0 * (n - static_cast<double>(positives))) : 1.0;
+
+  TrainingConfig optimizer_settings;
+  optimizer_settings.learning_rate = config.learning_rate;
+  optimizer_settings.weight_decay = config.weight_decay;
+  auto optimizer = train::make_optimizer(optimizer_settings, classifier.parameters().size());
+
+  std::FILE* metrics = config.metrics_path.empty() ? nullptr : std::fopen(config.metrics_path.c_str(), "w");
+  if (!config.metrics_path.empty() && metrics == nullptr) throw IoError("cannot write --metrics " + config.metrics_path);
+  const auto log = [&](const nlohmann::json& record) {
+    if (metrics) std::fprintf(metrics, "%s\n", record.dump().c_str()), std::fflush(metrics);
+  };
+
+  SentimentTrainingSummary summary;
+  summary.parameters = static_cast<std::int64_t>(classifier.parameters().size());
+  std::vector<float> best = classifier.parameters();
+  DevFigures best_dev = evaluate(classifier, dev, config.batch_size);
+  std::int64_t epochs_without_improvement = 0, texts_seen = 0;
+  infer::PaddedBatch padded;
+  std::vector<float> labels, weights;
+  for (std::int64_t epoch = 1; config.max_epochs == 0 || epoch <= config.max_epochs; ++epoch) {
+    double epoch_loss = 0.0, epoch_weight = 0.0;
+    bool stopped = false;
+    for (const std::vector<std::size_t>& members : epoch_batches(train.texts, config.batch_size, config.seed, epoch)) {
+      infer::fill_batch(train.texts, members, config.batch_size, padded);
+      labels.assign(static_cast<std::size_t>(config.batch_size), 0.0f);
+      weights.assign(static_cast<std::size_t>(config.batch_size), 0.0f);
+      for (std::size_t i = 0; i < members.size(); ++i) {
+        labels[i] = static_cast<float>(train.labels[members[i]]);
+        weights[i] = static_cast<float>(train.labels[members[i]] == 1 ? positive_weight : negative_weight);
+        epoch_weight += weights[i];
+      }
+      epoch_loss += classifier.train_batch(padded.view(), labels.data(), weights.data(), config.seed,
+                                           static_cast<std::uint64_t>(summary.iterations));
+      std::vector<float>& gradients = classifier.gradients();
+      if (config.freeze_encoder) std::fill(gradients.begin(), gradients.begin() + static_cast<std::ptrdiff_t>(head_begin), 0.0f);
+      if (config.grad_clip > 0.0) train::clip_to_norm(gradients, train::global_norm(gradients), config.grad_clip);
+      optimizer->step(classifier.parameters(), gradients, config.learning_rate);
+      classifier.parameters_changed();
+      ++summary.iterations;
+      texts_seen += static_cast<std::int64_t>(members.size());
+      if (int sig = train::pending_stop_signal(); sig != 0) {
+        summary.signal = sig;
+        summary.stopped_by = "signal";
+        stopped = true;
+        break;
+      }
+      if (config.time_limit > 0.0 && seconds_since(start) >= config.time_limit) {
+        summary.stopped_by = "time-limit";
+        stopped = true;
+        break;
+      }
+    }
+    summary.epochs = static_cast<double>(epoch);
+    summary.train_loss = epoch_weight > 0.0 ? epoch_loss / epoch_weight : 0.0;
+    const DevFigures figures = evaluate(classifier, dev, config.batch_size);
+    const bool improved = figures.accuracy > best_dev.accuracy ||
+                          (figures.accuracy == best_dev.accuracy && figures.loss < best_dev.loss);
+    if (improved) {
+      best = classifier.parameters();
+      best_dev = figures;
+      summary.best_epoch = epoch;
+      epochs_without_improvement = 0;
+    } else {
+      ++epochs_without_improvement;
+    }
+    log({{"type", "eval"}, {"epoch", epoch}, {"iteration", summary.iterations}, {"train_loss", summary.train_loss},
+         {"dev_accuracy", figures.accuracy}, {"dev_loss", figures.loss}, {"best", improved}, {"seconds", seconds_since(start)}});
+    if (!config.quiet)
+      std::fprintf(stderr, "train-model: epoch %lld: train loss %.4f, dev accuracy %.4f, dev loss %.4f%s, %.0f s\n",
+                   static_cast<long long>(epoch), summary.train_loss, figures.accuracy, figures.loss,
+                   improved ? " (best)" : "", seconds_since(start));
+    if (stopped) break;
+    if (config.patience > 0 && epochs_without_improvement >= config.patience) {
+      summary.stopped_by = "patience";
+      break;
+    }
+    if (config.max_epochs != 0 && epoch == config.max_epochs) summary.stopped_by = "max-epochs";
+  }
+  if (metrics) std::fclose(metrics);
+
+  summary.dev_accuracy = best_dev.accuracy;
+  summary.dev_loss = best_dev.loss;
+  summary.seconds = seconds_since(start);
+  summary.texts_per_second = summary.seconds > 0.0 ? static_cast<double>(texts_seen) / summary.seconds : 0.0;
+  summary.output = config.output;
+
+  ModelFile file;
+  file.kind = sentiment_classifier_kind;
+  file.config = model;
+  file.vocabulary = vocabulary;
+  for (const auto& info : classifier.layout().tensors()) {
+    const float* begin = best.data() + info.offset;
+    file.tensors.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
+  }
+  file.training_json = nlohmann::json{{"task", "sentiment"},
+                                      {"train", config.train_path},
+                                      {"dev", config.dev_path},
+                                      {"init_from", config.init_from},
+                                      {"freeze_encoder", config.freeze_encoder},
+                                      {"batch_size", config.batch_size},
+                                      {"learning_rate", config.learning_rate},
+                                      {"max_length", config.max_length},
+                                      {"class_weight", config.class_weight},
+                                      {"seed", config.seed},
+                                      {"iterations", summary.iterations},
+                                      {"best_epoch", summary.best_epoch},
+                                      {"dev_accuracy", summary.dev_accuracy},
+                                      {"invocation", config.invocation}}
+                           .dump();
+  save_model_file(config.output, file);
+
+  if (!config.summary_path.empty()) {
+    const nlohmann::json out{{"iterations", summary.iterations},       {"epochs", summary.epochs},
+                             {"train_loss", summary.train_loss},       {"dev_accuracy", summary.dev_accuracy},
+                             {"dev_loss", summary.dev_loss},           {"best_epoch", summary.best_epoch},
+                             {"seconds", summary.seconds},             {"texts_per_second", summary.texts_per_second},
+                             {"parameters", summary.parameters},       {"stopped_by", summary.stopped_by},
+                             {"output", summary.output}};
+    io::write_file_atomically(config.summary_path, out.dump(2) + "\n");
+  }
+  return summary;
+}
+
+}  // namespace charloom
