@@ -89,18 +89,13 @@ head -c 2000 "$golden" >truncated.safetensors
 run "$generate" --model truncated.safetensors
 expect_status 1 "truncated model"
 expect_contains "truncated.safetensors" "$err" "truncated model named"
-"$python" - "$golden" sentiment.safetensors <<'PY'
-import json, struct, sys
-data = open(sys.argv[1], "rb").read()
-(length,) = struct.unpack("<Q", data[:8])
-header = json.loads(data[8:8 + length])
-header["__metadata__"]["charloom.kind"] = "sentiment-classifier"
-encoded = json.dumps(header).encode()
-open(sys.argv[2], "wb").write(struct.pack("<Q", len(encoded)) + encoded + data[8 + length:])
-PY
+for i in $(seq 40); do printf '1\tgood loom %s\n0\tbad loom %s\n' "$i" "$i"; done >labeled.tsv
+run "$train" --task sentiment --train labeled.tsv --dev labeled.tsv --output sentiment.safetensors --hidden 8 \
+  --embedding-size 4 --max-epochs 1 --quiet
+expect_status 0 "train a sentiment model"
 run "$generate" --model sentiment.safetensors
 expect_status 1 "a sentiment model"
-expect_contains "holds a sentiment-classifier model, not a language model" "$err" "sentiment model refused"
+expect_contains "holds a model of kind 'sentiment-classifier', not a language model" "$err" "sentiment model refused"
 run "$generate" --model "$golden" --prime "$(printf 'bad \xff byte')"
 expect_status 2 "invalid UTF-8 prime"
 expect_contains "invalid UTF-8" "$err" "invalid prime named"

@@ -13,6 +13,8 @@
 #include "charloom/errors.hpp"
 #include "charloom/generation.hpp"
 #include "charloom/scoring.hpp"
+#include "charloom/sentiment.hpp"
+#include "nn/classifier.hpp"
 #include "allocation_counter.hpp"
 #include "nn/model_layout.hpp"
 #include "random_model.hpp"
@@ -177,16 +179,37 @@ TEST_CASE("prime text: unknown units are listed, or skipped on request") {
   CHECK_THROWS_AS(model.encode("bad \xFF byte", UnknownPolicy::skip, "--prime"), InputError);
 }
 
-TEST_CASE("a model file of another kind is refused as a language model") {
-  ModelFile file = testing::random_model_file(small_config(), testing::ascii_unit_names());
-  file.kind = "sentiment-classifier";
-  const testing::TempFile path("", ".safetensors");
-  save_model_file(path.path(), file);
+TEST_CASE("a model file of another kind is refused as a language model, and the reverse") {
+  ModelConfig config = small_config();
+  config.vocabulary_size = static_cast<int>(testing::ascii_unit_names().size());
+  nn::Classifier classifier(config);
+  classifier.initialize(4);
+  ModelFile classifier_file;
+  classifier_file.kind = sentiment_classifier_kind;
+  classifier_file.config = config;
+  classifier_file.vocabulary = Vocabulary::from_names(testing::ascii_unit_names(), TextUnit::codepoint);
+  for (const auto& info : classifier.layout().tensors()) {
+    const float* begin = classifier.parameters().data() + info.offset;
+    classifier_file.tensors.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
+  }
+  const testing::TempFile sentiment_path("", ".safetensors"), language_path("", ".safetensors");
+  save_model_file(sentiment_path.path(), classifier_file);
+  save_model_file(language_path.path(), testing::random_model_file(small_config(), testing::ascii_unit_names()));
+  CHECK_NOTHROW(SentimentModel::load(sentiment_path.path()));
+  CHECK_NOTHROW(LanguageModel::load(language_path.path()));
   try {
-    LanguageModel::load(path.path());
+    LanguageModel::load(sentiment_path.path());
     FAIL("a sentiment model loaded as a language model");
   } catch (const InputError& error) {
-    CHECK(std::string(error.what()).find("holds a sentiment-classifier model, not a language model") != std::string::npos);
+    CHECK(std::string(error.what()).find("holds a model of kind 'sentiment-classifier', not a language model") !=
+          std::string::npos);
+  }
+  try {
+    SentimentModel::load(language_path.path());
+    FAIL("a language model loaded as a sentiment model");
+  } catch (const InputError& error) {
+    CHECK(std::string(error.what()).find("holds a model of kind 'language-model', not a sentiment classifier") !=
+          std::string::npos);
   }
 }
 

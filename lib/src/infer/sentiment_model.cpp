@@ -30,8 +30,8 @@ struct SentimentModel::Impl {
 SentimentModel SentimentModel::load(const std::string& path) {
   const ModelFile file = load_model_file(path);
   if (file.kind != sentiment_classifier_kind)
-    throw InputError(path + " holds a " + file.kind + " model, not a sentiment classifier; pass a model written by " +
-                     "train-model --task sentiment");
+    throw InputError(path + " holds a model of kind '" + file.kind + "', not a sentiment classifier; pass a model " +
+                     "written by train-model --task sentiment");
   return SentimentModel(file);
 }
 

@@ -1,6 +1,8 @@
 // Atomic file replacement over POSIX calls, with errors that say what to do.
 #include "io/atomic_file.hpp"
 
+#include "charloom/output_file.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -77,3 +79,9 @@ void write_file_atomically(const std::string& path, std::string_view content) {
 }
 
 }  // namespace charloom::io
+
+namespace charloom {
+
+void write_output_file(const std::string& path, std::string_view content) { io::write_file_atomically(path, content); }
+
+}  // namespace charloom

@@ -135,7 +135,8 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   if (!config.init_from.empty()) {
     language_model = load_model_file(config.init_from);
     if (language_model.kind != language_model_kind)
-      throw InputError("--init-from " + config.init_from + " holds a " + language_model.kind + " model, not a language model");
+      throw InputError("--init-from " + config.init_from + " holds a model of kind '" + language_model.kind +
+                       "', not a language model");
     // The encoder comes whole from the language model: its architecture, text options and vocabulary.
     const Pooling pool = model.pool;
     const float dropout = model.dropout;
