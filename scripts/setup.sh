@@ -13,6 +13,8 @@ packages=(
   dpkg-dev xz-utils libreadline8
   # the PyTorch parity test and the plotting script, on Debian's own python3
   python3-torch python3-matplotlib
+  # score-sentiment's HTML trace is tested in a real headless browser; PIL reads its screenshot
+  chromium python3-pil fonts-dejavu-core
 )
 # npm usually comes with the machine's Node.js; Debian's npm package conflicts with other builds.
 command -v npm >/dev/null || packages+=(npm)

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# End-to-end tests of the sentiment job: train-model --task sentiment on a separable toy,
+# score-sentiment's inputs, outputs, --eval and --trace (checked in headless Chromium), and
+# bad input with its line numbers.
+set -euo pipefail
+train=$1 score=$2 generate=$3
+source "$(dirname "$0")/assert.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+python=/usr/bin/python3
+
+words=(the film was quite plot and story very)
+for i in $(seq 0 239); do
+  text="${words[i % 8]} ${words[(i * 3) % 8]} ${words[(i * 5 + 1) % 8]}"
+  if [ $((i % 2)) -eq 0 ]; then printf '1\t%s good\n' "$text"; else printf '0\tbad %s\n' "$text"; fi
+done >train.tsv
+head -60 train.tsv >dev.tsv
+
+run "$train" --task sentiment --help
+expect_status 0 "--help"
+for flag in --task --train --dev --input-format --columns --pool --init-from --freeze-encoder --class-weight --max-length; do
+  expect_contains -- "$flag" "$out" "--help lists $flag"
+done
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output s.safetensors --hidden 24 --embedding-size 8 \
+  --max-epochs 25 --patience 0 --summary-json summary.json --metrics metrics.jsonl --quiet
+expect_status 0 "train a sentiment model"
+expect_contains '"dev_accuracy": 1.0' "$(cat summary.json)" "the toy is learned perfectly"
+expect_contains '"type":"eval"' "$(cat metrics.jsonl)" "metrics per epoch"
+
+# Lines in, JSONL out: score in [0, 1] and the label.
+run "$score" --model s.safetensors <<<$'the film was good\nbad plot'
+expect_status 0 "score lines"
+printf '%s\n' "$out" >scored.jsonl
+expect_equal "positive negative|ok" "$("$python" -c '
+import json
+rows = [json.loads(line) for line in open("scored.jsonl")]
+ok = all(0 <= r["score"] <= 1 for r in rows) and rows[0]["text"] == "the film was good"
+print(" ".join(r["label"] for r in rows) + "|" + ("ok" if ok else "bad"))')" "labels and scores"
+# JSONL in keeps the input's own fields; its label becomes input_label.
+run "$score" --model s.safetensors --input-format jsonl <<<'{"id": 42, "text": "so good", "label": "pos"}'
+expect_contains '"id":42' "$out" "input fields kept"
+expect_contains '"input_label":"pos"' "$out" "input label kept"
+expect_contains '"label":"positive"' "$out" "prediction"
+# TSV in (text first), TSV out.
+printf 'bad story\t0\n' >text-label.tsv
+run "$score" --model s.safetensors --input-format tsv --columns text,label --format tsv text-label.tsv
+expect_contains $'\tnegative\tbad story' "$out" "TSV output"
+
+# --eval: the metrics of the dev file.
+run "$score" --model s.safetensors --eval dev.tsv
+expect_status 0 "--eval"
+for field in accuracy precision recall f1 roc_auc confusion_matrix true_positive false_negative; do
+  expect_contains "\"$field\"" "$out" "--eval field $field"
+done
+expect_contains '"accuracy": 1.0' "$out" "--eval accuracy"
+
+# --trace: JSONL data, and an HTML page whose colours a real browser draws.
+run "$score" --model s.safetensors --trace trace.jsonl --trace-format jsonl <<<'so good'
+expect_contains '"units":["s","o"," ","g","o","o","d"]' "$(cat trace.jsonl)" "trace units"
+run "$score" --model s.safetensors --trace trace.html <<<$'this film was good good good\nbad bad bad plot'
+expect_status 0 "--trace html"
+chromium=$(command -v chromium || true)
+if [ -z "$chromium" ]; then
+  fail "chromium is missing: run scripts/setup.sh"
+else
+  "$chromium" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=900,500 \
+    --screenshot="$tmp/trace.png" "file://$tmp/trace.html" >/dev/null 2>&1 || true
+  # The screenshot must hold strongly green and strongly red pixels: the colours were drawn.
+  expect_equal "green and red" "$("$python" -c '
+from PIL import Image
+image = Image.open("trace.png").convert("RGB")
+pixels = list(image.getdata())
+green = sum(1 for r, g, b in pixels if g > 120 and r < 130 and b < 130)
+red = sum(1 for r, g, b in pixels if r > 180 and g < 120 and b < 120)
+print("green and red" if green > 200 and red > 200 else f"green {green}, red {red}")')" "trace colours in Chromium"
+fi
+
+# Bad input: one line with the file and line, non-zero status.
+run "$score" --model s.safetensors <<<$'fine\n\nalso fine'
+expect_status 1 "an empty text"
+expect_equal "score-sentiment: error: -:2: the text is empty; remove the line or give it text" "$err" "empty text located"
+printf '1\tgood\nmaybe\tbad\n' >bad-label.tsv
+run "$score" --model s.safetensors --eval bad-label.tsv
+expect_status 1 "unknown label"
+expect_contains "bad-label.tsv:2: unknown label 'maybe'" "$err" "unknown label located"
+printf '1\tgood\nbad\n' >missing-label.tsv
+run "$train" --task sentiment --train missing-label.tsv --dev dev.tsv --output x.safetensors --quiet
+expect_status 1 "missing label"
+expect_contains "missing-label.tsv:2:" "$err" "missing label located"
+printf '1\tgood\n1\tfine\n' >one-class.tsv
+run "$train" --task sentiment --train one-class.tsv --dev dev.tsv --output x.safetensors --quiet
+expect_status 1 "one class"
+expect_contains "has only positive labels" "$err" "one class named"
+[ -e x.safetensors ] && fail "a refused run left an output"
+for i in $(seq 30); do echo "a loom hums $i"; done >corpus.txt
+run "$train" --corpus corpus.txt --output lm.safetensors --hidden 8 --embedding-size 4 --max-iters 2 --batch-size 2 \
+  --seq-length 8 --quiet
+run "$score" --model lm.safetensors <<<'good'
+expect_status 1 "a language model given to score-sentiment"
+expect_contains "holds a model of kind 'language-model', not a sentiment classifier" "$err" "language model refused"
+run "$generate" --model s.safetensors
+expect_status 1 "a sentiment model given to generate-text"
+run "$score" --model s.safetensors --format xml <<<'good'
+expect_status 2 "--format xml"
+finish
