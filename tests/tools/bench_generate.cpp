@@ -13,31 +13,13 @@
 #include "charloom/scoring.hpp"
 #include "nn/network.hpp"
 #include "nn/random.hpp"
+#include "bench_timing.hpp"
 #include "random_model.hpp"
 
 using namespace charloom;
-using Clock = std::chrono::steady_clock;
+using namespace charloom::bench;
 
 namespace {
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
-template <typename Body>
-double median_seconds(int runs, Body body) {
-  body();  // warm-up: primitives are built on first use
-  std::vector<double> times;
-  for (int run = 0; run < runs; ++run) {
-    const auto start = Clock::now();
-    body();
-    times.push_back(seconds_since(start));
-  }
-  return median(times);
-}
 
 // Seconds to generate `length` units in each of `samples` samples, text discarded.
 double generation_seconds(LanguageModel& model, int samples, std::int64_t length, int runs) {

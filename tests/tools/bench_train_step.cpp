@@ -16,42 +16,10 @@
 #include "nn/network.hpp"
 #include "nn/random.hpp"
 #include "train/optimizer.hpp"
+#include "bench_timing.hpp"
 
 using namespace charloom;
-using Clock = std::chrono::steady_clock;
-
-namespace {
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
-
-// oneDNN's sgemm on 2048 x 2048 matrices: this machine's f32 arithmetic rate in GFLOP/s.
-double sgemm_rate(int runs) {
-  const int n = 2048;
-  std::vector<float> a(static_cast<std::size_t>(n) * n, 0.5f), b(a), c(a);
-  std::vector<double> rates;
-  for (int run = 0; run < runs + 1; ++run) {
-    const auto start = Clock::now();
-    dnnl_sgemm('N', 'N', n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
-    const double seconds = seconds_since(start);
-    if (run > 0) rates.push_back(2.0 * n * n * static_cast<double>(n) / seconds / 1e9);
-  }
-  return median(rates);
-}
-
-// Multiply-adds x 2 of one forward step per unit: every layer's gates and the head.
-double forward_flops_per_unit(const ModelConfig& c) {
-  double flops = 2.0 * c.hidden * c.vocabulary_size;
-  for (int layer = 0; layer < c.layers; ++layer)
-    flops += 2.0 * (c.layer_input(layer) + c.hidden) * gate_count(c.cell) * c.hidden;
-  return flops;
-}
-
-}  // namespace
+using namespace charloom::bench;
 
 int main(int argc, char** argv) {
   ModelConfig config;
