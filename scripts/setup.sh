@@ -15,6 +15,8 @@ packages=(
   python3-torch python3-matplotlib
   # score-sentiment's HTML trace is tested in a real headless browser; PIL reads its screenshot
   chromium python3-pil fonts-dejavu-core
+  # the sentiment recipe's bag-of-words baseline
+  python3-sklearn
 )
 # npm usually comes with the machine's Node.js; Debian's npm package conflicts with other builds.
 command -v npm >/dev/null || packages+=(npm)

@@ -37,6 +37,8 @@ cli::po::options_description SentimentFlags::options() {
        "how the text's outputs become one vector: last, mean or max")
       ("init-from", po::value(&init_from), "start the encoder (and vocabulary) from this language model")
       ("freeze-encoder", po::bool_switch(&freeze_encoder), "with --init-from: train only the classifier layer")
+      ("probe", po::value(&probe), "with --init-from: fit the classifier layer as an l1 or l2 logistic regression on the "
+       "frozen encoder's features, C chosen on dev (the sentiment-neuron probe)")
       ("class-weight", po::value(&class_weight)->default_value(defaults.class_weight),
        "balanced (weight classes by inverse frequency) or none")
       ("max-length", po::value(&max_length)->default_value(defaults.max_length), "units read per text; the rest is cut");
@@ -63,6 +65,7 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.max_length = max_length;
   config.init_from = init_from;
   config.freeze_encoder = freeze_encoder;
+  config.probe = probe;
   config.class_weight = class_weight;
   if (given("batch-size")) config.batch_size = shared.batch_size;
   if (given("learning-rate")) config.learning_rate = shared.learning_rate;

@@ -11,7 +11,7 @@
 namespace charloom {
 
 struct SentimentFlags {
-  std::string train, dev, input_format, columns = "label,text", pool, init_from, class_weight;
+  std::string train, dev, input_format, columns = "label,text", pool, init_from, class_weight, probe;
   bool freeze_encoder = false;
   int max_length = 0;
 

@@ -2,6 +2,8 @@
 // transfer of a language model's encoder, and the training data checks.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -10,7 +12,9 @@
 #include "charloom/sentiment.hpp"
 #include "charloom/sentiment_training.hpp"
 #include "charloom/training.hpp"
+#include "nn/random.hpp"
 #include "test_helpers.hpp"
+#include "train/probe.hpp"
 
 using namespace charloom;
 
@@ -86,7 +90,7 @@ TEST_CASE("a separable toy (texts with 'good' against texts with 'bad') is learn
   CHECK(trace.back() == doctest::Approx(scores[1]).epsilon(1e-5));
 }
 
-TEST_CASE("--init-from copies a language model's encoder; --freeze-encoder keeps it exactly") {
+TEST_CASE("--init-from copies a language model's encoder; --freeze-encoder and --probe keep it exactly") {
   const testing::TempFile corpus(separable(200), ".txt"), language_model("", ".safetensors");
   TrainingConfig lm;
   lm.corpus = {corpus.path()};
@@ -103,7 +107,7 @@ TEST_CASE("--init-from copies a language model's encoder; --freeze-encoder keeps
   const ModelFile source = load_model_file(language_model.path());
 
   const testing::TempFile train(separable(120), ".tsv"), dev(separable(40), ".tsv");
-  const testing::TempFile frozen("", ".safetensors"), tuned("", ".safetensors");
+  const testing::TempFile frozen("", ".safetensors"), tuned("", ".safetensors"), probed("", ".safetensors");
   SentimentTrainingConfig config = toy_config(train.path(), dev.path(), frozen.path());
   config.init_from = language_model.path();
   config.freeze_encoder = true;
@@ -112,7 +116,13 @@ TEST_CASE("--init-from copies a language model's encoder; --freeze-encoder keeps
   config.freeze_encoder = false;
   config.output = tuned.path();
   train_sentiment_classifier(config);
+  config.output = probed.path();
+  config.probe = "l1";
+  const SentimentTrainingSummary probe_summary = train_sentiment_classifier(config);
+  CHECK(probe_summary.stopped_by == "probe");
+  CHECK(probe_summary.dev_accuracy > 0.5);
   const ModelFile frozen_file = load_model_file(frozen.path()), tuned_file = load_model_file(tuned.path());
+  const ModelFile probed_file = load_model_file(probed.path());
   CHECK(frozen_file.config.hidden == 16);  // the architecture came from the language model
   CHECK(frozen_file.vocabulary == source.vocabulary);
   int encoder_tensors = 0;
@@ -122,6 +132,7 @@ TEST_CASE("--init-from copies a language model's encoder; --freeze-encoder keeps
     CAPTURE(tensor.name);
     REQUIRE(frozen_file.find(tensor.name) != nullptr);
     CHECK(frozen_file.find(tensor.name)->values == tensor.values);
+    CHECK(probed_file.find(tensor.name)->values == tensor.values);
     CHECK(tuned_file.find(tensor.name)->values != tensor.values);
   }
   CHECK(encoder_tensors == 5);
@@ -143,4 +154,36 @@ TEST_CASE("training data with one class, an empty text or a bad label is refused
         std::string::npos);
   CHECK(message(empty.path()) == empty.path() + ":2: the text is empty; remove the line or give it text");
   CHECK(message(bad_label.path()).find(bad_label.path() + ":2: unknown label 'maybe'") == 0);
+}
+
+TEST_CASE("the probe recovers a planted single-unit signal") {
+  // Twenty features of noise; the label is the sign of feature 7 (shifted and scaled, so the
+  // probe must standardize), flipped for 3% of the texts.
+  const auto make = [](std::size_t n, std::uint64_t seed) {
+    train::FeatureSet set;
+    set.width = 20;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < set.width; ++j) {
+        const float u1 = std::max(nn::uniform01(seed, i, 2 * j), 1e-7f), u2 = nn::uniform01(seed, i, 2 * j + 1);
+        set.rows.push_back(std::sqrt(-2.0f * std::log(u1)) * std::cos(6.2831853f * u2));
+      }
+      const bool flipped = nn::uniform01(seed, 99999, i) < 0.03f;
+      set.labels.push_back((set.rows[i * set.width + 7] > 0.0f) != flipped ? 1 : 0);
+      set.rows[i * set.width + 7] = 3.0f + 0.5f * set.rows[i * set.width + 7];
+    }
+    return set;
+  };
+  const train::FeatureSet fit_set = make(600, 1), dev_set = make(200, 2);
+  for (train::Penalty penalty : {train::Penalty::l1, train::Penalty::l2}) {
+    const train::Probe probe = train::fit_probe(fit_set, dev_set, penalty, {0.001, 0.01, 0.1, 1.0, 10.0});
+    const auto strongest = std::max_element(probe.weights.begin(), probe.weights.end(),
+                                            [](double a, double b) { return std::abs(a) < std::abs(b); });
+    CHECK(strongest - probe.weights.begin() == 7);
+    CHECK(*strongest > 0.0);
+    // L1 drops the noise features; L2 keeps small weights on them, which costs a little.
+    CHECK(probe.dev_accuracy >= (penalty == train::Penalty::l1 ? 0.94 : 0.88));
+    // The decision threshold sits at the raw feature's shifted zero: 3.0.
+    CHECK(-probe.bias / probe.weights[7] == doctest::Approx(3.0).epsilon(0.05));
+    if (penalty == train::Penalty::l1) CHECK(probe.nonzero <= 6);
+  }
 }

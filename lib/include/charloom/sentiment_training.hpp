@@ -26,6 +26,9 @@ struct SentimentTrainingConfig {
 
   std::string init_from;          // a language model whose encoder (and vocabulary) to start from
   bool freeze_encoder = false;    // with init_from: fit only the classifier layer
+  // With init_from: instead of gradient steps, fit the classifier layer as an "l1" or "l2"
+  // penalized logistic regression on the frozen encoder's pooled features, C chosen on dev.
+  std::string probe;
 
   std::string class_weight = "balanced";  // balanced (by inverse class frequency) or none
   int batch_size = 32;

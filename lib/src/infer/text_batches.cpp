@@ -30,16 +30,22 @@ std::vector<std::size_t> longest_first(const Texts& texts) {
   return order;
 }
 
-std::vector<float> classify(nn::Classifier& classifier, const Texts& texts, int batch) {
-  std::vector<float> logits(texts.size(), 0.0f);
+void classify_batches(nn::Classifier& classifier, const Texts& texts, int batch, const BatchResult& each) {
   const std::vector<std::size_t> order = longest_first(texts);
   PaddedBatch padded;
   for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(batch)) {
     const std::span<const std::size_t> members(order.data() + start, std::min<std::size_t>(batch, order.size() - start));
     fill_batch(texts, members, batch, padded);
-    const float* out = classifier.forward(padded.view());
-    for (std::size_t column = 0; column < members.size(); ++column) logits[members[column]] = out[column];
+    const float* logits = classifier.forward(padded.view());
+    each(members, logits, classifier.features().data());
   }
+}
+
+std::vector<float> classify(nn::Classifier& classifier, const Texts& texts, int batch) {
+  std::vector<float> logits(texts.size(), 0.0f);
+  classify_batches(classifier, texts, batch, [&](std::span<const std::size_t> members, const float* out, const float*) {
+    for (std::size_t column = 0; column < members.size(); ++column) logits[members[column]] = out[column];
+  });
   return logits;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -28,7 +29,13 @@ void fill_batch(const Texts& texts, std::span<const std::size_t> members, int ba
 // Indices of the non-empty texts, longest first, so that a batch's texts pad little.
 std::vector<std::size_t> longest_first(const Texts& texts);
 
-// The logits of every text (0 for empty ones), in input order, `batch` texts at a time.
+// Runs the classifier over the non-empty texts, `batch` at a time, longest first; calls
+// `each` with a batch's members (indices into texts), their logits and their pooled features
+// (members.size() rows of H).
+using BatchResult = std::function<void(std::span<const std::size_t> members, const float* logits, const float* features)>;
+void classify_batches(nn::Classifier& classifier, const Texts& texts, int batch, const BatchResult& each);
+
+// The logits of every text (0 for empty ones), in input order.
 std::vector<float> classify(nn::Classifier& classifier, const Texts& texts, int batch);
 
 }  // namespace charloom::infer

@@ -21,6 +21,7 @@
 #include "nn/classifier.hpp"
 #include "nn/random.hpp"
 #include "train/optimizer.hpp"
+#include "train/probe.hpp"
 #include "train/run_control.hpp"
 
 namespace charloom {
@@ -70,6 +71,8 @@ void validate(const SentimentTrainingConfig& c) {
   if (!(c.learning_rate > 0.0 && c.learning_rate < 100.0)) throw UsageError("--learning-rate must be positive and below 100");
   if (c.class_weight != "balanced" && c.class_weight != "none") throw UsageError("--class-weight must be balanced or none");
   if (c.freeze_encoder && c.init_from.empty()) throw UsageError("--freeze-encoder needs --init-from LM");
+  if (!c.probe.empty() && c.init_from.empty()) throw UsageError("--probe needs --init-from LM");
+  if (!c.probe.empty()) train::parse_penalty(c.probe);
   if (c.max_epochs < 0 || c.time_limit < 0.0 || c.patience < 0) throw UsageError("budgets must not be negative");
   if (c.threads < 0) throw UsageError("--threads must not be negative");
 }
@@ -121,6 +124,22 @@ std::vector<std::vector<std::size_t>> epoch_batches(const infer::Texts& texts, i
 }
 
 bool is_encoder_tensor(const std::string& name) { return name == "embedding.weight" || name.rfind("rnn.", 0) == 0; }
+
+// The pooled features of every text, for the probe.
+train::FeatureSet features_of(nn::Classifier& classifier, const Dataset& data) {
+  train::FeatureSet set;
+  set.width = static_cast<std::size_t>(classifier.config().hidden);
+  set.labels = data.labels;
+  set.rows.assign(data.texts.size() * set.width, 0.0f);
+  infer::classify_batches(classifier, data.texts, 64, [&](std::span<const std::size_t> members, const float*, const float* features) {
+    for (std::size_t column = 0; column < members.size(); ++column)
+      std::copy_n(features + column * set.width, set.width, set.rows.begin() + static_cast<std::ptrdiff_t>(members[column] * set.width));
+  });
+  return set;
+}
+
+// Strengths of the probe's penalty tried on dev, as scikit-learn's C.
+const std::vector<double> probe_grid{0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0};
 
 }  // namespace
 
@@ -200,10 +219,25 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   summary.parameters = static_cast<std::int64_t>(classifier.parameters().size());
   std::vector<float> best = classifier.parameters();
   DevFigures best_dev = evaluate(classifier, dev, config.batch_size);
-  std::int64_t epochs_without_improvement = 0, texts_seen = 0;
   infer::PaddedBatch padded;
   std::vector<float> labels, weights;
-  for (std::int64_t epoch = 1; config.max_epochs == 0 || epoch <= config.max_epochs; ++epoch) {
+  std::int64_t epochs_without_improvement = 0, texts_seen = 0;
+  if (!config.probe.empty()) {
+    const train::Probe probe = train::fit_probe(features_of(classifier, train), features_of(classifier, dev),
+                                                train::parse_penalty(config.probe), probe_grid);
+    const std::size_t weight = classifier.layout().find("classifier.weight").offset;
+    for (std::size_t j = 0; j < probe.weights.size(); ++j) classifier.parameters()[weight + j] = static_cast<float>(probe.weights[j]);
+    classifier.parameters()[classifier.layout().find("classifier.bias").offset] = static_cast<float>(probe.bias);
+    best = classifier.parameters();
+    best_dev = evaluate(classifier, dev, config.batch_size);
+    summary.stopped_by = "probe";
+    log({{"type", "probe"}, {"penalty", config.probe}, {"c", probe.c}, {"nonzero_weights", probe.nonzero},
+         {"dev_accuracy", best_dev.accuracy}, {"seconds", seconds_since(start)}});
+    if (!config.quiet)
+      std::fprintf(stderr, "train-model: %s probe, C = %g, %zu of %zu features used, dev accuracy %.4f\n",
+                   config.probe.c_str(), probe.c, probe.nonzero, probe.weights.size(), best_dev.accuracy);
+  }
+  for (std::int64_t epoch = 1; config.probe.empty() && (config.max_epochs == 0 || epoch <= config.max_epochs); ++epoch) {
     double epoch_loss = 0.0, epoch_weight = 0.0;
     bool stopped = false;
     for (const std::vector<std::size_t>& members : epoch_batches(train.texts, config.batch_size, config.seed, epoch)) {
@@ -283,6 +317,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
                                       {"dev", config.dev_path},
                                       {"init_from", config.init_from},
                                       {"freeze_encoder", config.freeze_encoder},
+                                      {"probe", config.probe},
                                       {"batch_size", config.batch_size},
                                       {"learning_rate", config.learning_rate},
                                       {"max_length", config.max_length},
