@@ -3,7 +3,7 @@
 // oneDNN's sgemm rate measured in the same run. Texts come from a labeled TSV file (SST-2's
 // dev set, say) or, without one, are random texts of 20 to 200 characters.
 //
-//   bench-sentiment [--texts FILE.tsv] [--hidden 256] [--layers 1] [--batch 64] [--runs 5]
+//   bench-sentiment [--texts FILE.tsv] [--hidden 256] [--layers 1] [--batch 128] [--runs 5]
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -22,7 +22,7 @@ using namespace charloom::bench;
 int main(int argc, char** argv) {
   ModelConfig config = SentimentTrainingConfig{}.model;
   std::string texts_path;
-  int batch = 64, runs = 5;
+  int batch = 128, runs = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--texts") texts_path = value;

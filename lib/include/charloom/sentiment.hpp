@@ -34,7 +34,7 @@ class SentimentModel {
 
   // P(positive) of each text (ids from encode(); an empty text scores 0.5), batched across
   // texts of similar length `batch` at a time; in input order.
-  std::vector<double> score(const std::vector<std::vector<std::uint32_t>>& texts, int batch = 64);
+  std::vector<double> score(const std::vector<std::vector<std::uint32_t>>& texts, int batch = 128);
 
   // P(positive) after every unit of one text: what the model would say if the text ended there.
   std::vector<double> trace(const std::vector<std::uint32_t>& text);

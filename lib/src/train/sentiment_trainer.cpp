@@ -31,7 +31,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 struct Dataset {
-  std::string path;
   std::vector<std::vector<std::string>> units;  // per text, before a vocabulary exists
   infer::Texts texts;
   std::vector<int> labels;
@@ -39,7 +38,6 @@ struct Dataset {
 
 Dataset read_dataset(const std::string& path, const LabeledReaderOptions& input, const TextOptions& text_options) {
   Dataset data;
-  data.path = path;
   for (const LabeledText& record : read_labeled_text(path, input)) {
     std::vector<std::string> units = split_units(record.text, text_options, path + ":" + std::to_string(record.line));
     if (units.empty())
