@@ -40,8 +40,8 @@ class LineScorer {
  public:
   LineScorer(LanguageModel& model, int batch) : model_(model), batch_(batch) {}
 
-  void unit(std::string_view unit, const std::string& file) {
-    file_ = file;
+  void begin_file(const std::string& file) { file_ = file; }
+  void unit(std::string_view unit) {
     if (unit == "\n" || unit == "\r\n") return end_line();
     const auto id = model_.vocabulary().find(unit);
     if (!id) ++unknown_[lines_.size()];
@@ -138,7 +138,8 @@ int main(int argc, char** argv) {
     if (per_line) {
       LineScorer scorer(model, batch_size);
       for (const std::string& file : files) {
-        tokenize_file(file, model.config().text, [&](std::string_view unit) { scorer.unit(unit, file); });
+        scorer.begin_file(file);
+        tokenize_file(file, model.config().text, [&](std::string_view unit) { scorer.unit(unit); });
         scorer.end_file();
       }
       return 0;

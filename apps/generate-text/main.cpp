@@ -148,7 +148,10 @@ int main(int argc, char** argv) {
     bool reader_gone = false;
     generate(
         model, prime_ids, options,
-        [&](int sample, std::string_view text) { return !reader_gone && (reader_gone = !output.text(sample, text), !reader_gone); },
+        [&](int sample, std::string_view text) {
+          if (!reader_gone && !output.text(sample, text)) reader_gone = true;
+          return !reader_gone;  // false cancels every sample
+        },
         [&](int sample, const SampleEnd& end) {
           if (!reader_gone) reader_gone = !output.end(sample, end);
         });

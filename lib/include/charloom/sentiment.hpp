@@ -28,8 +28,9 @@ class SentimentModel {
   const Vocabulary& vocabulary() const;
   const std::string& training_json() const;
 
-  // A text's unit ids under the model's text options, the first max_length of them; units
-  // the vocabulary lacks become <unk>. Invalid UTF-8 is an InputError naming source_name.
+  // A text's unit ids under the model's text options, cut to the length the model was
+  // trained with (--max-length); units the vocabulary lacks become <unk>. Invalid UTF-8 is
+  // an InputError naming source_name.
   std::vector<std::uint32_t> encode(std::string_view text, std::string_view source_name = "<text>") const;
 
   // P(positive) of each text (ids from encode(); an empty text scores 0.5), batched across
@@ -46,7 +47,8 @@ class SentimentModel {
   std::unique_ptr<Impl> impl_;
 };
 
-// The longest text a classifier reads: longer ones are cut to their first this many units.
+// The longest text a classifier reads when its file does not say: longer ones are cut to
+// their first this many units.
 inline constexpr int default_max_text_units = 1000;
 
 struct BinaryMetrics {

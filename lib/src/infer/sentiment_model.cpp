@@ -1,6 +1,8 @@
 // Loading a sentiment classifier, scoring texts with it, and the metrics of its scores.
 #include "charloom/sentiment.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -20,10 +22,14 @@ struct SentimentModel::Impl {
   Vocabulary vocabulary;
   std::string training_json;
   nn::Classifier classifier;
+  std::size_t max_length = default_max_text_units;  // as the model was trained
 
   explicit Impl(const ModelFile& file)
       : vocabulary(file.vocabulary), training_json(file.training_json), classifier(file.config) {
     classifier.load_tensors(file.tensors);
+    const nlohmann::json training = nlohmann::json::parse(training_json, nullptr, false);
+    if (training.is_object() && training.contains("max_length") && training["max_length"].is_number_integer())
+      max_length = std::max<std::size_t>(1, training["max_length"].get<std::size_t>());
   }
 };
 
@@ -47,7 +53,7 @@ const std::string& SentimentModel::training_json() const { return impl_->trainin
 std::vector<std::uint32_t> SentimentModel::encode(std::string_view text, std::string_view source_name) const {
   std::vector<std::uint32_t> ids;
   for (const std::string& unit : split_units(text, config().text, source_name)) {
-    if (ids.size() >= static_cast<std::size_t>(default_max_text_units)) break;
+    if (ids.size() >= impl_->max_length) break;
     ids.push_back(impl_->vocabulary.id_of(unit));
   }
   return ids;
