@@ -12,7 +12,7 @@ namespace charloom {
 
 struct SentimentFlags {
   std::string train, dev, input_format, columns = "label,text", pool, init_from, class_weight, probe;
-  bool freeze_encoder = false;
+  bool freeze_encoder = false, bidirectional = false;
   int max_length = 0;
 
   cli::po::options_description options();

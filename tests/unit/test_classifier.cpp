@@ -5,14 +5,16 @@
 #include <cmath>
 #include <vector>
 
+#include "charloom/errors.hpp"
 #include "nn/classifier.hpp"
 
 using namespace charloom;
 
 namespace {
 
-ModelConfig tiny(CellKind cell, Pooling pool) {
+ModelConfig tiny(CellKind cell, Pooling pool, bool bidirectional = false) {
   ModelConfig config;
+  config.bidirectional = bidirectional;
   config.cell = cell;
   config.pool = pool;
   config.layers = 2;
@@ -51,15 +53,19 @@ double loss_of(nn::Classifier& classifier, const Toy& toy) {
 
 }  // namespace
 
-TEST_CASE("classifier gradients match finite differences for every pooling and cell") {
+TEST_CASE("classifier gradients match finite differences for every pooling and cell, one way and both") {
+  for (bool bidirectional : {false, true})
   for (CellKind cell : {CellKind::lstm, CellKind::gru, CellKind::rnn_tanh}) {
     for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
+      if (bidirectional && pool == Pooling::max) continue;  // refused for now: see ModelConfig::validate
+      CAPTURE(bidirectional);
       CAPTURE(to_string(cell));
       CAPTURE(to_string(pool));
-      nn::Classifier classifier(tiny(cell, pool));
+      nn::Classifier classifier(tiny(cell, pool, bidirectional));
       classifier.initialize(5);
       // A larger head makes the encoder's gradients large enough to measure.
-      for (int j = 0; j < 6; ++j) classifier.parameters()[classifier.layout().find("classifier.weight").offset + j] *= 8.0f;
+      const int width = classifier.config().output_width();
+      for (int j = 0; j < width; ++j) classifier.parameters()[classifier.layout().find("classifier.weight").offset + j] *= 8.0f;
       classifier.parameters_changed();
       const Toy toy;
       const double loss = classifier.train_batch(toy.batch(), toy.labels.data(), toy.weights.data(), 1, 0) / 3.5;
@@ -67,6 +73,7 @@ TEST_CASE("classifier gradients match finite differences for every pooling and c
       const std::vector<float> analytic = classifier.gradients();
       std::vector<float>& p = classifier.parameters();
       int checked = 0;
+      double difference = 0.0, magnitude = 0.0;
       for (std::size_t i = 0; i < p.size(); ++i) {
         const float saved = p[i], step = 3e-3f;
         p[i] = saved + step;
@@ -78,18 +85,27 @@ TEST_CASE("classifier gradients match finite differences for every pooling and c
         p[i] = saved;
         const double numeric = (up - down) / (2.0 * step);
         CAPTURE(i);
-        CHECK(std::abs(numeric - analytic[i]) <= 2e-4 + 0.02 * std::abs(numeric));
+        // Max pooling has kinks where the maximum moves to another step, and a step of the
+        // difference can cross one: there, only a looser bound holds element by element.
+        const double tolerance = pool == Pooling::max ? 2e-3 + 0.05 * std::abs(numeric) : 2e-4 + 0.02 * std::abs(numeric);
+        CHECK(std::abs(numeric - analytic[i]) <= tolerance);
+        difference += (numeric - analytic[i]) * (numeric - analytic[i]);
+        magnitude += numeric * numeric;
         checked += std::abs(analytic[i]) > 1e-3;
       }
       classifier.parameters_changed();
+      CHECK(std::sqrt(difference / magnitude) < 0.03);  // the whole gradient, for every pooling
       CHECK(checked > static_cast<int>(p.size()) / 3);  // most gradients are far from zero
     }
   }
 }
 
-TEST_CASE("a text scores the same alone as padded in a batch") {
+TEST_CASE("a text scores the same alone as padded in a batch, one way and both") {
+  for (bool bidirectional : {false, true})
   for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
-    nn::Classifier classifier(tiny(CellKind::lstm, pool));
+    if (bidirectional && pool == Pooling::max) continue;
+    CAPTURE(bidirectional);
+    nn::Classifier classifier(tiny(CellKind::lstm, pool, bidirectional));
     classifier.initialize(9);
     const Toy toy;
     const std::vector<float> batched(classifier.forward(toy.batch()), classifier.forward(toy.batch()) + 3);
@@ -102,4 +118,8 @@ TEST_CASE("a text scores the same alone as padded in a batch") {
     for (int b = 0; b < 3; ++b)
       CHECK(running[static_cast<std::size_t>(toy.lengths[b] - 1) * 3 + b] == doctest::Approx(batched[b]).epsilon(1e-5));
   }
+}
+
+TEST_CASE("a bidirectional classifier with max pooling is refused until its gradient is proven") {
+  CHECK_THROWS_AS(nn::Classifier(tiny(CellKind::lstm, Pooling::max, true)), UsageError);
 }

@@ -39,11 +39,16 @@ struct ModelConfig {
   float dropout = 0.25f;  // on the embedding output and between layers
   TextOptions text;
   Pooling pool = Pooling::last;  // sentiment classifiers only
+  // Sentiment classifiers only: every layer also reads each text backwards, and its outputs
+  // are the two directions' side by side (PyTorch's bidirectional=True).
+  bool bidirectional = false;
 
   // Throws UsageError naming the flag when a size is zero, negative or absurd.
   void validate() const;
-  // Inputs to layer `layer`: the embedding size for the first, the hidden size after.
-  int layer_input(int layer) const { return layer == 0 ? embedding_size : hidden; }
+  // Width of a layer's output: the hidden size, twice it when bidirectional.
+  int output_width() const { return bidirectional ? 2 * hidden : hidden; }
+  // Inputs to layer `layer`: the embedding size for the first, the output width after.
+  int layer_input(int layer) const { return layer == 0 ? embedding_size : output_width(); }
 };
 
 }  // namespace charloom

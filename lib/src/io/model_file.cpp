@@ -54,7 +54,10 @@ nlohmann::json config_to_json(const ModelConfig& config, const std::string& kind
           {"normalization", to_string(config.text.normalization)},
           {"newlines", to_string(config.text.newlines)},
           {"invalid_utf8", to_string(config.text.invalid_utf8)}};
-  if (kind == sentiment_classifier_kind) json["pool"] = to_string(config.pool);
+  if (kind == sentiment_classifier_kind) {
+    json["pool"] = to_string(config.pool);
+    json["bidirectional"] = config.bidirectional;
+  }
   return json;
 }
 
@@ -74,6 +77,7 @@ ModelConfig config_from_json(const std::string& text, const std::string& path) {
     config.text.newlines = parse_newline_policy(json.value("newlines", std::string("keep")));
     config.text.invalid_utf8 = parse_invalid_utf8_policy(json.value("invalid_utf8", std::string("error")));
     config.pool = parse_pooling(json.value("pool", std::string("last")));
+    config.bidirectional = json.value("bidirectional", false);
     config.validate();
     return config;
   } catch (const nlohmann::json::exception& error) {

@@ -1,5 +1,6 @@
 // Pooling, the one-logit head and the logistic loss around the shared encoder.
-// Shapes: B texts, T steps, H hidden; row t*B + b of the top outputs is text b at step t.
+// Shapes: B texts, T steps, H the output width (twice the hidden size when bidirectional);
+// row t*B + b of the top outputs is text b at step t.
 #include "nn/classifier.hpp"
 
 #include <algorithm>
@@ -32,7 +33,7 @@ void Classifier::load_tensors(const std::vector<NamedTensor>& tensors) {
 }
 
 const float* Classifier::pool_and_score(const float* top, const TextBatch& texts) {
-  const std::size_t batch = static_cast<std::size_t>(texts.batch), hidden = static_cast<std::size_t>(config_.hidden);
+  const std::size_t batch = static_cast<std::size_t>(texts.batch), hidden = static_cast<std::size_t>(config_.output_width());
   pooled_.assign(batch * hidden, 0.0f);
   argmax_.assign(batch * hidden, 0);
   logits_.assign(batch, 0.0f);
@@ -45,7 +46,9 @@ const float* Classifier::pool_and_score(const float* top, const TextBatch& texts
     const auto row = [&](int t) { return top + (static_cast<std::size_t>(t) * batch + b) * hidden; };
     switch (config_.pool) {
       case Pooling::last:
+        // Each direction's final output: the forward one at the end, the reverse one at the start.
         std::copy_n(row(length - 1), hidden, pooled);
+        if (config_.bidirectional) std::copy_n(row(0) + hidden / 2, hidden / 2, pooled + hidden / 2);
         break;
       case Pooling::mean:
         for (int t = 0; t < length; ++t)
@@ -73,14 +76,15 @@ const float* Classifier::pool_and_score(const float* top, const TextBatch& texts
 
 const float* Classifier::forward(const TextBatch& texts) {
   zero_state_.reset(config_, texts.batch);
-  return pool_and_score(encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, false, 0, 0),
-                        texts);
+  return pool_and_score(
+      encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, false, 0, 0, texts.lengths), texts);
 }
 
 std::vector<float> Classifier::running_logits(const TextBatch& texts) {
   zero_state_.reset(config_, texts.batch);
-  const float* top = encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, false, 0, 0);
-  const std::size_t batch = static_cast<std::size_t>(texts.batch), hidden = static_cast<std::size_t>(config_.hidden);
+  const float* top =
+      encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, false, 0, 0, texts.lengths);
+  const std::size_t batch = static_cast<std::size_t>(texts.batch), hidden = static_cast<std::size_t>(config_.output_width());
   const float* w = parameters_.data() + weight_offset_;
   std::vector<float> result(static_cast<std::size_t>(texts.steps) * batch, 0.0f);
   std::vector<float> running(hidden);
@@ -89,7 +93,9 @@ std::vector<float> Classifier::running_logits(const TextBatch& texts) {
       const float* row = top + (static_cast<std::size_t>(t) * batch + b) * hidden;
       for (std::size_t j = 0; j < hidden; ++j) {
         switch (config_.pool) {
-          case Pooling::last: running[j] = row[j]; break;
+          case Pooling::last:
+            running[j] = config_.bidirectional && j >= hidden / 2 ? top[b * hidden + j] : row[j];  // row 0's reverse half
+            break;
           case Pooling::mean: running[j] += (row[j] - running[j]) / static_cast<float>(t + 1); break;
           case Pooling::max: running[j] = t == 0 ? row[j] : std::max(running[j], row[j]); break;
         }
@@ -107,9 +113,9 @@ double Classifier::train_batch(const TextBatch& texts, const float* labels, cons
                                std::uint64_t dropout_seed, std::uint64_t step) {
   zero_state_.reset(config_, texts.batch);
   const float* top =
-      encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, true, dropout_seed, step);
+      encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, true, dropout_seed, step, texts.lengths);
   pool_and_score(top, texts);
-  const std::size_t batch = static_cast<std::size_t>(texts.batch), hidden = static_cast<std::size_t>(config_.hidden);
+  const std::size_t batch = static_cast<std::size_t>(texts.batch), hidden = static_cast<std::size_t>(config_.output_width());
   double total_weight = 0.0, loss = 0.0;
   for (std::size_t b = 0; b < batch; ++b) total_weight += weights[b];
   if (total_weight <= 0.0) throw Error("a training batch has no weight");
@@ -135,7 +141,9 @@ double Classifier::train_batch(const TextBatch& texts, const float* labels, cons
     for (std::size_t j = 0; j < hidden; ++j) {
       const float d = dz * w[j];
       switch (config_.pool) {
-        case Pooling::last: row(length - 1)[j] += d; break;
+        case Pooling::last:
+          row(config_.bidirectional && j >= hidden / 2 ? 0 : length - 1)[j] += d;
+          break;
         case Pooling::mean:
           for (int t = 0; t < length; ++t) row(t)[j] += d / static_cast<float>(length);
           break;

@@ -35,10 +35,11 @@ class Classifier {
 
   // Inference: the B logits (log-odds of positive), valid until the next call.
   const float* forward(const TextBatch& texts);
-  // The pooled features (B, H) of the last forward, before the linear layer.
+  // The pooled features (B, output width) of the last forward, before the linear layer.
   const std::vector<float>& features() const { return pooled_; }
   // The logit after every position (T*B, row t*B + b): the linear layer applied to the
   // running pool of the top outputs up to t. For traces; costs one extra pass over them.
+  // (A bidirectional model's reverse outputs at t have read the text from t to its end.)
   std::vector<float> running_logits(const TextBatch& texts);
 
   // Forward with dropout and backward for labels in {0, 1} and per-text weights (0 leaves a

@@ -24,28 +24,51 @@ void StreamState::reset(const ModelConfig& config, int batch_size) {
 
 Encoder::Encoder(const ModelConfig& config, Precision precision, const ParameterLayout& layout) : config_(config) {
   embedding_offset_ = layout.find("embedding.weight").offset;
-  for (int layer = 0; layer < config_.layers; ++layer) {
-    const std::string suffix = "_l" + std::to_string(layer);
-    layer_offsets_.push_back(LayerOffsets{layout.find("rnn.weight_ih" + suffix).offset,
-                                          layout.find("rnn.weight_hh" + suffix).offset,
-                                          layout.find("rnn.bias_ih" + suffix).offset,
-                                          layout.find("rnn.bias_hh" + suffix).offset});
-    layers_.emplace_back(config_.cell, config_.layer_input(layer), config_.hidden, precision);
+  const int directions = config_.bidirectional ? 2 : 1;
+  for (int direction = 0; direction < directions; ++direction) {
+    for (int layer = 0; layer < config_.layers; ++layer) {
+      const std::string suffix = "_l" + std::to_string(layer) + (direction == 1 ? "_reverse" : "");
+      layer_offsets_.push_back(LayerOffsets{layout.find("rnn.weight_ih" + suffix).offset,
+                                            layout.find("rnn.weight_hh" + suffix).offset,
+                                            layout.find("rnn.bias_ih" + suffix).offset,
+                                            layout.find("rnn.bias_hh" + suffix).offset});
+      layers_.emplace_back(config_.cell, config_.layer_input(layer), config_.hidden, precision);
+    }
   }
   outputs_.resize(config_.layers);
   dropped_.resize(config_.layers);
   masks_.resize(config_.layers + 1);
   next_h_.resize(config_.layers);
   next_c_.resize(config_.layers);
+  reversed_in_.resize(config_.layers);
+  reversed_out_.resize(config_.layers);
+  reversed_final_.resize(config_.layers);
+  forward_out_.resize(config_.layers);
 }
 
-LayerTensors Encoder::layer_view(std::vector<float>& buffer, int layer) const {
-  const LayerOffsets& o = layer_offsets_[layer];
+LayerTensors Encoder::layer_view(std::vector<float>& buffer, int index) const {
+  const LayerOffsets& o = layer_offsets_[index];
   return LayerTensors{buffer.data() + o.w_ih, buffer.data() + o.w_hh, buffer.data() + o.b_ih, buffer.data() + o.b_hh};
 }
 
+void Encoder::reverse_within_lengths(const float* src, float* dst, std::size_t width) const {
+  const std::size_t batch = static_cast<std::size_t>(batch_);
+  for (std::size_t b = 0; b < batch; ++b) {
+    const std::size_t length = static_cast<std::size_t>(lengths_[b]);
+    for (std::size_t t = 0; t < static_cast<std::size_t>(steps_); ++t) {
+      float* out = dst + (t * batch + b) * width;
+      if (t < length) {
+        std::copy_n(src + ((length - 1 - t) * batch + b) * width, width, out);
+      } else {
+        std::fill_n(out, width, 0.0f);
+      }
+    }
+  }
+}
+
 void Encoder::parameters_changed(std::vector<float>& parameters) {
-  for (int layer = 0; layer < config_.layers; ++layer) layers_[layer].set_weights(layer_view(parameters, layer));
+  for (std::size_t index = 0; index < layers_.size(); ++index)
+    layers_[index].set_weights(layer_view(parameters, static_cast<int>(index)));
 }
 
 void Encoder::embed(const std::vector<float>& parameters, const std::uint32_t* inputs, std::size_t rows) {
@@ -72,10 +95,16 @@ void Encoder::apply_dropout(int site, std::size_t count, float* values, std::uin
 }
 
 const float* Encoder::forward(const std::vector<float>& parameters, const std::uint32_t* inputs, int steps, int batch,
-                              StreamState& state, bool training, std::uint64_t seed, std::uint64_t step) {
+                              StreamState& state, bool training, std::uint64_t seed, std::uint64_t step,
+                              const int* lengths) {
   const std::size_t rows = static_cast<std::size_t>(steps) * batch;
   const std::size_t state_size = static_cast<std::size_t>(batch) * config_.hidden;
+  const std::size_t hidden = static_cast<std::size_t>(config_.hidden), width = static_cast<std::size_t>(config_.output_width());
+  if (config_.bidirectional && lengths == nullptr) throw Error("a bidirectional encoder needs the texts' lengths");
   inputs_ = inputs;
+  lengths_ = lengths;
+  steps_ = steps;
+  batch_ = batch;
   rows_ = rows;
   embed(parameters, inputs, rows);
   const bool dropout = training && config_.dropout > 0.0f;
@@ -83,24 +112,46 @@ const float* Encoder::forward(const std::vector<float>& parameters, const std::u
   const float* src = embedded_.data();
   const bool lstm = config_.cell == CellKind::lstm;
   for (int layer = 0; layer < config_.layers; ++layer) {
-    ensure(outputs_[layer], rows * config_.hidden);
+    ensure(outputs_[layer], rows * width);
     ensure(next_h_[layer], state_size);
     if (lstm) ensure(next_c_[layer], state_size);
     float* c_in = lstm ? state.c[layer].data() : nullptr;
     float* c_out = lstm ? next_c_[layer].data() : nullptr;
-    if (training) {
-      layers_[layer].forward_training(steps, batch, src, outputs_[layer].data(), state.h[layer].data(), c_in,
-                                      next_h_[layer].data(), c_out);
+    const auto run = [&](RecurrentLayer& recurrent, const float* in, float* out, const float* h0, const float* c0,
+                         float* h_out, float* c_end) {
+      if (training) {
+        recurrent.forward_training(steps, batch, in, out, h0, c0, h_out, c_end);
+      } else {
+        recurrent.forward_inference(steps, batch, in, out, h0, c0, h_out, c_end);
+      }
+    };
+    if (!config_.bidirectional) {
+      run(layers_[layer], src, outputs_[layer].data(), state.h[layer].data(), c_in, next_h_[layer].data(), c_out);
     } else {
-      layers_[layer].forward_inference(steps, batch, src, outputs_[layer].data(), state.h[layer].data(), c_in,
-                                       next_h_[layer].data(), c_out);
+      // Forward over the texts as they are, reverse over each text reversed, side by side.
+      const std::size_t in_width = static_cast<std::size_t>(config_.layer_input(layer));
+      ensure(forward_out_[layer], rows * hidden);
+      ensure(reversed_in_[layer], rows * in_width);
+      ensure(reversed_out_[layer], rows * hidden);
+      run(layers_[layer], src, forward_out_[layer].data(), state.h[layer].data(), c_in, next_h_[layer].data(), c_out);
+      reverse_within_lengths(src, reversed_in_[layer].data(), in_width);
+      // The reverse direction's final states are not carried, but backward reads them.
+      ensure(reversed_final_[layer], state_size * 2);
+      run(layers_[config_.layers + layer], reversed_in_[layer].data(), reversed_out_[layer].data(), nullptr, nullptr,
+          reversed_final_[layer].data(), lstm ? reversed_final_[layer].data() + state_size : nullptr);
+      ensure(grad_a_, rows * hidden);
+      reverse_within_lengths(reversed_out_[layer].data(), grad_a_.data(), hidden);
+      for (std::size_t row = 0; row < rows; ++row) {
+        std::copy_n(forward_out_[layer].data() + row * hidden, hidden, outputs_[layer].data() + row * width);
+        std::copy_n(grad_a_.data() + row * hidden, hidden, outputs_[layer].data() + row * width + hidden);
+      }
     }
     src = outputs_[layer].data();
     // Dropout sits between layers, as in nn.LSTM(dropout=p); the top layer's output is as is.
     if (dropout && layer + 1 < config_.layers) {
-      ensure(dropped_[layer], rows * config_.hidden);
-      std::copy_n(outputs_[layer].data(), rows * config_.hidden, dropped_[layer].data());
-      apply_dropout(layer + 1, rows * config_.hidden, dropped_[layer].data(), seed, step);
+      ensure(dropped_[layer], rows * width);
+      std::copy_n(outputs_[layer].data(), rows * width, dropped_[layer].data());
+      apply_dropout(layer + 1, rows * width, dropped_[layer].data(), seed, step);
       src = dropped_[layer].data();
     }
   }
@@ -117,18 +168,38 @@ void Encoder::carry(StreamState& state) {
 void Encoder::backward(const float* top_gradient, std::vector<float>& gradients) {
   const std::size_t rows = rows_;
   const std::size_t hidden = config_.hidden, embedding = config_.embedding_size;
-  const std::size_t width = std::max(hidden, embedding);
-  ensure(grad_a_, rows * width);
-  ensure(grad_b_, rows * width);
-  std::copy_n(top_gradient, rows * hidden, grad_a_.data());
+  const std::size_t width = static_cast<std::size_t>(config_.output_width());
+  const std::size_t scratch = std::max(width, embedding);
+  ensure(grad_a_, rows * scratch);
+  ensure(grad_b_, rows * scratch);
+  std::copy_n(top_gradient, rows * width, grad_a_.data());
   // Down the stack: undo each dropout, then the layer's own backward.
   const bool dropout = config_.dropout > 0.0f;
   for (int layer = config_.layers - 1; layer >= 0; --layer) {
     if (dropout && layer + 1 < config_.layers) {
       const float* mask = masks_[layer + 1].data();
-      for (std::size_t i = 0; i < rows * hidden; ++i) grad_a_[i] *= mask[i];
+      for (std::size_t i = 0; i < rows * width; ++i) grad_a_[i] *= mask[i];
     }
-    layers_[layer].backward(grad_a_.data(), grad_b_.data(), layer_view(gradients, layer));
+    if (!config_.bidirectional) {
+      layers_[layer].backward(grad_a_.data(), grad_b_.data(), layer_view(gradients, layer));
+    } else {
+      // Split the two directions' gradients; the reverse one goes back in reversed order.
+      const std::size_t in_width = static_cast<std::size_t>(config_.layer_input(layer));
+      ensure(grad_forward_, rows * hidden);
+      ensure(grad_reverse_, rows * hidden);
+      ensure(grad_reverse_src_, rows * in_width);
+      for (std::size_t row = 0; row < rows; ++row) {
+        std::copy_n(grad_a_.data() + row * width, hidden, grad_forward_.data() + row * hidden);
+        std::copy_n(grad_a_.data() + row * width + hidden, hidden, grad_b_.data() + row * hidden);
+      }
+      reverse_within_lengths(grad_b_.data(), grad_reverse_.data(), hidden);
+      layers_[layer].backward(grad_forward_.data(), grad_b_.data(), layer_view(gradients, layer));
+      layers_[config_.layers + layer].backward(grad_reverse_.data(), grad_reverse_src_.data(),
+                                               layer_view(gradients, config_.layers + layer));
+      // grad_a_ is free now: the reverse direction's input gradient, back in text order.
+      reverse_within_lengths(grad_reverse_src_.data(), grad_a_.data(), in_width);
+      for (std::size_t i = 0; i < rows * in_width; ++i) grad_b_[i] += grad_a_[i];
+    }
     std::swap(grad_a_, grad_b_);
   }
   // Embedding: scatter the input gradient into the rows that were looked up.

@@ -20,6 +20,9 @@ struct StreamState {
 
 // Works on views of its owner's flat parameter and gradient buffers, whose layout names the
 // tensors embedding.weight and rnn.{weight_ih,weight_hh,bias_ih,bias_hh}_lK as PyTorch does.
+// A bidirectional encoder (classifiers only) also has the _reverse tensors. Its reverse
+// direction reads each text backwards within the text's own length, so right padding never
+// reaches it, and always starts from zeros.
 class Encoder {
  public:
   Encoder(const ModelConfig& config, Precision precision, const ParameterLayout& layout);
@@ -31,8 +34,11 @@ class Encoder {
   // (T*B, H), valid until the next call. `state` holds the states before the batch; the
   // states after it wait in the encoder until carry(state). With `training`, dropout masks
   // are drawn from (seed, step) and the activations are kept for backward().
+  // `lengths` (B) gives each text's length; only a bidirectional encoder needs it. The result
+  // has config.output_width() columns: forward then reverse outputs when bidirectional.
   const float* forward(const std::vector<float>& parameters, const std::uint32_t* inputs, int steps, int batch,
-                       StreamState& state, bool training, std::uint64_t seed, std::uint64_t step);
+                       StreamState& state, bool training, std::uint64_t seed, std::uint64_t step,
+                       const int* lengths = nullptr);
   // Moves the states after the last forward into `state`.
   void carry(StreamState& state);
   // Gradients of the last training forward for d(loss)/d(top outputs) (T*B, H): writes (not
@@ -44,24 +50,33 @@ class Encoder {
   struct LayerOffsets {
     std::size_t w_ih, w_hh, b_ih, b_hh;
   };
-  LayerTensors layer_view(std::vector<float>& buffer, int layer) const;
+  // Index `layer` for the forward direction, layers + layer for the reverse one.
+  LayerTensors layer_view(std::vector<float>& buffer, int index) const;
+  // Copies rows (T*B, width) reversed within each text's length, zeros past it; its own inverse.
+  void reverse_within_lengths(const float* src, float* dst, std::size_t width) const;
   void embed(const std::vector<float>& parameters, const std::uint32_t* inputs, std::size_t rows);
   void apply_dropout(int site, std::size_t count, float* values, std::uint64_t seed, std::uint64_t step);
 
   ModelConfig config_;
   std::size_t embedding_offset_ = 0;
-  std::vector<LayerOffsets> layer_offsets_;
-  std::vector<RecurrentLayer> layers_;
+  std::vector<LayerOffsets> layer_offsets_;  // forward layers, then reverse ones
+  std::vector<RecurrentLayer> layers_;        // the same order
 
   // Activations of the last forward, kept for backward; sized for the largest batch seen.
   const std::uint32_t* inputs_ = nullptr;
+  const int* lengths_ = nullptr;
+  int steps_ = 0, batch_ = 0;
   std::size_t rows_ = 0;
   std::vector<float> embedded_;                   // (T*B, E), dropout applied in place
   std::vector<std::vector<float>> outputs_;       // per layer (T*B, H), as the layer wrote them
   std::vector<std::vector<float>> dropped_;       // per layer: outputs_ after dropout (training)
   std::vector<std::vector<float>> masks_;         // per dropout site: 0 or 1/(1-p)
   std::vector<std::vector<float>> next_h_, next_c_;
-  std::vector<float> grad_a_, grad_b_;            // (T*B, max(E, H)) scratch for backward
+  // Bidirectional only: per layer, its input reversed, the reverse direction's output (in
+  // reversed order) and the forward direction's output before they are put side by side.
+  std::vector<std::vector<float>> reversed_in_, reversed_out_, forward_out_, reversed_final_;
+  std::vector<float> grad_a_, grad_b_;            // (T*B, max(E, output width)) scratch for backward
+  std::vector<float> grad_forward_, grad_reverse_, grad_reverse_src_;
 };
 
 // Grows a buffer to at least `count` floats; never shrinks, so steady state allocates nothing.

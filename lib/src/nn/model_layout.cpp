@@ -7,18 +7,22 @@
 namespace charloom::nn {
 namespace {
 
-// embedding.weight, then each layer's rnn.* tensors, as nn.Embedding and nn.LSTM name them.
+// embedding.weight, then each layer's rnn.* tensors (and rnn.*_reverse when bidirectional), as
+// nn.Embedding and nn.LSTM name them.
 ParameterLayout encoder_layout(const ModelConfig& config) {
   ParameterLayout layout;
   const std::int64_t hidden = config.hidden;
   const std::int64_t gate_rows = static_cast<std::int64_t>(gate_count(config.cell)) * hidden;
   layout.add("embedding.weight", {config.vocabulary_size, config.embedding_size});
   for (int layer = 0; layer < config.layers; ++layer) {
-    const std::string suffix = "_l" + std::to_string(layer);
-    layout.add("rnn.weight_ih" + suffix, {gate_rows, config.layer_input(layer)});
-    layout.add("rnn.weight_hh" + suffix, {gate_rows, hidden});
-    layout.add("rnn.bias_ih" + suffix, {gate_rows});
-    layout.add("rnn.bias_hh" + suffix, {gate_rows});
+    for (const char* direction : {"", "_reverse"}) {
+      if (*direction != '\0' && !config.bidirectional) continue;
+      const std::string suffix = "_l" + std::to_string(layer) + direction;
+      layout.add("rnn.weight_ih" + suffix, {gate_rows, config.layer_input(layer)});
+      layout.add("rnn.weight_hh" + suffix, {gate_rows, hidden});
+      layout.add("rnn.bias_ih" + suffix, {gate_rows});
+      layout.add("rnn.bias_hh" + suffix, {gate_rows});
+    }
   }
   return layout;
 }
@@ -34,7 +38,7 @@ ParameterLayout language_model_layout(const ModelConfig& config) {
 
 ParameterLayout classifier_layout(const ModelConfig& config) {
   ParameterLayout layout = encoder_layout(config);
-  layout.add("classifier.weight", {1, config.hidden});
+  layout.add("classifier.weight", {1, config.output_width()});
   layout.add("classifier.bias", {1});
   return layout;
 }

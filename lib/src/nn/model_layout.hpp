@@ -10,7 +10,7 @@ namespace charloom::nn {
 // rnn.bias_ih_lk (G*H), rnn.bias_hh_lk (G*H); head.weight (V, H); head.bias (V).
 ParameterLayout language_model_layout(const ModelConfig& config);
 
-// The same embedding and rnn tensors, then classifier.weight (1, H) and classifier.bias (1).
+// The same embedding and rnn tensors, then classifier.weight (1, H or 2H) and classifier.bias (1).
 ParameterLayout classifier_layout(const ModelConfig& config);
 
 // The layout of a model file's kind; throws InputError for a kind this build does not know.

@@ -14,6 +14,7 @@ namespace charloom::nn {
 Network::Network(const ModelConfig& config, Precision precision)
     : config_((config.validate(), config)), layout_(language_model_layout(config_)),
       encoder_(config_, precision, layout_) {
+  if (config_.bidirectional) throw UsageError("a language model reads left to right; only classifiers are bidirectional");
   head_weight_offset_ = layout_.find("head.weight").offset;
   head_bias_offset_ = layout_.find("head.bias").offset;
   parameters_.assign(layout_.total(), 0.0f);

@@ -126,7 +126,7 @@ bool is_encoder_tensor(const std::string& name) { return name == "embedding.weig
 // The pooled features of every text, for the probe.
 train::FeatureSet features_of(nn::Classifier& classifier, const Dataset& data) {
   train::FeatureSet set;
-  set.width = static_cast<std::size_t>(classifier.config().hidden);
+  set.width = static_cast<std::size_t>(classifier.config().output_width());
   set.labels = data.labels;
   set.rows.assign(data.texts.size() * set.width, 0.0f);
   infer::classify_batches(classifier, data.texts, 64, [&](std::span<const std::size_t> members, const float*, const float* features) {
@@ -155,6 +155,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       throw InputError("--init-from " + config.init_from + " holds a model of kind '" + language_model.kind +
                        "', not a language model");
     // The encoder comes whole from the language model: its architecture, text options and vocabulary.
+    if (model.bidirectional) throw UsageError("--bidirectional cannot start from a language model, which reads one way");
     const Pooling pool = model.pool;
     const float dropout = model.dropout;
     model = language_model.config;
@@ -316,6 +317,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
                                       {"init_from", config.init_from},
                                       {"freeze_encoder", config.freeze_encoder},
                                       {"probe", config.probe},
+                                      {"bidirectional", model.bidirectional},
                                       {"batch_size", config.batch_size},
                                       {"learning_rate", config.learning_rate},
                                       {"max_length", config.max_length},
