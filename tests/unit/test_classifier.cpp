@@ -123,3 +123,31 @@ TEST_CASE("a text scores the same alone as padded in a batch, one way and both")
 TEST_CASE("a bidirectional classifier with max pooling is refused until its gradient is proven") {
   CHECK_THROWS_AS(nn::Classifier(tiny(CellKind::lstm, Pooling::max, true)), UsageError);
 }
+
+TEST_CASE("with the reverse direction's weights equal to the forward one's, a palindrome reads the same both ways") {
+  for (Pooling pool : {Pooling::last, Pooling::mean}) {
+    ModelConfig config = tiny(CellKind::lstm, pool, true);
+    config.layers = 1;
+    nn::Classifier classifier(config);
+    classifier.initialize(3);
+    std::vector<float>& p = classifier.parameters();
+    for (const char* name : {"rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0"}) {
+      const auto& forward = classifier.layout().find(name);
+      const auto& reverse = classifier.layout().find(std::string(name) + "_reverse");
+      std::copy_n(p.begin() + static_cast<std::ptrdiff_t>(forward.offset), forward.size(),
+                  p.begin() + static_cast<std::ptrdiff_t>(reverse.offset));
+    }
+    classifier.parameters_changed();
+    // Two palindromes of different lengths in one batch, padded after the shorter one.
+    const std::vector<std::uint32_t> inputs{1, 4, 2, 5, 3, 4, 2, 0, 1, 0};  // (5 steps, 2 texts)
+    const std::vector<int> lengths{5, 3};
+    classifier.forward({inputs.data(), lengths.data(), 5, 2});
+    const std::vector<float>& features = classifier.features();
+    for (int b = 0; b < 2; ++b)
+      for (int j = 0; j < 6; ++j) {
+        CAPTURE(b);
+        CAPTURE(j);
+        CHECK(features[b * 12 + j] == doctest::Approx(features[b * 12 + 6 + j]).epsilon(1e-5));
+      }
+  }
+}
