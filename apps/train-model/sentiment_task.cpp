@@ -36,7 +36,7 @@ cli::po::options_description SentimentFlags::options() {
       ("pool", po::value(&pool)->default_value(std::string(to_string(defaults.model.pool))),
        "how the text's outputs become one vector: last, mean or max")
       ("bidirectional", po::bool_switch(&bidirectional),
-       "every layer also reads each text backwards (from scratch; pooling last or mean, mean by default)")
+       "every layer also reads each text backwards (from scratch, not with --init-from)")
       ("init-from", po::value(&init_from), "start the encoder (and vocabulary) from this language model")
       ("freeze-encoder", po::bool_switch(&freeze_encoder), "with --init-from: train only the classifier layer")
       ("probe", po::value(&probe), "with --init-from: fit the classifier layer as an l1 or l2 logistic regression on the "
@@ -64,8 +64,6 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.model.text = text;
   config.model.pool = parse_pooling(pool);
   config.model.bidirectional = bidirectional;
-  // Max pooling is not offered with a bidirectional encoder yet: mean unless --pool says otherwise.
-  if (bidirectional && !given("pool")) config.model.pool = Pooling::mean;
   if (given("min-count")) config.min_count = shared.min_count;
   config.max_length = max_length;
   config.init_from = init_from;

@@ -35,8 +35,6 @@ expect_status 0 "train a bidirectional model"
 expect_contains '"dev_accuracy": 1.0' "$(cat bi.json)" "the bidirectional model learns the toy"
 run "$score" --model bi.safetensors <<<'so good'
 expect_contains '"label":"positive"' "$out" "a bidirectional model scores"
-run "$train" --task sentiment --bidirectional --pool max --train train.tsv --dev dev.tsv --output bi.safetensors --quiet
-expect_status 2 "--bidirectional --pool max is refused for now"
 
 # Lines in, JSONL out: score in [0, 1] and the label.
 run "$score" --model s.safetensors <<<$'the film was good\nbad plot'

