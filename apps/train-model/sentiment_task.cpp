@@ -84,6 +84,9 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.quiet = shared.quiet;
   config.invocation = invocation;
   if (!shared.corpus.empty()) throw UsageError("--task sentiment reads --train and --dev, not --corpus");
+  // Classifier runs take minutes and keep no checkpoints yet: say so rather than ignore the flags.
+  for (const char* flag : {"resume", "checkpoint-dir", "checkpoint-every"})
+    if (given(flag)) throw UsageError(std::string("--") + flag + " is not supported with --task sentiment yet");
 
   const SentimentTrainingSummary summary = train_sentiment_classifier(config);
   if (!config.quiet)

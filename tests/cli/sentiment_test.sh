@@ -111,4 +111,7 @@ run "$generate" --model s.safetensors
 expect_status 1 "a sentiment model given to generate-text"
 run "$score" --model s.safetensors --format xml <<<'good'
 expect_status 2 "--format xml"
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors --resume somewhere --quiet
+expect_status 2 "--resume with --task sentiment"
+expect_contains "--resume is not supported with --task sentiment yet" "$err" "--resume refused"
 finish
