@@ -84,16 +84,25 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.quiet = shared.quiet;
   config.invocation = invocation;
   if (!shared.corpus.empty()) throw UsageError("--task sentiment reads --train and --dev, not --corpus");
-  // Classifier runs take minutes and keep no checkpoints yet: say so rather than ignore the flags.
-  for (const char* flag : {"resume", "checkpoint-dir", "checkpoint-every"})
-    if (given(flag)) throw UsageError(std::string("--") + flag + " is not supported with --task sentiment yet");
+  // Classifier runs checkpoint at each epoch's end (and on a stop), not every N iterations.
+  if (given("checkpoint-every")) throw UsageError("--checkpoint-every is not supported with --task sentiment: it checkpoints every epoch");
+  config.checkpoint_dir = shared.checkpoint_dir;
+  config.resume = shared.resume;
+  config.keep_last = shared.keep_last;
 
   const SentimentTrainingSummary summary = train_sentiment_classifier(config);
+  if (summary.signal != 0) {
+    std::fprintf(stderr, "train-model: stopped by signal %d after %lld iterations; checkpoint %s\n"
+                 "train-model: resume by adding --resume %s to the same command\n",
+                 summary.signal, static_cast<long long>(summary.iterations), summary.last_checkpoint.c_str(),
+                 summary.last_checkpoint.c_str());
+    return 128 + summary.signal;
+  }
   if (!config.quiet)
     std::fprintf(stderr, "train-model: %lld iterations, %.1f epochs (%s), dev accuracy %.4f (epoch %lld); wrote %s\n",
                  static_cast<long long>(summary.iterations), summary.epochs, summary.stopped_by.c_str(),
                  summary.dev_accuracy, static_cast<long long>(summary.best_epoch), summary.output.c_str());
-  return summary.signal != 0 ? 128 + summary.signal : 0;
+  return 0;
 }
 
 }  // namespace charloom

@@ -36,6 +36,27 @@ expect_contains '"dev_accuracy": 1.0' "$(cat bi.json)" "the bidirectional model 
 run "$score" --model bi.safetensors <<<'so good'
 expect_contains '"label":"positive"' "$out" "a bidirectional model scores"
 
+# SIGINT mid-run: a checkpoint, the best model so far, exit 130 and how to resume; the
+# resumed run finishes.
+"$train" --task sentiment --train train.tsv --dev dev.tsv --output sig.safetensors --hidden 24 --embedding-size 8 \
+  --max-epochs 0 --patience 0 --quiet 2>sig.err &
+pid=$!
+for _ in $(seq 100); do [ -e sig.safetensors.checkpoints/best.safetensors ] && break; sleep 0.1; done
+kill -INT "$pid"
+set +e
+wait "$pid"
+status=$?
+set -e
+err=$(cat sig.err)
+expect_status 130 "SIGINT"
+expect_contains "resume by adding --resume sig.safetensors.checkpoints/step-" "$err" "resume advice"
+[ -s sig.safetensors ] || fail "no model after SIGINT"
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output sig.safetensors --hidden 24 --embedding-size 8 \
+  --max-epochs 30 --patience 0 --quiet --resume sig.safetensors.checkpoints --summary-json resumed.json
+expect_status 0 "resume after SIGINT"
+expect_contains '"epochs": 30.0' "$(cat resumed.json)" "the resumed run reaches its epoch budget"
+ls sig.safetensors.checkpoints | grep -q '\.tmp$' && fail "a temporary checkpoint was left behind"
+
 # Lines in, JSONL out: score in [0, 1] and the label.
 run "$score" --model s.safetensors <<<$'the film was good\nbad plot'
 expect_status 0 "score lines"
@@ -111,7 +132,6 @@ run "$generate" --model s.safetensors
 expect_status 1 "a sentiment model given to generate-text"
 run "$score" --model s.safetensors --format xml <<<'good'
 expect_status 2 "--format xml"
-run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors --resume somewhere --quiet
-expect_status 2 "--resume with --task sentiment"
-expect_contains "--resume is not supported with --task sentiment yet" "$err" "--resume refused"
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors --checkpoint-every 5 --quiet
+expect_status 2 "--checkpoint-every with --task sentiment"
 finish

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "charloom/training.hpp"
 #include "nn/random.hpp"
 #include "test_helpers.hpp"
+#include "train/checkpoints.hpp"
 #include "train/probe.hpp"
 
 using namespace charloom;
@@ -69,13 +71,23 @@ SentimentTrainingConfig toy_config(const std::string& train, const std::string& 
   config.max_epochs = 25;
   config.patience = 0;
   config.quiet = true;
+  config.checkpoint_dir = output + ".checkpoints";
   return config;
 }
+
+// Removes the checkpoint directories that runs writing to these outputs left behind.
+struct CheckpointCleanup {
+  std::vector<std::string> outputs;
+  ~CheckpointCleanup() {
+    for (const std::string& output : outputs) std::filesystem::remove_all(output + ".checkpoints");
+  }
+};
 
 }  // namespace
 
 TEST_CASE("a separable toy (texts with 'good' against texts with 'bad') is learned perfectly") {
   const testing::TempFile train(separable(300), ".tsv"), dev(separable(80), ".tsv"), output("", ".safetensors");
+  const CheckpointCleanup cleanup{{output.path()}};
   const SentimentTrainingSummary summary = train_sentiment_classifier(toy_config(train.path(), dev.path(), output.path()));
   CHECK(summary.dev_accuracy == 1.0);
   SentimentModel model = SentimentModel::load(output.path());
@@ -108,6 +120,7 @@ TEST_CASE("--init-from copies a language model's encoder; --freeze-encoder and -
 
   const testing::TempFile train(separable(120), ".tsv"), dev(separable(40), ".tsv");
   const testing::TempFile frozen("", ".safetensors"), tuned("", ".safetensors"), probed("", ".safetensors");
+  const CheckpointCleanup cleanup{{frozen.path(), tuned.path(), probed.path()}};
   SentimentTrainingConfig config = toy_config(train.path(), dev.path(), frozen.path());
   config.init_from = language_model.path();
   config.freeze_encoder = true;
@@ -142,6 +155,7 @@ TEST_CASE("--init-from copies a language model's encoder; --freeze-encoder and -
 TEST_CASE("training data with one class, an empty text or a bad label is refused with its line") {
   const testing::TempFile one_class("1\tgood\n1\tfine\n", ".tsv"), empty("1\tgood\n0\t\n", ".tsv");
   const testing::TempFile bad_label("1\tgood\nmaybe\tbad\n", ".tsv"), fine(separable(10), ".tsv"), output("", ".safetensors");
+  const CheckpointCleanup cleanup{{output.path()}};
   const auto message = [&](const std::string& train) {
     try {
       train_sentiment_classifier(toy_config(train, fine.path(), output.path()));
@@ -186,4 +200,36 @@ TEST_CASE("the probe recovers a planted single-unit signal") {
     CHECK(-probe.bias / probe.weights[7] == doctest::Approx(3.0).epsilon(0.05));
     if (penalty == train::Penalty::l1) CHECK(probe.nonzero <= 6);
   }
+}
+
+TEST_CASE("a classifier run resumed from its checkpoint ends bit-identical to one run straight through") {
+  const testing::TempFile train(separable(120), ".tsv"), dev(separable(40), ".tsv");
+  const testing::TempFile straight("", ".safetensors"), halves("", ".safetensors");
+  const CheckpointCleanup cleanup{{straight.path(), halves.path()}};
+  SentimentTrainingConfig config = toy_config(train.path(), dev.path(), straight.path());
+  config.model.dropout = 0.2f;  // the dropout masks must continue exactly too
+  config.max_epochs = 4;
+  const SentimentTrainingSummary whole = train_sentiment_classifier(config);
+  config = toy_config(train.path(), dev.path(), halves.path());
+  config.model.dropout = 0.2f;
+  config.max_epochs = 2;
+  const SentimentTrainingSummary first = train_sentiment_classifier(config);
+  CHECK(first.iterations * 2 == whole.iterations);
+  config.max_epochs = 4;
+  config.resume = config.checkpoint_dir;  // the directory: its newest checkpoint
+  const SentimentTrainingSummary second = train_sentiment_classifier(config);
+  CHECK(second.iterations == whole.iterations);
+  CHECK(second.dev_accuracy == whole.dev_accuracy);
+  CHECK(second.best_epoch == whole.best_epoch);
+  const ModelFile a = load_model_file(straight.path()), b = load_model_file(halves.path());
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  for (std::size_t i = 0; i < a.tensors.size(); ++i) {
+    CAPTURE(a.tensors[i].name);
+    CHECK(a.tensors[i].values == b.tensors[i].values);
+  }
+  // The newest checkpoints hold the same current parameters too.
+  std::string path_a, path_b;
+  const ModelFile last_a = train::load_checkpoint(straight.path() + ".checkpoints", path_a);
+  const ModelFile last_b = train::load_checkpoint(halves.path() + ".checkpoints", path_b);
+  for (std::size_t i = 0; i < last_a.tensors.size(); ++i) CHECK(last_a.tensors[i].values == last_b.tensors[i].values);
 }

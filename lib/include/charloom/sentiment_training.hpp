@@ -41,6 +41,11 @@ struct SentimentTrainingConfig {
   std::uint64_t seed = 1;
   int threads = 0;
 
+  // A checkpoint after every epoch and on a stop; "" = OUTPUT.checkpoints. --resume takes a
+  // checkpoint or a directory (its newest) and continues exactly, with the same data and seed.
+  std::string checkpoint_dir, resume;
+  int keep_last = 3;
+
   std::string metrics_path, summary_path;
   bool quiet = false;
   std::string invocation;
@@ -58,6 +63,7 @@ struct SentimentTrainingSummary {
   std::int64_t parameters = 0;
   std::string stopped_by;    // max-epochs, time-limit, patience, signal
   int signal = 0;
+  std::string last_checkpoint;
   std::string output;
 };
 

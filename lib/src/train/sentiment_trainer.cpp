@@ -21,6 +21,7 @@
 #include "nn/classifier.hpp"
 #include "nn/random.hpp"
 #include "train/optimizer.hpp"
+#include "train/checkpoints.hpp"
 #include "train/probe.hpp"
 #include "train/run_control.hpp"
 
@@ -139,6 +140,51 @@ train::FeatureSet features_of(nn::Classifier& classifier, const Dataset& data) {
 // Strengths of the probe's penalty tried on dev, as scikit-learn's C.
 const std::vector<double> probe_grid{0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0};
 
+// Where a run stands, as a checkpoint records it: with the parameters, the optimizer's
+// moments and the best parameters, enough to continue exactly (an epoch's batches depend
+// only on the seed and the epoch).
+struct RunState {
+  std::int64_t epoch = 1;      // the epoch in progress
+  std::size_t batch = 0;       // batches of it already done
+  std::int64_t iterations = 0, optimizer_steps = 0, epochs_without_improvement = 0, texts_seen = 0, best_epoch = 0;
+  double best_accuracy = 0.0, best_loss = 0.0, epoch_loss = 0.0, epoch_weight = 0.0, elapsed_seconds = 0.0;
+
+  nlohmann::json to_json() const {
+    return {{"epoch", epoch}, {"batch", batch}, {"iterations", iterations}, {"optimizer_steps", optimizer_steps},
+            {"epochs_without_improvement", epochs_without_improvement}, {"texts_seen", texts_seen},
+            {"best_epoch", best_epoch}, {"best_accuracy", best_accuracy}, {"best_loss", best_loss},
+            {"epoch_loss", epoch_loss}, {"epoch_weight", epoch_weight}, {"elapsed_seconds", elapsed_seconds}};
+  }
+  static RunState from_json(const std::string& text, const std::string& path) {
+    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    try {
+      RunState r;
+      r.epoch = j.at("epoch");
+      r.batch = j.at("batch");
+      r.iterations = j.at("iterations");
+      r.optimizer_steps = j.at("optimizer_steps");
+      r.epochs_without_improvement = j.at("epochs_without_improvement");
+      r.texts_seen = j.at("texts_seen");
+      r.best_epoch = j.at("best_epoch");
+      r.best_accuracy = j.at("best_accuracy");
+      r.best_loss = j.at("best_loss");
+      r.epoch_loss = j.at("epoch_loss");
+      r.epoch_weight = j.at("epoch_weight");
+      r.elapsed_seconds = j.at("elapsed_seconds");
+      return r;
+    } catch (const nlohmann::json::exception&) {
+      throw InputError(path + " is not a sentiment training checkpoint (its run state is incomplete)");
+    }
+  }
+};
+
+std::vector<float> take_tensor(const ModelFile& checkpoint, const std::string& name, std::size_t size, const std::string& path) {
+  const NamedTensor* tensor = checkpoint.find(name);
+  if (tensor == nullptr || tensor->values.size() != size)
+    throw InputError(path + ": the checkpoint lacks " + name + " of the expected size");
+  return tensor->values;
+}
+
 }  // namespace
 
 SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfig& config) {
@@ -148,8 +194,14 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   const auto start = Clock::now();
 
   ModelConfig model = config.model;
-  ModelFile language_model;
-  if (!config.init_from.empty()) {
+  ModelFile language_model, checkpoint;
+  std::string checkpoint_path;
+  if (!config.resume.empty()) {
+    checkpoint = train::load_checkpoint(config.resume, checkpoint_path);
+    if (checkpoint.kind != sentiment_classifier_kind || checkpoint.checkpoint_json.empty())
+      throw InputError(checkpoint_path + " is not a checkpoint of a sentiment classifier");
+    model = checkpoint.config;  // the run continues with the architecture and vocabulary it began with
+  } else if (!config.init_from.empty()) {
     language_model = load_model_file(config.init_from);
     if (language_model.kind != language_model_kind)
       throw InputError("--init-from " + config.init_from + " holds a model of kind '" + language_model.kind +
@@ -170,7 +222,9 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
                      " labels; a classifier needs examples of both classes");
 
   Vocabulary vocabulary;
-  if (!config.init_from.empty()) {
+  if (!config.resume.empty()) {
+    vocabulary = checkpoint.vocabulary;
+  } else if (!config.init_from.empty()) {
     vocabulary = language_model.vocabulary;
   } else {
     UnitCounts counts;
@@ -184,7 +238,9 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
 
   nn::Classifier classifier(model);
   classifier.initialize(config.seed);
-  if (!config.init_from.empty()) {
+  if (!config.resume.empty()) {
+    classifier.load_tensors(checkpoint.tensors);
+  } else if (!config.init_from.empty()) {
     std::vector<NamedTensor> encoder;
     for (const NamedTensor& tensor : language_model.tensors)
       if (is_encoder_tensor(tensor.name)) encoder.push_back(tensor);
@@ -207,6 +263,36 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   optimizer_settings.learning_rate = config.learning_rate;
   optimizer_settings.weight_decay = config.weight_decay;
   auto optimizer = train::make_optimizer(optimizer_settings, classifier.parameters().size());
+  const std::size_t count = classifier.parameters().size();
+  RunState run;
+  std::vector<float> best = classifier.parameters();
+  if (!config.resume.empty()) {
+    run = RunState::from_json(checkpoint.checkpoint_json, checkpoint_path);
+    for (auto& [name, buffer] : optimizer->state()) *buffer = take_tensor(checkpoint, name, count, checkpoint_path);
+    optimizer->steps_taken = run.optimizer_steps;
+    best = take_tensor(checkpoint, "best.parameters", count, checkpoint_path);
+  }
+  train::CheckpointDirectory checkpoints(config.checkpoint_dir.empty() ? config.output + ".checkpoints" : config.checkpoint_dir,
+                                         config.keep_last, true);
+  std::string last_checkpoint;
+  const auto write_checkpoint = [&](bool is_best) {
+    ModelFile file;
+    file.kind = sentiment_classifier_kind;
+    file.config = model;
+    file.vocabulary = vocabulary;
+    for (const auto& info : classifier.layout().tensors()) {
+      const float* begin = classifier.parameters().data() + info.offset;
+      file.tensors.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
+    }
+    for (auto& [name, buffer] : optimizer->state())
+      file.extra_tensors.push_back({name, {static_cast<std::int64_t>(count)}, *buffer});
+    file.extra_tensors.push_back({"best.parameters", {static_cast<std::int64_t>(count)}, best});
+    run.optimizer_steps = optimizer->steps_taken;
+    run.elapsed_seconds += seconds_since(start);
+    file.checkpoint_json = run.to_json().dump();
+    run.elapsed_seconds -= seconds_since(start);
+    last_checkpoint = checkpoints.write(file, run.iterations, is_best);
+  };
 
   std::FILE* metrics = config.metrics_path.empty() ? nullptr : std::fopen(config.metrics_path.c_str(), "w");
   if (!config.metrics_path.empty() && metrics == nullptr) throw IoError("cannot write --metrics " + config.metrics_path);
@@ -215,12 +301,15 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   };
 
   SentimentTrainingSummary summary;
-  summary.parameters = static_cast<std::int64_t>(classifier.parameters().size());
-  std::vector<float> best = classifier.parameters();
-  DevFigures best_dev = evaluate(classifier, dev, config.batch_size);
+  summary.parameters = static_cast<std::int64_t>(count);
+  DevFigures best_dev{run.best_accuracy, run.best_loss};
+  if (config.resume.empty()) {
+    best_dev = evaluate(classifier, dev, config.batch_size);
+    run.best_accuracy = best_dev.accuracy;
+    run.best_loss = best_dev.loss;
+  }
   infer::PaddedBatch padded;
   std::vector<float> labels, weights;
-  std::int64_t epochs_without_improvement = 0, texts_seen = 0;
   if (!config.probe.empty()) {
     const train::Probe probe = train::fit_probe(features_of(classifier, train), features_of(classifier, dev),
                                                 train::parse_penalty(config.probe), probe_grid);
@@ -236,71 +325,91 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       std::fprintf(stderr, "train-model: %s probe, C = %g, %zu of %zu features used, dev accuracy %.4f\n",
                    config.probe.c_str(), probe.c, probe.nonzero, probe.weights.size(), best_dev.accuracy);
   }
-  for (std::int64_t epoch = 1; config.probe.empty() && (config.max_epochs == 0 || epoch <= config.max_epochs); ++epoch) {
-    double epoch_loss = 0.0, epoch_weight = 0.0;
+  std::int64_t texts_this_run = 0;
+  double epochs_done = static_cast<double>(run.epoch - 1);
+  for (; config.probe.empty() && (config.max_epochs == 0 || run.epoch <= config.max_epochs); ++run.epoch, run.batch = 0) {
     bool stopped = false;
-    for (const std::vector<std::size_t>& members : epoch_batches(train.texts, config.batch_size, config.seed, epoch)) {
+    const auto batches = epoch_batches(train.texts, config.batch_size, config.seed, static_cast<std::uint64_t>(run.epoch));
+    if (run.batch == 0) run.epoch_loss = run.epoch_weight = 0.0;
+    for (; run.batch < batches.size(); ++run.batch) {
+      const std::vector<std::size_t>& members = batches[run.batch];
       infer::fill_batch(train.texts, members, config.batch_size, padded);
       labels.assign(static_cast<std::size_t>(config.batch_size), 0.0f);
       weights.assign(static_cast<std::size_t>(config.batch_size), 0.0f);
       for (std::size_t i = 0; i < members.size(); ++i) {
         labels[i] = static_cast<float>(train.labels[members[i]]);
         weights[i] = static_cast<float>(train.labels[members[i]] == 1 ? positive_weight : negative_weight);
-        epoch_weight += weights[i];
+        run.epoch_weight += weights[i];
       }
-      epoch_loss += classifier.train_batch(padded.view(), labels.data(), weights.data(), config.seed,
-                                           static_cast<std::uint64_t>(summary.iterations));
+      run.epoch_loss += classifier.train_batch(padded.view(), labels.data(), weights.data(), config.seed,
+                                               static_cast<std::uint64_t>(run.iterations));
       std::vector<float>& gradients = classifier.gradients();
       if (config.freeze_encoder) std::fill(gradients.begin(), gradients.begin() + static_cast<std::ptrdiff_t>(head_begin), 0.0f);
       if (config.grad_clip > 0.0) train::clip_to_norm(gradients, train::global_norm(gradients), config.grad_clip);
       optimizer->step(classifier.parameters(), gradients, config.learning_rate);
       classifier.parameters_changed();
-      ++summary.iterations;
-      texts_seen += static_cast<std::int64_t>(members.size());
+      ++run.iterations;
+      run.texts_seen += static_cast<std::int64_t>(members.size());
+      texts_this_run += static_cast<std::int64_t>(members.size());
       if (int sig = train::pending_stop_signal(); sig != 0) {
         summary.signal = sig;
         summary.stopped_by = "signal";
         stopped = true;
-        break;
-      }
-      if (config.time_limit > 0.0 && seconds_since(start) >= config.time_limit) {
+      } else if (config.time_limit > 0.0 && seconds_since(start) >= config.time_limit) {
         summary.stopped_by = "time-limit";
         stopped = true;
+      }
+      if (stopped) {
+        // Mid-epoch: the checkpoint holds the batches done, so a resumed run goes on exactly.
+        ++run.batch;
+        epochs_done = static_cast<double>(run.epoch - 1) + static_cast<double>(run.batch) / static_cast<double>(batches.size());
+        write_checkpoint(false);
         break;
       }
     }
-    summary.epochs = static_cast<double>(epoch);
-    summary.train_loss = epoch_weight > 0.0 ? epoch_loss / epoch_weight : 0.0;
+    if (stopped) break;
+    epochs_done = static_cast<double>(run.epoch);
+    summary.train_loss = run.epoch_weight > 0.0 ? run.epoch_loss / run.epoch_weight : 0.0;
     const DevFigures figures = evaluate(classifier, dev, config.batch_size);
     const bool improved = figures.accuracy > best_dev.accuracy ||
                           (figures.accuracy == best_dev.accuracy && figures.loss < best_dev.loss);
     if (improved) {
       best = classifier.parameters();
       best_dev = figures;
-      summary.best_epoch = epoch;
-      epochs_without_improvement = 0;
+      run.best_epoch = run.epoch;
+      run.best_accuracy = figures.accuracy;
+      run.best_loss = figures.loss;
+      run.epochs_without_improvement = 0;
     } else {
-      ++epochs_without_improvement;
+      ++run.epochs_without_improvement;
     }
-    log({{"type", "eval"}, {"epoch", epoch}, {"iteration", summary.iterations}, {"train_loss", summary.train_loss},
+    log({{"type", "eval"}, {"epoch", run.epoch}, {"iteration", run.iterations}, {"train_loss", summary.train_loss},
          {"dev_accuracy", figures.accuracy}, {"dev_loss", figures.loss}, {"best", improved}, {"seconds", seconds_since(start)}});
     if (!config.quiet)
       std::fprintf(stderr, "train-model: epoch %lld: train loss %.4f, dev accuracy %.4f, dev loss %.4f%s, %.0f s\n",
-                   static_cast<long long>(epoch), summary.train_loss, figures.accuracy, figures.loss,
+                   static_cast<long long>(run.epoch), summary.train_loss, figures.accuracy, figures.loss,
                    improved ? " (best)" : "", seconds_since(start));
-    if (stopped) break;
-    if (config.patience > 0 && epochs_without_improvement >= config.patience) {
+    // The checkpoint stands at the start of the next epoch.
+    ++run.epoch;
+    run.batch = 0;
+    write_checkpoint(improved);
+    --run.epoch;
+    if (config.patience > 0 && run.epochs_without_improvement >= config.patience) {
       summary.stopped_by = "patience";
       break;
     }
-    if (config.max_epochs != 0 && epoch == config.max_epochs) summary.stopped_by = "max-epochs";
+    if (config.max_epochs != 0 && run.epoch == config.max_epochs) summary.stopped_by = "max-epochs";
   }
   if (metrics) std::fclose(metrics);
+  summary.iterations = run.iterations;
+  summary.epochs = epochs_done;
+  summary.best_epoch = run.best_epoch;
+  summary.last_checkpoint = last_checkpoint;
 
   summary.dev_accuracy = best_dev.accuracy;
   summary.dev_loss = best_dev.loss;
   summary.seconds = seconds_since(start);
-  summary.texts_per_second = summary.seconds > 0.0 ? static_cast<double>(texts_seen) / summary.seconds : 0.0;
+  summary.texts_per_second = summary.seconds > 0.0 ? static_cast<double>(texts_this_run) / summary.seconds : 0.0;
   summary.output = config.output;
 
   ModelFile file;
