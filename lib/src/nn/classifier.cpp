@@ -13,23 +13,9 @@
 namespace charloom::nn {
 
 Classifier::Classifier(const ModelConfig& config, Precision precision)
-    : config_((config.validate(), config)), layout_(classifier_layout(config_)), encoder_(config_, precision, layout_) {
+    : EncoderModel(config, precision, classifier_layout(config)) {
   weight_offset_ = layout_.find("classifier.weight").offset;
   bias_offset_ = layout_.find("classifier.bias").offset;
-  parameters_.assign(layout_.total(), 0.0f);
-  gradients_.assign(layout_.total(), 0.0f);
-}
-
-void Classifier::initialize(std::uint64_t seed) {
-  initialize_parameters(layout_, config_.hidden, seed, parameters_);
-  parameters_changed();
-}
-
-void Classifier::parameters_changed() { encoder_.parameters_changed(parameters_); }
-
-void Classifier::load_tensors(const std::vector<NamedTensor>& tensors) {
-  copy_tensors(layout_, tensors, parameters_);
-  parameters_changed();
 }
 
 const float* Classifier::pool_and_score(const float* top, const TextBatch& texts) {

@@ -5,10 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "charloom/model_config.hpp"
-#include "charloom/model_file.hpp"
-#include "nn/encoder.hpp"
-#include "nn/parameters.hpp"
+#include "nn/encoder_model.hpp"
 
 namespace charloom::nn {
 
@@ -19,19 +16,9 @@ struct TextBatch {
   int steps = 0, batch = 0;
 };
 
-class Classifier {
+class Classifier : public EncoderModel {
  public:
   explicit Classifier(const ModelConfig& config, Precision precision = Precision::f32);
-
-  const ModelConfig& config() const { return config_; }
-  const ParameterLayout& layout() const { return layout_; }
-  std::vector<float>& parameters() { return parameters_; }
-  const std::vector<float>& parameters() const { return parameters_; }
-  std::vector<float>& gradients() { return gradients_; }
-
-  void initialize(std::uint64_t seed);
-  void parameters_changed();
-  void load_tensors(const std::vector<NamedTensor>& tensors);
 
   // Inference: the B logits (log-odds of positive), valid until the next call.
   const float* forward(const TextBatch& texts);
@@ -53,11 +40,7 @@ class Classifier {
  private:
   const float* pool_and_score(const float* top, const TextBatch& texts);
 
-  ModelConfig config_;
-  ParameterLayout layout_;
   std::size_t weight_offset_ = 0, bias_offset_ = 0;
-  std::vector<float> parameters_, gradients_;
-  Encoder encoder_;
   StreamState zero_state_;
   std::vector<float> pooled_, logits_, top_gradient_;
   std::vector<int> argmax_;  // max pooling: the row each feature came from

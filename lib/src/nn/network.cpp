@@ -12,25 +12,10 @@
 namespace charloom::nn {
 
 Network::Network(const ModelConfig& config, Precision precision)
-    : config_((config.validate(), config)), layout_(language_model_layout(config_)),
-      encoder_(config_, precision, layout_) {
+    : EncoderModel(config, precision, language_model_layout(config)) {
   if (config_.bidirectional) throw UsageError("a language model reads left to right; only classifiers are bidirectional");
   head_weight_offset_ = layout_.find("head.weight").offset;
   head_bias_offset_ = layout_.find("head.bias").offset;
-  parameters_.assign(layout_.total(), 0.0f);
-  gradients_.assign(layout_.total(), 0.0f);
-}
-
-void Network::initialize(std::uint64_t seed) {
-  initialize_parameters(layout_, config_.hidden, seed, parameters_);
-  parameters_changed();
-}
-
-void Network::parameters_changed() { encoder_.parameters_changed(parameters_); }
-
-void Network::load_tensors(const std::vector<NamedTensor>& tensors) {
-  copy_tensors(layout_, tensors, parameters_);
-  parameters_changed();
 }
 
 void Network::head_forward(const float* top, std::size_t rows) {

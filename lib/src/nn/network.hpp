@@ -5,29 +5,13 @@
 #include <cstdint>
 #include <vector>
 
-#include "charloom/model_config.hpp"
-#include "charloom/model_file.hpp"
-#include "nn/encoder.hpp"
-#include "nn/parameters.hpp"
+#include "nn/encoder_model.hpp"
 
 namespace charloom::nn {
 
-class Network {
+class Network : public EncoderModel {
  public:
   explicit Network(const ModelConfig& config, Precision precision = Precision::f32);
-
-  const ModelConfig& config() const { return config_; }
-  const ParameterLayout& layout() const { return layout_; }
-  std::vector<float>& parameters() { return parameters_; }
-  const std::vector<float>& parameters() const { return parameters_; }
-  std::vector<float>& gradients() { return gradients_; }
-
-  // PyTorch's default initialization, drawn from a counter-based generator.
-  void initialize(std::uint64_t seed);
-  // Pushes the master weights into the layers; call after every change to parameters().
-  void parameters_changed();
-  // Takes the parameters from named tensors (as a checked model file holds them).
-  void load_tensors(const std::vector<NamedTensor>& tensors);
 
   // B = batch streams, T = steps; inputs and targets time-major (T, B).
   // Forward with dropout, loss, backward: writes gradients() and returns the mean loss in nats.
@@ -49,11 +33,7 @@ class Network {
  private:
   void head_forward(const float* top, std::size_t rows);
 
-  ModelConfig config_;
-  ParameterLayout layout_;
   std::size_t head_weight_offset_ = 0, head_bias_offset_ = 0;
-  std::vector<float> parameters_, gradients_;
-  Encoder encoder_;
   std::vector<float> logits_;       // (T*B, V); holds d(loss)/d(logits) after backward
   std::vector<float> top_gradient_; // (T*B, H)
   std::vector<double> row_losses_;
