@@ -148,35 +148,18 @@ struct RunState {
   std::size_t batch = 0;       // batches of it already done
   std::int64_t iterations = 0, optimizer_steps = 0, epochs_without_improvement = 0, texts_seen = 0, best_epoch = 0;
   double best_accuracy = 0.0, best_loss = 0.0, epoch_loss = 0.0, epoch_weight = 0.0, elapsed_seconds = 0.0;
-
-  nlohmann::json to_json() const {
-    return {{"epoch", epoch}, {"batch", batch}, {"iterations", iterations}, {"optimizer_steps", optimizer_steps},
-            {"epochs_without_improvement", epochs_without_improvement}, {"texts_seen", texts_seen},
-            {"best_epoch", best_epoch}, {"best_accuracy", best_accuracy}, {"best_loss", best_loss},
-            {"epoch_loss", epoch_loss}, {"epoch_weight", epoch_weight}, {"elapsed_seconds", elapsed_seconds}};
-  }
-  static RunState from_json(const std::string& text, const std::string& path) {
-    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    try {
-      RunState r;
-      r.epoch = j.at("epoch");
-      r.batch = j.at("batch");
-      r.iterations = j.at("iterations");
-      r.optimizer_steps = j.at("optimizer_steps");
-      r.epochs_without_improvement = j.at("epochs_without_improvement");
-      r.texts_seen = j.at("texts_seen");
-      r.best_epoch = j.at("best_epoch");
-      r.best_accuracy = j.at("best_accuracy");
-      r.best_loss = j.at("best_loss");
-      r.epoch_loss = j.at("epoch_loss");
-      r.epoch_weight = j.at("epoch_weight");
-      r.elapsed_seconds = j.at("elapsed_seconds");
-      return r;
-    } catch (const nlohmann::json::exception&) {
-      throw InputError(path + " is not a sentiment training checkpoint (its run state is incomplete)");
-    }
-  }
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunState, epoch, batch, iterations, optimizer_steps, epochs_without_improvement,
+                                   texts_seen, best_epoch, best_accuracy, best_loss, epoch_loss, epoch_weight,
+                                   elapsed_seconds)
+
+RunState run_state_from(const ModelFile& checkpoint, const std::string& path) {
+  try {
+    return nlohmann::json::parse(checkpoint.checkpoint_json).get<RunState>();
+  } catch (const nlohmann::json::exception&) {
+    throw InputError(path + " is not a sentiment training checkpoint (its run state is incomplete)");
+  }
+}
 
 std::vector<float> take_tensor(const ModelFile& checkpoint, const std::string& name, std::size_t size, const std::string& path) {
   const NamedTensor* tensor = checkpoint.find(name);
@@ -267,7 +250,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   RunState run;
   std::vector<float> best = classifier.parameters();
   if (!config.resume.empty()) {
-    run = RunState::from_json(checkpoint.checkpoint_json, checkpoint_path);
+    run = run_state_from(checkpoint, checkpoint_path);
     for (auto& [name, buffer] : optimizer->state()) *buffer = take_tensor(checkpoint, name, count, checkpoint_path);
     optimizer->steps_taken = run.optimizer_steps;
     best = take_tensor(checkpoint, "best.parameters", count, checkpoint_path);
@@ -289,7 +272,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     file.extra_tensors.push_back({"best.parameters", {static_cast<std::int64_t>(count)}, best});
     run.optimizer_steps = optimizer->steps_taken;
     run.elapsed_seconds += seconds_since(start);
-    file.checkpoint_json = run.to_json().dump();
+    file.checkpoint_json = nlohmann::json(run).dump();
     run.elapsed_seconds -= seconds_since(start);
     last_checkpoint = checkpoints.write(file, run.iterations, is_best);
   };
