@@ -81,16 +81,6 @@ void read_columns(const std::string& file, const LabeledReaderOptions& options, 
   }
 }
 
-LabeledFormat eval_format(const std::string& flag, const std::string& path) {
-  if (!flag.empty() && flag != "lines") return parse_labeled_format(flag);
-  const auto ends_with = [&](std::string_view suffix) {
-    return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  if (ends_with(".csv")) return LabeledFormat::csv;
-  if (ends_with(".jsonl")) return LabeledFormat::jsonl;
-  return LabeledFormat::tsv;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -138,7 +128,7 @@ int main(int argc, char** argv) {
     reader.label_field = label_field;
     std::vector<InputText> inputs;
     if (!eval_path.empty()) {
-      reader.format = eval_format(input_format, eval_path);
+      reader.format = input_format == "lines" ? labeled_format_of(eval_path) : parse_labeled_format(input_format);
       reader.require_label = true;
       read_columns(eval_path, reader, inputs);
     } else {

@@ -6,22 +6,6 @@
 #include "charloom/errors.hpp"
 
 namespace charloom {
-namespace {
-
-// A format named by the flag, or guessed from the file name: .csv, .jsonl, else TSV.
-LabeledFormat format_for(const std::string& flag, const std::string& path) {
-  if (!flag.empty()) return parse_labeled_format(flag);
-  const auto ends_with = [&](const char* suffix) {
-    const std::string s(suffix);
-    return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
-  };
-  if (ends_with(".csv")) return LabeledFormat::csv;
-  if (ends_with(".jsonl") || ends_with(".json")) return LabeledFormat::jsonl;
-  return LabeledFormat::tsv;
-}
-
-}  // namespace
-
 cli::po::options_description SentimentFlags::options() {
   namespace po = cli::po;
   const SentimentTrainingConfig defaults;
@@ -54,7 +38,7 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.train_path = train;
   config.dev_path = dev;
   config.output = shared.output;
-  config.input.format = format_for(input_format, train);
+  config.input.format = input_format.empty() ? labeled_format_of(train) : parse_labeled_format(input_format);
   config.input.columns = parse_column_order(columns);
   if (given("cell") || given("activation")) config.model.cell = parse_cell_kind(cell);
   if (given("layers")) config.model.layers = shared.model.layers;

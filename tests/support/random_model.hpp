@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "charloom/language_model.hpp"
+#include "nn/classifier.hpp"
 #include "nn/network.hpp"
 
 namespace charloom::testing {
@@ -37,10 +38,20 @@ inline ModelFile random_model_file(ModelConfig config, const std::vector<std::st
   ModelFile file;
   file.config = config;
   file.vocabulary = Vocabulary::from_names(names, config.text.unit);
-  for (const auto& info : network.layout().tensors()) {
-    const float* begin = network.parameters().data() + info.offset;
-    file.tensors.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
-  }
+  file.tensors = nn::named_tensors(network.layout(), network.parameters());
+  return file;
+}
+
+// The same for a sentiment classifier.
+inline ModelFile random_classifier_file(ModelConfig config, const std::vector<std::string>& names, std::uint64_t seed = 3) {
+  config.vocabulary_size = static_cast<int>(names.size());
+  nn::Classifier classifier(config);
+  classifier.initialize(seed);
+  ModelFile file;
+  file.kind = sentiment_classifier_kind;
+  file.config = config;
+  file.vocabulary = Vocabulary::from_names(names, config.text.unit);
+  file.tensors = nn::named_tensors(classifier.layout(), classifier.parameters());
   return file;
 }
 

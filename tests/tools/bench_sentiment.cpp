@@ -12,7 +12,6 @@
 #include "charloom/labeled_text.hpp"
 #include "charloom/sentiment.hpp"
 #include "charloom/sentiment_training.hpp"
-#include "nn/classifier.hpp"
 #include "nn/random.hpp"
 #include "random_model.hpp"
 
@@ -31,19 +30,8 @@ int main(int argc, char** argv) {
     else if (flag == "--batch") batch = std::stoi(value);
     else if (flag == "--runs") runs = std::stoi(value);
   }
-  const std::vector<std::string> names = testing::ascii_unit_names();
-  config.vocabulary_size = static_cast<int>(names.size());
-  nn::Classifier classifier(config);
-  classifier.initialize(2);
-  ModelFile file;
-  file.kind = sentiment_classifier_kind;
-  file.config = config;
-  file.vocabulary = Vocabulary::from_names(names, TextUnit::codepoint);
-  for (const auto& info : classifier.layout().tensors()) {
-    const float* begin = classifier.parameters().data() + info.offset;
-    file.tensors.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
-  }
-  SentimentModel model(file);
+  SentimentModel model(testing::random_classifier_file(config, testing::ascii_unit_names(), 2));
+  config = model.config();
 
   std::vector<std::vector<std::uint32_t>> texts;
   if (!texts_path.empty()) {

@@ -14,7 +14,6 @@
 #include "charloom/generation.hpp"
 #include "charloom/scoring.hpp"
 #include "charloom/sentiment.hpp"
-#include "nn/classifier.hpp"
 #include "allocation_counter.hpp"
 #include "nn/model_layout.hpp"
 #include "random_model.hpp"
@@ -180,18 +179,7 @@ TEST_CASE("prime text: unknown units are listed, or skipped on request") {
 }
 
 TEST_CASE("a model file of another kind is refused as a language model, and the reverse") {
-  ModelConfig config = small_config();
-  config.vocabulary_size = static_cast<int>(testing::ascii_unit_names().size());
-  nn::Classifier classifier(config);
-  classifier.initialize(4);
-  ModelFile classifier_file;
-  classifier_file.kind = sentiment_classifier_kind;
-  classifier_file.config = config;
-  classifier_file.vocabulary = Vocabulary::from_names(testing::ascii_unit_names(), TextUnit::codepoint);
-  for (const auto& info : classifier.layout().tensors()) {
-    const float* begin = classifier.parameters().data() + info.offset;
-    classifier_file.tensors.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
-  }
+  const ModelFile classifier_file = testing::random_classifier_file(small_config(), testing::ascii_unit_names(), 4);
   const testing::TempFile sentiment_path("", ".safetensors"), language_path("", ".safetensors");
   save_model_file(sentiment_path.path(), classifier_file);
   save_model_file(language_path.path(), testing::random_model_file(small_config(), testing::ascii_unit_names()));

@@ -123,6 +123,11 @@ TEST_CASE("the real SST-2 files read completely") {
 }
 
 TEST_CASE("option names for formats and columns") {
+  CHECK(labeled_format_of("reviews.csv") == LabeledFormat::csv);
+  CHECK(labeled_format_of("dir.v2/reviews.jsonl") == LabeledFormat::jsonl);
+  CHECK(labeled_format_of("reviews.json") == LabeledFormat::jsonl);
+  CHECK(labeled_format_of("sst2-dev.tsv") == LabeledFormat::tsv);
+  CHECK(labeled_format_of("-") == LabeledFormat::tsv);
   CHECK(parse_labeled_format("jsonl") == LabeledFormat::jsonl);
   CHECK(parse_column_order("text,label") == ColumnOrder::text_label);
   CHECK_THROWS_AS(parse_labeled_format("xml"), UsageError);

@@ -13,6 +13,8 @@ enum class LabeledFormat { tsv, csv, jsonl };
 enum class ColumnOrder { label_text, text_label };
 
 LabeledFormat parse_labeled_format(std::string_view name);  // UsageError on others
+// The format a file name suggests: .csv, .jsonl or .json, and TSV for anything else.
+LabeledFormat labeled_format_of(std::string_view path);
 ColumnOrder parse_column_order(std::string_view name);      // "label,text" or "text,label"
 
 struct LabeledReaderOptions {

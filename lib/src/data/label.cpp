@@ -26,6 +26,12 @@ LabeledFormat parse_labeled_format(std::string_view name) {
   throw UsageError("unknown labeled-text format '" + std::string(name) + "'; use tsv, csv or jsonl");
 }
 
+LabeledFormat labeled_format_of(std::string_view path) {
+  if (path.ends_with(".csv")) return LabeledFormat::csv;
+  if (path.ends_with(".jsonl") || path.ends_with(".json")) return LabeledFormat::jsonl;
+  return LabeledFormat::tsv;
+}
+
 ColumnOrder parse_column_order(std::string_view name) {
   if (name == "label,text") return ColumnOrder::label_text;
   if (name == "text,label") return ColumnOrder::text_label;

@@ -46,6 +46,15 @@ void initialize_parameters(const ParameterLayout& layout, int hidden, std::uint6
   }
 }
 
+std::vector<NamedTensor> named_tensors(const ParameterLayout& layout, const std::vector<float>& values) {
+  std::vector<NamedTensor> tensors;
+  for (const TensorInfo& info : layout.tensors()) {
+    const float* begin = values.data() + info.offset;
+    tensors.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
+  }
+  return tensors;
+}
+
 void copy_tensors(const ParameterLayout& layout, const std::vector<NamedTensor>& tensors, std::vector<float>& values) {
   for (const TensorInfo& info : layout.tensors()) {
     auto found = std::find_if(tensors.begin(), tensors.end(), [&](const NamedTensor& t) { return t.name == info.name; });

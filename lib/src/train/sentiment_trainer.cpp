@@ -122,8 +122,6 @@ std::vector<std::vector<std::size_t>> epoch_batches(const infer::Texts& texts, i
   return shuffled;
 }
 
-bool is_encoder_tensor(const std::string& name) { return name == "embedding.weight" || name.rfind("rnn.", 0) == 0; }
-
 // The pooled features of every text, for the probe.
 train::FeatureSet features_of(nn::Classifier& classifier, const Dataset& data) {
   train::FeatureSet set;
@@ -224,15 +222,11 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   if (!config.resume.empty()) {
     classifier.load_tensors(checkpoint.tensors);
   } else if (!config.init_from.empty()) {
-    std::vector<NamedTensor> encoder;
-    for (const NamedTensor& tensor : language_model.tensors)
-      if (is_encoder_tensor(tensor.name)) encoder.push_back(tensor);
-    for (const auto& info : classifier.layout().tensors())
-      if (!is_encoder_tensor(info.name)) {
-        const float* begin = classifier.parameters().data() + info.offset;
-        encoder.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
-      }
-    classifier.load_tensors(encoder);
+    // The language model's tensors come first, so its embedding and rnn.* win; the
+    // classifier layer, which it lacks, keeps its fresh initialization.
+    std::vector<NamedTensor> start_from = language_model.tensors;
+    for (NamedTensor& own : nn::named_tensors(classifier.layout(), classifier.parameters())) start_from.push_back(std::move(own));
+    classifier.load_tensors(start_from);
   }
   // The classifier layer's span of the buffer: the only part a frozen encoder lets change.
   const std::size_t head_begin = classifier.layout().find("classifier.weight").offset;
@@ -263,17 +257,14 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     file.kind = sentiment_classifier_kind;
     file.config = model;
     file.vocabulary = vocabulary;
-    for (const auto& info : classifier.layout().tensors()) {
-      const float* begin = classifier.parameters().data() + info.offset;
-      file.tensors.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
-    }
+    file.tensors = nn::named_tensors(classifier.layout(), classifier.parameters());
     for (auto& [name, buffer] : optimizer->state())
       file.extra_tensors.push_back({name, {static_cast<std::int64_t>(count)}, *buffer});
     file.extra_tensors.push_back({"best.parameters", {static_cast<std::int64_t>(count)}, best});
-    run.optimizer_steps = optimizer->steps_taken;
-    run.elapsed_seconds += seconds_since(start);
-    file.checkpoint_json = nlohmann::json(run).dump();
-    run.elapsed_seconds -= seconds_since(start);
+    RunState saved = run;
+    saved.optimizer_steps = optimizer->steps_taken;
+    saved.elapsed_seconds = run.elapsed_seconds + seconds_since(start);  // run's holds earlier invocations
+    file.checkpoint_json = nlohmann::json(saved).dump();
     last_checkpoint = checkpoints.write(file, run.iterations, is_best);
   };
 
@@ -399,10 +390,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   file.kind = sentiment_classifier_kind;
   file.config = model;
   file.vocabulary = vocabulary;
-  for (const auto& info : classifier.layout().tensors()) {
-    const float* begin = best.data() + info.offset;
-    file.tensors.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
-  }
+  file.tensors = nn::named_tensors(classifier.layout(), best);
   file.training_json = nlohmann::json{{"task", "sentiment"},
                                       {"train", config.train_path},
                                       {"dev", config.dev_path},

@@ -101,15 +101,6 @@ void validate(const TrainingConfig& c) {
   train::validate_schedule(c);
 }
 
-// Copies a flat buffer into the named tensors of a model file, or back.
-std::vector<NamedTensor> tensors_from(const nn::ParameterLayout& layout, const std::vector<float>& values) {
-  std::vector<NamedTensor> tensors;
-  for (const auto& info : layout.tensors()) {
-    const float* begin = values.data() + info.offset;
-    tensors.push_back({info.name, info.shape, std::vector<float>(begin, begin + info.size())});
-  }
-  return tensors;
-}
 
 // The training state held in memory for --on-divergence=rollback.
 struct Snapshot {
@@ -242,7 +233,7 @@ ModelFile Trainer::checkpoint_file() {
   file.config = config_.model;
   file.vocabulary = corpus_.vocabulary;
   file.training_json = training_json(config_).dump();
-  file.tensors = tensors_from(network_->layout(), network_->parameters());
+  file.tensors = nn::named_tensors(network_->layout(), network_->parameters());
   const std::int64_t hidden = config_.model.hidden, batch = config_.batch_size;
   const std::int64_t count = static_cast<std::int64_t>(network_->parameters().size());
   for (auto& [name, buffer] : optimizer_->state()) file.extra_tensors.push_back({name, {count}, *buffer});
@@ -298,7 +289,7 @@ void Trainer::write_output(TrainingSummary& summary) {
   model.config = config_.model;
   model.vocabulary = corpus_.vocabulary;
   // The output is the model that validated best; without validation, the last one.
-  model.tensors = tensors_from(network_->layout(),
+  model.tensors = nn::named_tensors(network_->layout(),
                                best_parameters_.empty() ? network_->parameters() : best_parameters_);
   nlohmann::json training = training_json(config_);
   training["iterations"] = summary.iterations;
