@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "charloom/errors.hpp"
+#include "charloom/threads.hpp"
 
 namespace charloom::cli {
 
@@ -19,6 +20,23 @@ void TextFlags::add_to(po::options_description& description) {
       ("invalid-utf8", po::value(&invalid_utf8)->default_value(invalid_utf8),
        "invalid UTF-8: error, or replace with U+FFFD")
       ("newlines", po::value(&newlines)->default_value(newlines), "newlines: keep, or lf to turn CR LF into LF");
+}
+
+void ComputeFlags::add_to(po::options_description& description) {
+  description.add_options()
+      ("threads", po::value(&threads)->default_value(threads), "threads (0 = all cores)")
+      ("precision", po::value(&precision)->default_value(precision),
+       "recurrent-layer arithmetic: f32, bf16, or int8 (LSTM only; weights quantized per gate row on loading)");
+}
+
+Precision ComputeFlags::apply(std::string_view app) const {
+  if (threads < 0) throw UsageError("--threads must not be negative");
+  const Precision chosen = parse_precision(precision);
+  if (!native_precision(chosen))
+    std::cerr << app << ": warning: this CPU has no native " << to_string(chosen)
+              << " instructions; oneDNN emulates them, slower than --precision f32\n";
+  set_thread_count(threads);
+  return chosen;
 }
 
 TextOptions TextFlags::resolve() const {

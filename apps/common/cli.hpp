@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "charloom/model_config.hpp"
 #include "charloom/text.hpp"
 
 namespace charloom::cli {
@@ -23,6 +24,17 @@ struct TextFlags {
   void add_to(po::options_description& description);
   // Throws UsageError for an unknown name.
   TextOptions resolve() const;
+};
+
+// --threads and --precision, which every app that runs a model takes.
+struct ComputeFlags {
+  int threads = 0;
+  std::string precision = "f32";
+
+  void add_to(po::options_description& description);
+  // Sets the thread count and returns the precision; UsageError for bad values. Warns on
+  // stderr, naming `app`, when this CPU would emulate the precision.
+  Precision apply(std::string_view app) const;
 };
 
 // Parses argv into `values`. Returns false when --help was asked for and has been printed.

@@ -10,7 +10,6 @@
 #include "charloom/corpus.hpp"
 #include "charloom/errors.hpp"
 #include "charloom/scoring.hpp"
-#include "charloom/threads.hpp"
 #include "common/cli.hpp"
 
 namespace {
@@ -91,7 +90,8 @@ int main(int argc, char** argv) {
   return cli::run("evaluate-model", [&] {
     std::string model_path, split = "all";
     std::vector<std::string> files;
-    int batch_size = 64, seq_length = 100, threads = 0;
+    int batch_size = 64, seq_length = 100;
+    cli::ComputeFlags compute;
     double val_fraction = 0.1;
     bool per_line = false;
     po::options_description flags("evaluate-model options");
@@ -107,8 +107,8 @@ int main(int argc, char** argv) {
          "parallel streams (default: the model's training batch with --split train/val, else 64)")
         ("seq-length", po::value(&seq_length),
          "steps per call (default: the model's training length with --split train/val, else 100)")
-        ("threads", po::value(&threads)->default_value(threads), "threads (0 = all cores)")
         ("help,h", "show this help");
+    compute.add_to(flags);
     po::positional_options_description positional;
     positional.add("input", -1);
     po::variables_map values;
@@ -117,11 +117,10 @@ int main(int argc, char** argv) {
     if (split != "all" && split != "train" && split != "val")
       throw UsageError("--split must be all, train or val, got '" + split + "'");
     if (per_line && split != "all") throw UsageError("--per-line scores whole files; drop --split");
-    if (threads < 0) throw UsageError("--threads must not be negative");
     if (files.empty()) files.push_back("-");
-    set_thread_count(threads);
+    const Precision precision = compute.apply("evaluate-model");
 
-    LanguageModel model = LanguageModel::load(model_path);
+    LanguageModel model = LanguageModel::load(model_path, precision);
     // A split is scored exactly as train-model validated it: same fraction, streams and steps.
     const json training = json::parse(model.training_json(), nullptr, false);
     const auto from_training = [&](const char* key, auto fallback) {

@@ -8,7 +8,6 @@
 
 #include "charloom/errors.hpp"
 #include "charloom/generation.hpp"
-#include "charloom/threads.hpp"
 #include "common/cli.hpp"
 
 namespace {
@@ -97,7 +96,7 @@ int main(int argc, char** argv) {
     GenerationOptions options;
     std::string model_path, prime, prime_file, unknown = "error", format = "text";
     std::uint64_t seed = 0;
-    int threads = 0;
+    cli::ComputeFlags compute;
     bool hide_prime = false;
     po::options_description flags("generate-text options");
     flags.add_options()
@@ -117,21 +116,20 @@ int main(int argc, char** argv) {
         ("samples", po::value(&options.samples)->default_value(options.samples), "samples drawn together as one batch")
         ("stop", po::value(&options.stops)->composing(), "end a sample at the first match of this string (repeatable)")
         ("format", po::value(&format)->default_value(format), "text, or jsonl (one record per sample)")
-        ("threads", po::value(&threads)->default_value(threads), "threads (0 = all cores)")
         ("help,h", "show this help");
+    compute.add_to(flags);
     po::positional_options_description positional;
     po::variables_map values;
     if (!cli::parse(argc, argv, flags, positional, values, "generate-text --model MODEL [options]")) return 0;
     if (model_path.empty()) throw UsageError("no model given; pass --model MODEL");
     if (format != "text" && format != "jsonl") throw UsageError("--format must be text or jsonl, got '" + format + "'");
     if (!prime.empty() && !prime_file.empty()) throw UsageError("pass --prime or --prime-file, not both");
-    if (threads < 0) throw UsageError("--threads must not be negative");
     options.seed = values.count("seed") ? seed : std::random_device{}();
     options.validate();
     const UnknownPolicy policy = parse_unknown_policy(unknown);
-    set_thread_count(threads);
+    const Precision precision = compute.apply("generate-text");
 
-    LanguageModel model = LanguageModel::load(model_path);
+    LanguageModel model = LanguageModel::load(model_path, precision);
     std::vector<std::uint32_t> prime_ids;
     if (!prime_file.empty()) {
       prime = cli::read_text_file(prime_file);

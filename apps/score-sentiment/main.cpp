@@ -10,7 +10,6 @@
 #include "charloom/labeled_text.hpp"
 #include "charloom/output_file.hpp"
 #include "charloom/sentiment.hpp"
-#include "charloom/threads.hpp"
 #include "common/cli.hpp"
 #include "score-sentiment/trace_page.hpp"
 
@@ -89,7 +88,8 @@ int main(int argc, char** argv) {
     std::string trace_format = "html", text_field = "text", label_field = "label";
     std::vector<std::string> files;
     // 128 texts per batch score 1.6x faster than 64 for the default model (bench-sentiment).
-    int batch_size = 128, threads = 0;
+    int batch_size = 128;
+    cli::ComputeFlags compute;
     double threshold = 0.5;
     po::options_description flags("score-sentiment options");
     flags.add_options()
@@ -106,8 +106,8 @@ int main(int argc, char** argv) {
         ("trace", po::value(&trace_path), "write each text with every character coloured by the running score")
         ("trace-format", po::value(&trace_format)->default_value(trace_format), "html or jsonl")
         ("batch-size", po::value(&batch_size)->default_value(batch_size), "texts scored together")
-        ("threads", po::value(&threads)->default_value(threads), "threads (0 = all cores)")
         ("help,h", "show this help");
+    compute.add_to(flags);
     po::positional_options_description positional;
     positional.add("input", -1);
     po::variables_map values;
@@ -118,9 +118,8 @@ int main(int argc, char** argv) {
     if (input_format != "lines") parse_labeled_format(input_format);
     if (!(threshold >= 0.0 && threshold <= 1.0)) throw UsageError("--threshold must be in [0, 1]");
     cli::checked_range("batch-size", batch_size, 1, 65536);
-    if (threads < 0) throw UsageError("--threads must not be negative");
-    set_thread_count(threads);
-    SentimentModel model = SentimentModel::load(model_path);
+    const Precision precision = compute.apply("score-sentiment");
+    SentimentModel model = SentimentModel::load(model_path, precision);
 
     LabeledReaderOptions reader;
     reader.columns = parse_column_order(columns);

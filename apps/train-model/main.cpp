@@ -141,6 +141,8 @@ int main(int argc, char** argv) {
     if (activation != "tanh" && activation != "relu") throw UsageError("--activation must be tanh or relu");
     config.model.text = text.resolve();
     config.precision = parse_precision(precision);
+    if (config.precision == Precision::int8)
+      throw UsageError("--precision int8 is for inference (generate-text, evaluate-model, score-sentiment); train in f32 or bf16");
     config.invocation = quoted_command(argc, argv);
     for (const char* flag : {"cell", "activation", "layers", "hidden", "embedding-size", "unit", "normalize"})
       if (values.count(flag) != 0 && !values[flag].defaulted()) config.architecture_given = true;

@@ -15,7 +15,7 @@ field() {  # field JSON NAME: one field of a JSON object
 
 run "$evaluate" --help
 expect_status 0 "--help"
-for flag in --model --per-line --split --val-fraction --batch-size --seq-length --threads; do
+for flag in --model --per-line --split --val-fraction --batch-size --seq-length --threads --precision; do
   expect_contains -- "$flag" "$out" "--help lists $flag"
 done
 
@@ -44,6 +44,22 @@ run "$evaluate" --model m.safetensors --split val corpus.txt
 expect_status 0 "--split val"
 expect_equal "$(field "$(cat summary.json)" val_loss)" "$(field "$out" nats_per_char)" "val split equals train-model's val_loss"
 expect_equal 6 "$(field "$out" batch_size)" "the training batch is the default for a split"
+
+# --precision int8 (weights quantized on loading) stays within 2% of f32 on the same split.
+run "$evaluate" --model m.safetensors --split val --precision int8 corpus.txt
+expect_status 0 "--precision int8"
+expect_equal "ok" "$("$python" -c '
+import json, sys
+exact, quantized = json.loads(sys.argv[1])["nats_per_char"], json.loads(sys.argv[2])["nats_per_char"]
+print("ok" if exact != quantized and abs(quantized - exact) < 0.02 * exact else (exact, quantized))' \
+  "$(cat summary.json | "$python" -c 'import json, sys; print(json.dumps({"nats_per_char": json.load(sys.stdin)["val_loss"]}))')" "$out")" \
+  "int8 within 2% of f32"
+# oneDNN 2.6 quantizes LSTM layers only: a GRU model is a usage error that says so.
+run "$train" --corpus corpus.txt --output gru.safetensors --cell gru --hidden 16 --embedding-size 8 --batch-size 6 \
+  --seq-length 24 --max-iters 2 --quiet
+run "$evaluate" --model gru.safetensors --precision int8 corpus.txt
+expect_status 2 "int8 GRU"
+expect_contains "LSTM" "$err" "int8 GRU: says LSTM only"
 
 # --per-line: one record per line, each line alone from the zero state.
 printf 'Line 1: warp\n\nX\nLine 7: weft and the shuttle\n' >lines.txt
@@ -74,7 +90,7 @@ printf 'ok \xff bad\n' >bad.txt
 run "$evaluate" --model "$golden" bad.txt
 expect_status 1 "invalid UTF-8"
 expect_contains "bad.txt:1:4" "$err" "invalid UTF-8 located"
-for bad in "--split test" "--batch-size 0" "--seq-length -1" "--per-line --split val"; do
+for bad in "--split test" "--batch-size 0" "--seq-length -1" "--per-line --split val" "--precision fp8"; do
   # shellcheck disable=SC2086
   run "$evaluate" --model "$golden" $bad "$sample"
   expect_status 2 "$bad"

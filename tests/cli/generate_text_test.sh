@@ -13,7 +13,7 @@ python=/usr/bin/python3
 run "$generate" --help
 expect_status 0 "--help"
 for flag in --model --prime --prime-file --unknown --length --temperature --top-k --top-p --seed --samples --stop \
-  --format --threads; do
+  --format --threads --precision; do
   expect_contains -- "$flag" "$out" "--help lists $flag"
 done
 
@@ -31,6 +31,14 @@ run "$generate" --model "$golden" --length 200 --seed 5
 expect_equal "$first" "$out" "same seed, same text"
 run "$generate" --model "$golden" --length 200 --seed 6
 [ "$first" != "$out" ] || fail "another seed gave the same text"
+# int8 weights: reproducible too, and a different computation from f32.
+run "$generate" --model "$golden" --length 200 --seed 5 --precision int8
+expect_status 0 "--precision int8"
+int8_first=$out
+run "$generate" --model "$golden" --length 200 --seed 5 --precision int8
+expect_equal "$int8_first" "$out" "int8: same seed, same text"
+run "$generate" --model "$golden" --prime "English: The loom" --temperature 0 --length 300 --threads 1 --precision int8
+[ "$out" != "$(cat argmax.txt)" ] || fail "int8 gave f32's exact argmax text: was it quantized?"
 
 # JSONL: one record per sample, in order, with the seed that reproduces it.
 run "$generate" --model "$golden" --prime "Deutsch:" --length 50 --samples 3 --format jsonl --seed 11

@@ -3,6 +3,7 @@
 // same layers in the same process. Medians over several runs.
 //
 //   bench-generate [--layers 2] [--hidden 512] [--cell lstm] [--length 2000] [--runs 5]
+//                  [--precision f32,int8]   (each listed precision in turn, same model)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -34,8 +35,8 @@ double generation_seconds(LanguageModel& model, int samples, std::int64_t length
 }
 
 // The recurrent layers alone, one step at a time at batch 1: oneDNN's share of a step.
-double primitive_step_seconds(const ModelConfig& config, std::int64_t length, int runs) {
-  nn::Network network(config);
+double primitive_step_seconds(const ModelConfig& config, Precision precision, std::int64_t length, int runs) {
+  nn::Network network(config, precision);
   network.initialize(3);
   nn::StreamState state;
   state.reset(config, 1);
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   ModelConfig config;
   std::int64_t length = 2000;
   int runs = 5;
+  std::vector<Precision> precisions{Precision::f32};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--cell") config.cell = parse_cell_kind(value);
@@ -58,29 +60,40 @@ int main(int argc, char** argv) {
     else if (flag == "--layers") config.layers = std::stoi(value);
     else if (flag == "--length") length = std::stoll(value);
     else if (flag == "--runs") runs = std::stoi(value);
+    else if (flag == "--precision") {
+      precisions.clear();
+      for (std::size_t from = 0; from <= value.size();) {
+        const std::size_t comma = std::min(value.find(',', from), value.size());
+        precisions.push_back(parse_precision(value.substr(from, comma - from)));
+        from = comma + 1;
+      }
+    }
   }
-  LanguageModel model(testing::random_model_file(config, testing::ascii_unit_names(65)));
-  config = model.config();
+  const ModelFile file = testing::random_model_file(config, testing::ascii_unit_names(65));
+  config = file.config;
   std::printf("%dx%d %s, vocabulary %d (median of %d runs)\n", config.layers, config.hidden,
               std::string(to_string(config.cell)).c_str(), config.vocabulary_size, runs);
-
-  const double one = generation_seconds(model, 1, length, runs);
-  const double network_only = primitive_step_seconds(config, length, runs);
-  std::printf("  sampling, batch 1          %8.1f us per unit   (network step alone %.1f us: %.0f%% of the time)\n",
-              one / length * 1e6, network_only / length * 1e6, 100.0 * network_only / one);
-  const int many = 64;
-  const std::int64_t many_length = std::max<std::int64_t>(length / 4, 100);
-  const double batch = generation_seconds(model, many, many_length, runs);
-  const double one_rate = length / one, many_rate = many * many_length / batch;
-  std::printf("  sampling, --samples 1      %8.0f units/s\n", one_rate);
-  std::printf("  sampling, --samples %d     %8.0f units/s   (%.1fx --samples 1)\n", many, many_rate, many_rate / one_rate);
-
   TokenIds ids(static_cast<std::size_t>(config.vocabulary_size));
   const std::size_t count = 128'000;
   for (std::size_t i = 0; i < count; ++i) ids.push_back(1 + static_cast<std::uint32_t>(nn::uniform01(5, 0, i) * 64));
-  for (int streams : {32, 64}) {
-    const double seconds = median_seconds(runs, [&] { score_span(model, ids, 0, count, streams, 100); });
-    std::printf("  scoring, batch %d          %8.0f units/s\n", streams, static_cast<double>(count) / seconds);
+
+  for (const Precision precision : precisions) {
+    LanguageModel model(file, precision);
+    std::printf(" %s\n", std::string(to_string(precision)).c_str());
+    const double one = generation_seconds(model, 1, length, runs);
+    const double network_only = primitive_step_seconds(config, precision, length, runs);
+    std::printf("  sampling, batch 1          %8.1f us per unit   (network step alone %.1f us: %.0f%% of the time)\n",
+                one / length * 1e6, network_only / length * 1e6, 100.0 * network_only / one);
+    const int many = 64;
+    const std::int64_t many_length = std::max<std::int64_t>(length / 4, 100);
+    const double batch = generation_seconds(model, many, many_length, runs);
+    const double one_rate = length / one, many_rate = many * many_length / batch;
+    std::printf("  sampling, --samples 1      %8.0f units/s\n", one_rate);
+    std::printf("  sampling, --samples %d     %8.0f units/s   (%.1fx --samples 1)\n", many, many_rate, many_rate / one_rate);
+    for (int streams : {32, 64}) {
+      const double seconds = median_seconds(runs, [&] { score_span(model, ids, 0, count, streams, 100); });
+      std::printf("  scoring, batch %d          %8.0f units/s\n", streams, static_cast<double>(count) / seconds);
+    }
   }
   return 0;
 }

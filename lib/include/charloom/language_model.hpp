@@ -22,9 +22,10 @@ UnknownPolicy parse_unknown_policy(std::string_view name);  // error or skip; Us
 class LanguageModel {
  public:
   // Loads and checks a model file. Throws InputError when it is missing, damaged or holds
-  // another kind of model (a sentiment classifier, say).
-  static LanguageModel load(const std::string& path);
-  explicit LanguageModel(const ModelFile& file);
+  // another kind of model (a sentiment classifier, say). `precision` sets the recurrent
+  // layers' arithmetic: int8 quantizes the weights here (LSTM only; UsageError otherwise).
+  static LanguageModel load(const std::string& path, Precision precision = Precision::f32);
+  explicit LanguageModel(const ModelFile& file, Precision precision = Precision::f32);
   ~LanguageModel();
   LanguageModel(LanguageModel&&) noexcept;
   LanguageModel& operator=(LanguageModel&&) noexcept;

@@ -13,11 +13,16 @@ namespace charloom {
 enum class CellKind { lstm, gru, rnn_tanh, rnn_relu };
 
 // Arithmetic of the recurrent layers. Master weights, gradients and optimizer state stay f32;
-// bf16 runs the RNN primitives on bf16 activations and weights (AVX512-BF16).
-enum class Precision { f32, bf16 };
+// bf16 runs the RNN primitives on bf16 activations and weights (AVX512-BF16). int8 is for
+// inference with LSTM layers only: s8 weights quantized per gate row when the model loads,
+// u8 inputs, f32 states and outputs (VNNI).
+enum class Precision { f32, bf16, int8 };
 
 std::string_view to_string(Precision precision);
-Precision parse_precision(std::string_view name);  // f32 or bf16; UsageError otherwise
+Precision parse_precision(std::string_view name);  // f32, bf16 or int8; UsageError otherwise
+// Whether this CPU has instructions for `precision` (bf16: AVX512-BF16 or AMX; int8: VNNI).
+// Elsewhere oneDNN emulates it, slower than f32.
+bool native_precision(Precision precision);
 
 // How a classifier turns the top layer's outputs over a text into one vector.
 enum class Pooling { last, mean, max };

@@ -17,9 +17,9 @@ namespace charloom {
 class SentimentModel {
  public:
   // Loads and checks a model file. Throws InputError when it is missing, damaged or holds
-  // another kind of model (a language model, say).
-  static SentimentModel load(const std::string& path);
-  explicit SentimentModel(const ModelFile& file);
+  // another kind of model (a language model, say). `precision` as for LanguageModel::load.
+  static SentimentModel load(const std::string& path, Precision precision = Precision::f32);
+  explicit SentimentModel(const ModelFile& file, Precision precision = Precision::f32);
   ~SentimentModel();
   SentimentModel(SentimentModel&&) noexcept;
   SentimentModel& operator=(SentimentModel&&) noexcept;

@@ -17,15 +17,16 @@ UnknownPolicy parse_unknown_policy(std::string_view name) {
   throw UsageError("--unknown must be error or skip, got '" + std::string(name) + "'");
 }
 
-LanguageModel LanguageModel::load(const std::string& path) {
+LanguageModel LanguageModel::load(const std::string& path, Precision precision) {
   const ModelFile file = load_model_file(path);
   if (file.kind != language_model_kind)
     throw InputError(path + " holds a model of kind '" + file.kind + "', not a language model; pass a model written by " +
                      "train-model (without --task sentiment)");
-  return LanguageModel(file);
+  return LanguageModel(file, precision);
 }
 
-LanguageModel::LanguageModel(const ModelFile& file) : impl_(std::make_unique<Impl>(file)) {}
+LanguageModel::LanguageModel(const ModelFile& file, Precision precision)
+    : impl_(std::make_unique<Impl>(file, precision)) {}
 LanguageModel::~LanguageModel() = default;
 LanguageModel::LanguageModel(LanguageModel&&) noexcept = default;
 LanguageModel& LanguageModel::operator=(LanguageModel&&) noexcept = default;

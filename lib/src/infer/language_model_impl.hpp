@@ -11,8 +11,8 @@ struct LanguageModel::Impl {
   std::string training_json;
   nn::Network network;
 
-  explicit Impl(const ModelFile& file)
-      : vocabulary(file.vocabulary), training_json(file.training_json), network(file.config) {
+  Impl(const ModelFile& file, Precision precision)
+      : vocabulary(file.vocabulary), training_json(file.training_json), network(file.config, precision) {
     network.load_tensors(file.tensors);
   }
 };

@@ -24,8 +24,8 @@ struct SentimentModel::Impl {
   nn::Classifier classifier;
   std::size_t max_length = default_max_text_units;  // as the model was trained
 
-  explicit Impl(const ModelFile& file)
-      : vocabulary(file.vocabulary), training_json(file.training_json), classifier(file.config) {
+  Impl(const ModelFile& file, Precision precision)
+      : vocabulary(file.vocabulary), training_json(file.training_json), classifier(file.config, precision) {
     classifier.load_tensors(file.tensors);
     const nlohmann::json training = nlohmann::json::parse(training_json, nullptr, false);
     if (training.is_object() && training.contains("max_length") && training["max_length"].is_number_integer())
@@ -33,15 +33,16 @@ struct SentimentModel::Impl {
   }
 };
 
-SentimentModel SentimentModel::load(const std::string& path) {
+SentimentModel SentimentModel::load(const std::string& path, Precision precision) {
   const ModelFile file = load_model_file(path);
   if (file.kind != sentiment_classifier_kind)
     throw InputError(path + " holds a model of kind '" + file.kind + "', not a sentiment classifier; pass a model " +
                      "written by train-model --task sentiment");
-  return SentimentModel(file);
+  return SentimentModel(file, precision);
 }
 
-SentimentModel::SentimentModel(const ModelFile& file) : impl_(std::make_unique<Impl>(file)) {}
+SentimentModel::SentimentModel(const ModelFile& file, Precision precision)
+    : impl_(std::make_unique<Impl>(file, precision)) {}
 SentimentModel::~SentimentModel() = default;
 SentimentModel::SentimentModel(SentimentModel&&) noexcept = default;
 SentimentModel& SentimentModel::operator=(SentimentModel&&) noexcept = default;

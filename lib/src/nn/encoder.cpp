@@ -2,6 +2,7 @@
 #include "nn/encoder.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "charloom/errors.hpp"
 #include "nn/random.hpp"
@@ -22,7 +23,8 @@ void StreamState::reset(const ModelConfig& config, int batch_size) {
   c.assign(config.cell == CellKind::lstm ? config.layers : 0, std::vector<float>(size, 0.0f));
 }
 
-Encoder::Encoder(const ModelConfig& config, Precision precision, const ParameterLayout& layout) : config_(config) {
+Encoder::Encoder(const ModelConfig& config, Precision precision, const ParameterLayout& layout)
+    : config_(config), precision_(precision) {
   embedding_offset_ = layout.find("embedding.weight").offset;
   const int directions = config_.bidirectional ? 2 : 1;
   for (int direction = 0; direction < directions; ++direction) {
@@ -67,8 +69,19 @@ void Encoder::reverse_within_lengths(const float* src, float* dst, std::size_t w
 }
 
 void Encoder::parameters_changed(std::vector<float>& parameters) {
-  for (std::size_t index = 0; index < layers_.size(); ++index)
-    layers_[index].set_weights(layer_view(parameters, static_cast<int>(index)));
+  // int8 layers need the range of their inputs: the embedding table's for the first layer
+  // (the table is all it can read), (-1, 1) for the hidden states above it.
+  float embedding_bound = 1.0f;
+  if (precision_ == Precision::int8) {
+    const float* table = parameters.data() + embedding_offset_;
+    const std::size_t count = static_cast<std::size_t>(config_.vocabulary_size) * config_.embedding_size;
+    embedding_bound = 0.0f;
+    for (std::size_t i = 0; i < count; ++i) embedding_bound = std::max(embedding_bound, std::fabs(table[i]));
+  }
+  for (std::size_t index = 0; index < layers_.size(); ++index) {
+    const bool first = static_cast<int>(index) % config_.layers == 0;
+    layers_[index].set_weights(layer_view(parameters, static_cast<int>(index)), first ? embedding_bound : 1.0f);
+  }
 }
 
 void Encoder::embed(const std::vector<float>& parameters, const std::uint32_t* inputs, std::size_t rows) {

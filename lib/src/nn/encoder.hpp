@@ -58,6 +58,7 @@ class Encoder {
   void apply_dropout(int site, std::size_t count, float* values, std::uint64_t seed, std::uint64_t step);
 
   ModelConfig config_;
+  Precision precision_;
   std::size_t embedding_offset_ = 0;
   std::vector<LayerOffsets> layer_offsets_;  // forward layers, then reverse ones
   std::vector<RecurrentLayer> layers_;        // the same order

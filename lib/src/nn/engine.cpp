@@ -1,6 +1,8 @@
 // Creates the CPU engine and stream once, on first use.
 #include "nn/engine.hpp"
 
+#include "charloom/model_config.hpp"
+
 namespace charloom::nn {
 
 dnnl::engine& cpu_engine() {
@@ -13,14 +15,32 @@ dnnl::stream& cpu_stream() {
   return stream;
 }
 
-bool native_bf16() {
-  // oneDNN's ISA values are feature masks: a CPU with bf16 has every bit of avx512_core_bf16.
+namespace {
+
+// oneDNN's ISA values are feature masks: a CPU with an ISA has every bit of its value.
+bool has_isa(dnnl::cpu_isa wanted) {
   const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-  const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
-  return (isa & bf16) == bf16;
+  return (isa & static_cast<unsigned>(wanted)) == static_cast<unsigned>(wanted);
 }
 
+}  // namespace
+
+bool native_bf16() { return has_isa(dnnl::cpu_isa::avx512_core_bf16); }
+
 }  // namespace charloom::nn
+
+namespace charloom {
+
+bool native_precision(Precision precision) {
+  switch (precision) {
+    case Precision::f32: return true;
+    case Precision::bf16: return nn::native_bf16();
+    case Precision::int8: return nn::has_isa(dnnl::cpu_isa::avx512_core_vnni) || nn::has_isa(dnnl::cpu_isa::avx2_vnni);
+  }
+  return false;
+}
+
+}  // namespace charloom
 
 #include <omp.h>
 

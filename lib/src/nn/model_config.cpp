@@ -18,12 +18,20 @@ void check_size(std::string_view flag, long long value, long long high) {
 
 }  // namespace
 
-std::string_view to_string(Precision precision) { return precision == Precision::bf16 ? "bf16" : "f32"; }
+std::string_view to_string(Precision precision) {
+  switch (precision) {
+    case Precision::f32: return "f32";
+    case Precision::bf16: return "bf16";
+    case Precision::int8: return "int8";
+  }
+  return "?";
+}
 
 Precision parse_precision(std::string_view name) {
   if (name == "f32") return Precision::f32;
   if (name == "bf16") return Precision::bf16;
-  throw UsageError("unknown --precision '" + std::string(name) + "'; use f32 or bf16");
+  if (name == "int8") return Precision::int8;
+  throw UsageError("unknown --precision '" + std::string(name) + "'; use f32, bf16 or int8");
 }
 
 std::string_view to_string(Pooling pooling) {

@@ -2,8 +2,12 @@
 // primitives and workspaces built once per shape, states in plain ldnc. In bf16 the layer
 // keeps its own bf16 copies of activations and hidden states and converts at its edges, so
 // callers always see f32; every gradient stays f32, as oneDNN's bf16 backward requires.
+// In int8 only the layer input is quantized here (to u8); states and outputs stay f32 and
+// oneDNN quantizes the hidden state inside, with the same data scale.
 #include "nn/recurrent_layer.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <tuple>
@@ -33,11 +37,15 @@ struct FormattedWeights {
   bool needs_reorder = false;
 
   FormattedWeights() = default;
-  FormattedWeights(const memory& plain_source, const memory::desc& wanted) : plain_memory(plain_source) {
+  // `attr` carries int8's weight scales: the reorder applies them and writes the compensation
+  // that the primitive needs for its shifted u8 inputs.
+  FormattedWeights(const memory& plain_source, const memory::desc& wanted,
+                   const dnnl::primitive_attr& attr = dnnl::primitive_attr())
+      : plain_memory(plain_source) {
     needs_reorder = wanted != plain_source.get_desc();
     if (needs_reorder) {
       formatted = memory(wanted, cpu_engine());
-      to_formatted = dnnl::reorder(plain_memory, formatted);
+      to_formatted = dnnl::reorder(plain_memory, formatted, attr);
     } else {
       formatted = plain_memory;
     }
@@ -58,7 +66,7 @@ struct LayerDescs {
   memory::desc diff_src_layer, diff_dst_layer, diff_iter, diff_weights_layer, diff_weights_iter, diff_bias;
 };
 
-Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d) {
+Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d, const dnnl::primitive_attr& attr) {
   using dnnl::prop_kind;
   const auto direction = dnnl::rnn_direction::unidirectional_left2right;
   const prop_kind prop = training ? prop_kind::forward_training : prop_kind::forward_inference;
@@ -67,7 +75,7 @@ Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d) 
     case CellKind::lstm: {
       dnnl::lstm_forward::desc fd(prop, direction, d.src_layer, d.iter, d.iter_c, d.weights_layer, d.weights_iter,
                                   d.bias, d.dst_layer, d.iter, d.iter_c);
-      dnnl::lstm_forward::primitive_desc fpd(fd, cpu_engine());
+      dnnl::lstm_forward::primitive_desc fpd(fd, attr, cpu_engine());
       result.forward = fpd;
       if (training) {
         dnnl::lstm_backward::desc bd(prop_kind::backward, direction, d.src_layer, d.iter, d.iter_c, d.weights_layer,
@@ -81,7 +89,7 @@ Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d) 
     case CellKind::gru: {
       dnnl::lbr_gru_forward::desc fd(prop, direction, d.src_layer, d.iter, d.weights_layer, d.weights_iter, d.bias,
                                      d.dst_layer, d.iter);
-      dnnl::lbr_gru_forward::primitive_desc fpd(fd, cpu_engine());
+      dnnl::lbr_gru_forward::primitive_desc fpd(fd, attr, cpu_engine());
       result.forward = fpd;
       if (training) {
         dnnl::lbr_gru_backward::desc bd(prop_kind::backward, direction, d.src_layer, d.iter, d.weights_layer,
@@ -98,7 +106,7 @@ Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d) 
           cell == CellKind::rnn_tanh ? dnnl::algorithm::eltwise_tanh : dnnl::algorithm::eltwise_relu;
       dnnl::vanilla_rnn_forward::desc fd(prop, activation, direction, d.src_layer, d.iter, d.weights_layer,
                                          d.weights_iter, d.bias, d.dst_layer, d.iter);
-      dnnl::vanilla_rnn_forward::primitive_desc fpd(fd, cpu_engine());
+      dnnl::vanilla_rnn_forward::primitive_desc fpd(fd, attr, cpu_engine());
       result.forward = fpd;
       if (training) {
         dnnl::vanilla_rnn_backward::desc bd(prop_kind::backward, activation, direction, d.src_layer, d.iter,
@@ -115,6 +123,11 @@ Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d) 
 
 memory::desc query(const dnnl::primitive_desc& pd, dnnl::query what, int index = 0) { return pd.query_md(what, index); }
 
+// int8: u8 = round(scale * x + shift) maps the hidden state's range [-1, 1] onto [0, 255].
+constexpr float data_scale = 127.5f, data_shift = 127.5f;
+// Weight scales per gate row (dims g and o of ldigo), shared by the input and recurrent weights.
+constexpr int per_gate_row_mask = (1 << 3) | (1 << 4);
+
 }  // namespace
 
 struct RecurrentLayer::Impl {
@@ -124,6 +137,12 @@ struct RecurrentLayer::Impl {
   std::uint64_t weights_version = 0;
   // Plain f32 copies of the weights in oneDNN's gate order: ldgoi and ldgo.
   memory plain_weights_layer, plain_weights_iter, plain_bias;
+  // int8 only: the weights in ldigo, the one source layout oneDNN's quantizing reorder takes,
+  // the input weights times input_bound (the inputs are divided by it), and the data and
+  // weight scales every primitive and weight reorder is built with.
+  float input_bound = 1.0f;
+  memory int8_source_layer, int8_source_iter;
+  dnnl::primitive_attr quantization;
 
   struct Plan {
     int steps = 0, batch = 0;
@@ -142,7 +161,8 @@ struct RecurrentLayer::Impl {
     dnnl::primitive forward;
     FormattedWeights weights_layer, weights_iter;
     memory workspace;
-    // bf16 only: the primitive's own activations and states (kept for backward).
+    // bf16 only: the primitive's own activations and states (kept for backward). int8 uses
+    // src alone, for its u8 input.
     memory src, dst, h0, h_out, c0, c_out;
     // Training only.
     dnnl::primitive backward;
@@ -163,6 +183,9 @@ struct RecurrentLayer::Impl {
   Impl(CellKind cell_kind, int input_size, int hidden_size, Precision layer_precision)
       : cell(cell_kind), precision(layer_precision), inputs(input_size), hidden(hidden_size),
         gates(gate_count(cell_kind)), bias_rows(dnnl_bias_rows(cell_kind)) {
+    if (int8() && cell != CellKind::lstm)
+      throw UsageError("--precision int8 needs an LSTM model: oneDNN 2.6 quantizes LSTM layers only, and this model is " +
+                       std::string(to_string(cell)) + "; use --precision f32");
     plain_weights_layer = memory({{1, 1, inputs, gates, hidden}, dt::f32, tag::ldgoi}, cpu_engine());
     plain_weights_iter = memory({{1, 1, hidden, gates, hidden}, dt::f32, tag::ldgoi}, cpu_engine());
     plain_bias = memory({{1, 1, bias_rows, hidden}, dt::f32, tag::ldgo}, cpu_engine());
@@ -170,6 +193,8 @@ struct RecurrentLayer::Impl {
 
   bool lstm() const { return cell == CellKind::lstm; }
   bool bf16() const { return precision == Precision::bf16; }
+  bool int8() const { return precision == Precision::int8; }
+  void quantize_weights();
 
   Plan& plan_for(int steps, int batch, bool training);
   void bind_forward(Plan& plan);
@@ -192,17 +217,21 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch,
   plan.steps = steps;
   plan.batch = batch;
   plan.training = training;
+  if (training && int8()) throw Error("int8 layers are for inference only");
+  // In int8 only the input and the weights are 8-bit; states and outputs stay f32.
   const dt data = bf16() ? dt::bf16 : dt::f32;
+  const dt input = int8() ? dt::u8 : data;
+  const dt weights = int8() ? dt::s8 : data;
   plan.user_src = memory::desc({steps, batch, inputs}, dt::f32, tag::tnc);
   plan.user_dst = memory::desc({steps, batch, hidden}, dt::f32, tag::tnc);
   plan.user_iter = memory::desc({1, 1, batch, hidden}, dt::f32, tag::ldnc);
   LayerDescs& d = plan.descs;
-  d.src_layer = memory::desc({steps, batch, inputs}, data, tag::tnc);
+  d.src_layer = memory::desc({steps, batch, inputs}, input, tag::tnc);
   d.dst_layer = memory::desc({steps, batch, hidden}, data, tag::tnc);
   d.iter = memory::desc({1, 1, batch, hidden}, data, tag::ldnc);
   d.iter_c = d.iter;
-  d.weights_layer = memory::desc({1, 1, inputs, gates, hidden}, data, tag::any);
-  d.weights_iter = memory::desc({1, 1, hidden, gates, hidden}, data, tag::any);
+  d.weights_layer = memory::desc({1, 1, inputs, gates, hidden}, weights, tag::any);
+  d.weights_iter = memory::desc({1, 1, hidden, gates, hidden}, weights, tag::any);
   d.bias = plain_bias.get_desc();
   d.diff_src_layer = plan.user_src;
   d.diff_dst_layer = plan.user_dst;
@@ -211,10 +240,13 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch,
   d.diff_weights_iter = memory::desc({1, 1, hidden, gates, hidden}, dt::f32, tag::any);
   d.diff_bias = plain_bias.get_desc();
 
-  Descriptors pds = make_descriptors(cell, training, d);
+  Descriptors pds = make_descriptors(cell, training, d, quantization);
   plan.forward = dnnl::primitive(pds.forward);
-  plan.weights_layer = FormattedWeights(plain_weights_layer, query(pds.forward, dnnl::query::weights_md, 0));
-  plan.weights_iter = FormattedWeights(plain_weights_iter, query(pds.forward, dnnl::query::weights_md, 1));
+  plan.weights_layer = FormattedWeights(int8() ? int8_source_layer : plain_weights_layer,
+                                        query(pds.forward, dnnl::query::weights_md, 0), quantization);
+  plan.weights_iter = FormattedWeights(int8() ? int8_source_iter : plain_weights_iter,
+                                       query(pds.forward, dnnl::query::weights_md, 1), quantization);
+  if (int8()) plan.src = memory(d.src_layer, cpu_engine());
   if (bf16()) {
     plan.src = memory(d.src_layer, cpu_engine());
     plan.dst = memory(d.dst_layer, cpu_engine());
@@ -247,10 +279,11 @@ void RecurrentLayer::Impl::bind_forward(Plan& plan) {
   plan.user_dst_view = view(plan.user_dst);
   plan.user_h0_view = view(plan.user_iter);
   plan.user_h_out_view = view(plan.user_iter);
-  // In f32 the primitive reads and writes the caller's buffers; in bf16 its own copies.
+  // In f32 the primitive reads and writes the caller's buffers; in bf16 its own copies; in
+  // int8 its own input and the caller's states and output.
   const auto side = [&](const memory& own, const memory& user_view) { return bf16() ? own : user_view; };
   plan.forward_args = {
-      {DNNL_ARG_SRC_LAYER, side(plan.src, plan.user_src_view)},
+      {DNNL_ARG_SRC_LAYER, int8() ? plan.src : side(plan.src, plan.user_src_view)},
       {DNNL_ARG_SRC_ITER, side(plan.h0, plan.user_h0_view)},
       {DNNL_ARG_WEIGHTS_LAYER, plan.weights_layer.formatted},
       {DNNL_ARG_WEIGHTS_ITER, plan.weights_iter.formatted},
@@ -290,6 +323,15 @@ void RecurrentLayer::Impl::forward(Plan& plan, const float* src, float* dst, con
     point(plan.user_c0_view, c_in);
     point(plan.user_c_out_view, c_out);
   }
+  if (int8()) {
+    // The inputs divided by their bound, then mapped as the hidden state is: [-1, 1] to [0, 255].
+    const std::size_t count = static_cast<std::size_t>(plan.steps) * plan.batch * inputs;
+    const float scale = data_scale / input_bound;
+    auto* quantized = static_cast<std::uint8_t*>(plan.src.get_data_handle());
+#pragma omp simd
+    for (std::size_t i = 0; i < count; ++i)
+      quantized[i] = static_cast<std::uint8_t>(std::clamp(std::nearbyint(src[i] * scale + data_shift), 0.0f, 255.0f));
+  }
   if (bf16()) {
     convert(plan.user_src_view, plan.src);
     convert(plan.user_h0_view, plan.h0);
@@ -312,11 +354,43 @@ RecurrentLayer::~RecurrentLayer() = default;
 RecurrentLayer::RecurrentLayer(RecurrentLayer&&) noexcept = default;
 RecurrentLayer& RecurrentLayer::operator=(RecurrentLayer&&) noexcept = default;
 
-void RecurrentLayer::set_weights(const LayerTensors& master) {
+void RecurrentLayer::Impl::quantize_weights() {
+  // x W = (x / bound)(bound W): the input weights carry the bound, so inputs fit [-1, 1].
+  memory scaled_weights_layer(plain_weights_layer.get_desc(), cpu_engine());
+  const std::size_t rows = static_cast<std::size_t>(gates) * hidden;
+  const float* layer = handle(plain_weights_layer);
+  const float* iter = handle(plain_weights_iter);
+  float* scaled = handle(scaled_weights_layer);
+  std::transform(layer, layer + rows * inputs, scaled, [&](float w) { return w * input_bound; });
+  int8_source_layer = memory({{1, 1, inputs, gates, hidden}, dt::f32, tag::ldigo}, cpu_engine());
+  int8_source_iter = memory({{1, 1, hidden, gates, hidden}, dt::f32, tag::ldigo}, cpu_engine());
+  convert(scaled_weights_layer, int8_source_layer);
+  convert(plain_weights_iter, int8_source_iter);
+  cpu_stream().wait();
+  // One scale per gate row (ldgoi keeps a row's inputs together): its largest weight maps to 127.
+  std::vector<float> scales(rows);
+  for (std::size_t row = 0; row < rows; ++row) {
+    float largest = 0.0f;
+    for (int i = 0; i < inputs; ++i) largest = std::max(largest, std::fabs(scaled[row * inputs + i]));
+    for (int i = 0; i < hidden; ++i) largest = std::max(largest, std::fabs(iter[row * hidden + i]));
+    scales[row] = largest > 0.0f ? 127.0f / largest : 1.0f;
+  }
+  quantization = dnnl::primitive_attr();
+  quantization.set_rnn_data_qparams(data_scale, data_shift);
+  quantization.set_rnn_weights_qparams(per_gate_row_mask, scales);
+  // The scales live in every primitive and reorder: rebuild them.
+  plans.clear();
+}
+
+void RecurrentLayer::set_weights(const LayerTensors& master, float input_bound) {
   Impl& m = *impl_;
   pack_weights(m.cell, m.hidden, m.inputs, master.w_ih, handle(m.plain_weights_layer));
   pack_weights(m.cell, m.hidden, m.hidden, master.w_hh, handle(m.plain_weights_iter));
   pack_bias(m.cell, m.hidden, master.b_ih, master.b_hh, handle(m.plain_bias));
+  if (m.int8()) {
+    m.input_bound = input_bound > 0.0f ? input_bound : 1.0f;
+    m.quantize_weights();
+  }
   ++m.weights_version;
 }
 

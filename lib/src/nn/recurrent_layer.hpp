@@ -16,7 +16,8 @@ struct LayerTensors {
 };
 
 // Primitives are built once per (steps, batch) shape and kept; weights are reordered into
-// each primitive's format once after every update, not on every call.
+// each primitive's format once after every update, not on every call. Precision::int8 is
+// inference-only and LSTM-only (what oneDNN 2.6 quantizes); the constructor refuses the rest.
 class RecurrentLayer {
  public:
   RecurrentLayer(CellKind cell, int inputs, int hidden, Precision precision = Precision::f32);
@@ -24,8 +25,10 @@ class RecurrentLayer {
   RecurrentLayer(RecurrentLayer&&) noexcept;
   RecurrentLayer& operator=(RecurrentLayer&&) noexcept;
 
-  // Takes the master weights; call again after each optimizer step.
-  void set_weights(const LayerTensors& master);
+  // Takes the master weights; call again after each optimizer step. In int8 the inputs are
+  // taken to lie within [-input_bound, input_bound] (1 for hidden states, which LSTM keeps in
+  // (-1, 1)); the layer folds the bound into its input weights, so no accuracy is lost.
+  void set_weights(const LayerTensors& master, float input_bound = 1.0f);
 
   // T = steps, N = batch. src (T, N, I) and dst (T, N, H) row-major; states (N, H), where a
   // null h0 or c0 means zeros and c pointers are unused without a cell state.
