@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sampling and scoring speed: charloom's bench-generate beside the same LSTM stepped by
-# PyTorch (Debian's python3-torch), at 2x512 and 2x128, with the same thread count.
+# PyTorch (Debian's python3-torch), at 2x512 and 2x128, with the same thread count; charloom
+# in f32 and in int8.
 #
 #   scripts/bench-generate.sh [THREADS]
 set -euo pipefail
@@ -10,6 +11,6 @@ threads=${1:-$(nproc)}
 cmake --build "$root/build" --target bench-generate >/dev/null
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $threads threads"
 for hidden in 512 128; do
-  OMP_NUM_THREADS=$threads "$root/build/tests/tools/bench-generate" --hidden "$hidden" --runs 5
+  OMP_NUM_THREADS=$threads "$root/build/tests/tools/bench-generate" --hidden "$hidden" --runs 5 --precision f32,int8
   /usr/bin/python3 "$root/scripts/bench_torch_sampling.py" --hidden "$hidden" --threads "$threads" --runs 5
 done

@@ -3,7 +3,7 @@
 // oneDNN's sgemm rate measured in the same run. Texts come from a labeled TSV file (SST-2's
 // dev set, say) or, without one, are random texts of 20 to 200 characters.
 //
-//   bench-sentiment [--texts FILE.tsv] [--hidden 256] [--layers 1] [--batch 128] [--runs 5]
+//   bench-sentiment [--texts FILE.tsv] [--hidden 256] [--layers 1] [--batch 128] [--runs 5] [--precision f32]
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   ModelConfig config = SentimentTrainingConfig{}.model;
   std::string texts_path;
   int batch = 128, runs = 5;
+  Precision precision = Precision::f32;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--texts") texts_path = value;
@@ -29,8 +30,9 @@ int main(int argc, char** argv) {
     else if (flag == "--layers") config.layers = std::stoi(value);
     else if (flag == "--batch") batch = std::stoi(value);
     else if (flag == "--runs") runs = std::stoi(value);
+    else if (flag == "--precision") precision = parse_precision(value);
   }
-  SentimentModel model(testing::random_classifier_file(config, testing::ascii_unit_names(), 2));
+  SentimentModel model(testing::random_classifier_file(config, testing::ascii_unit_names(), 2), precision);
   config = model.config();
 
   std::vector<std::vector<std::uint32_t>> texts;
@@ -49,8 +51,8 @@ int main(int argc, char** argv) {
   const double seconds = median_seconds(runs, [&] { model.score(texts, batch); });
   const double sentences_rate = static_cast<double>(texts.size()) / seconds, char_rate = characters / seconds;
   const double gflops = char_rate * encoder_flops_per_unit(config) / 1e9, peak = sgemm_rate(5);
-  std::printf("sentiment classifier %dx%d %s, %s pooling, batch %d; %zu texts, %.0f characters (%s); median of %d runs\n",
-              config.layers, config.hidden, std::string(to_string(config.cell)).c_str(),
+  std::printf("sentiment classifier %dx%d %s, %s, %s pooling, batch %d; %zu texts, %.0f characters (%s); median of %d runs\n",
+              config.layers, config.hidden, std::string(to_string(config.cell)).c_str(), std::string(to_string(precision)).c_str(),
               std::string(to_string(config.pool)).c_str(), batch, texts.size(), characters,
               texts_path.empty() ? "random, 20-200 characters" : texts_path.c_str(), runs);
   std::printf("  %9.0f sentences/s   %9.0f chars/s   %6.1f GFLOP/s = %.0f%% of sgemm (%.1f GFLOP/s)\n", sentences_rate,

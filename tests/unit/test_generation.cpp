@@ -206,25 +206,35 @@ namespace {
 // Allocations inside one call of a bare oneDNN LSTM inference primitive, run through the C
 // API with its nine arguments built beforehand. oneDNN 2.6 builds an argument map inside
 // every execute, so this is not zero; it is the floor for a recurrent layer.
-std::size_t allocations_per_onednn_execute() {
+// int8 as charloom runs it: u8 input, s8 weights in the primitive's format, f32 states.
+std::size_t allocations_per_onednn_execute(Precision precision) {
   using dnnl::memory;
   using tag = memory::format_tag;
   using dt = memory::data_type;
+  const bool int8 = precision == Precision::int8;
   const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
   const int batch = 2, size = 8;
+  const memory::desc input({1, batch, size}, int8 ? dt::u8 : dt::f32, tag::tnc);
   const memory::desc data({1, batch, size}, dt::f32, tag::tnc), state({1, 1, batch, size}, dt::f32, tag::ldnc);
-  const memory::desc weights({1, 1, size, 4, size}, dt::f32, tag::ldigo), bias({1, 1, 4, size}, dt::f32, tag::ldgo);
+  const memory::desc bias({1, 1, 4, size}, dt::f32, tag::ldgo);
+  const memory::desc asked({1, 1, size, 4, size}, int8 ? dt::s8 : dt::f32, int8 ? tag::any : tag::ldigo);
+  dnnl::primitive_attr attr;
+  if (int8) {
+    attr.set_rnn_data_qparams(127.5f, 127.5f);
+    attr.set_rnn_weights_qparams(0, {1.0f});
+  }
   const dnnl::lstm_forward::primitive_desc pd(
-      dnnl::lstm_forward::desc(dnnl::prop_kind::forward_inference, dnnl::rnn_direction::unidirectional_left2right, data,
-                               state, state, weights, weights, bias, data, state, state),
-      engine);
+      dnnl::lstm_forward::desc(dnnl::prop_kind::forward_inference, dnnl::rnn_direction::unidirectional_left2right, input,
+                               state, state, asked, asked, bias, data, state, state),
+      attr, engine);
+  const memory::desc weights = pd.weights_layer_desc();
   const dnnl::lstm_forward primitive(pd);
   std::vector<memory> memories;
   std::vector<dnnl_exec_arg_t> args;
   for (auto [argument, desc] : std::initializer_list<std::pair<int, memory::desc>>{
-           {DNNL_ARG_SRC_LAYER, data}, {DNNL_ARG_SRC_ITER, state}, {DNNL_ARG_SRC_ITER_C, state},
-           {DNNL_ARG_WEIGHTS_LAYER, weights}, {DNNL_ARG_WEIGHTS_ITER, weights}, {DNNL_ARG_BIAS, bias},
+           {DNNL_ARG_SRC_LAYER, input}, {DNNL_ARG_SRC_ITER, state}, {DNNL_ARG_SRC_ITER_C, state},
+           {DNNL_ARG_WEIGHTS_LAYER, weights}, {DNNL_ARG_WEIGHTS_ITER, pd.weights_iter_desc()}, {DNNL_ARG_BIAS, bias},
            {DNNL_ARG_DST_LAYER, data}, {DNNL_ARG_DST_ITER, state}, {DNNL_ARG_DST_ITER_C, state}}) {
     memories.emplace_back(desc, engine);
     std::memset(memories.back().get_data_handle(), 0, desc.get_size());
@@ -244,18 +254,21 @@ std::size_t allocations_per_onednn_execute() {
 
 TEST_CASE("sampling allocates nothing per unit beyond what oneDNN's execute does inside") {
   const ModelConfig config = small_config();
-  LanguageModel model(testing::random_model_file(config, testing::ascii_unit_names()));
-  const auto allocations_for = [&](std::int64_t length) {
-    GenerationOptions options = options_with(2, 4, length);
-    options.stops = {"never seen"};
-    const std::size_t before = testing::allocation_count();
-    generate(
-        model, {}, options, [](int, std::string_view) { return true; }, [](int, const SampleEnd&) {});
-    return testing::allocation_count() - before;
-  };
-  allocations_for(10);  // builds the primitives for this shape
-  const std::size_t short_run = allocations_for(50), long_run = allocations_for(1050);
-  const std::size_t onednn = allocations_per_onednn_execute();
-  MESSAGE("oneDNN allocates " << onednn << " times per execute");
-  CHECK(long_run - short_run == 1000 * static_cast<std::size_t>(config.layers) * onednn);
+  for (const Precision precision : {Precision::f32, Precision::int8}) {
+    CAPTURE(to_string(precision));
+    LanguageModel model(testing::random_model_file(config, testing::ascii_unit_names()), precision);
+    const auto allocations_for = [&](std::int64_t length) {
+      GenerationOptions options = options_with(2, 4, length);
+      options.stops = {"never seen"};
+      const std::size_t before = testing::allocation_count();
+      generate(
+          model, {}, options, [](int, std::string_view) { return true; }, [](int, const SampleEnd&) {});
+      return testing::allocation_count() - before;
+    };
+    allocations_for(10);  // builds the primitives for this shape
+    const std::size_t short_run = allocations_for(50), long_run = allocations_for(1050);
+    const std::size_t onednn = allocations_per_onednn_execute(precision);
+    MESSAGE("oneDNN allocates " << onednn << " times per execute");
+    CHECK(long_run - short_run == 1000 * static_cast<std::size_t>(config.layers) * onednn);
+  }
 }
