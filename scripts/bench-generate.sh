@@ -12,5 +12,5 @@ cmake --build "$root/build" --target bench-generate >/dev/null
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $threads threads"
 for hidden in 512 128; do
   OMP_NUM_THREADS=$threads "$root/build/tests/tools/bench-generate" --hidden "$hidden" --runs 5 --precision f32,int8
-  /usr/bin/python3 "$root/scripts/bench_torch_sampling.py" --hidden "$hidden" --threads "$threads" --runs 5
+  /usr/bin/python3 "$root/scripts/bench_torch.py" --mode sample --hidden "$hidden" --threads "$threads" --runs 5
 done

@@ -11,8 +11,9 @@ packages=(
   # fetch-corpora.sh: dpkg-deb unpacks Debian archives, xz the kernel tarball, and the KJV
   # is printed by bible-kjv's own reader, which links readline
   dpkg-dev xz-utils libreadline8
-  # the PyTorch parity test and the plotting script, on Debian's own python3
-  python3-torch python3-matplotlib
+  # the PyTorch parity test, the plotting script and the benchmarks' PyTorch peer, on Debian's
+  # own python3; OpenBLAS so that the peer's BLAS is not the slow reference one
+  python3-torch python3-matplotlib libopenblas0-pthread
   # score-sentiment's HTML trace is tested in a real headless browser; PIL reads its screenshot
   chromium python3-pil fonts-dejavu-core
   # the sentiment recipe's bag-of-words baseline

@@ -4,6 +4,8 @@
 //
 //   bench-generate [--layers 2] [--hidden 512] [--cell lstm] [--length 2000] [--runs 5]
 //                  [--precision f32,int8]   (each listed precision in turn, same model)
+//                  [--json]                 (one JSON object per precision, for scripts/bench.py)
+//                  [--score-units 128000]   (units scored per batched-scoring run)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -53,13 +55,22 @@ int main(int argc, char** argv) {
   std::int64_t length = 2000;
   int runs = 5;
   std::vector<Precision> precisions{Precision::f32};
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
+  bool json = false;
+  std::size_t count = 128'000;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--json") {
+      json = true;
+      continue;
+    }
+    if (i + 1 >= argc) break;
+    const std::string value = argv[++i];
     if (flag == "--cell") config.cell = parse_cell_kind(value);
     else if (flag == "--hidden") config.hidden = std::stoi(value);
     else if (flag == "--layers") config.layers = std::stoi(value);
     else if (flag == "--length") length = std::stoll(value);
     else if (flag == "--runs") runs = std::stoi(value);
+    else if (flag == "--score-units") count = std::stoull(value);
     else if (flag == "--precision") {
       precisions.clear();
       for (std::size_t from = 0; from <= value.size();) {
@@ -71,29 +82,42 @@ int main(int argc, char** argv) {
   }
   const ModelFile file = testing::random_model_file(config, testing::ascii_unit_names(65));
   config = file.config;
-  std::printf("%dx%d %s, vocabulary %d (median of %d runs)\n", config.layers, config.hidden,
-              std::string(to_string(config.cell)).c_str(), config.vocabulary_size, runs);
+  if (!json)
+    std::printf("%dx%d %s, vocabulary %d (median of %d runs)\n", config.layers, config.hidden,
+                std::string(to_string(config.cell)).c_str(), config.vocabulary_size, runs);
   TokenIds ids(static_cast<std::size_t>(config.vocabulary_size));
-  const std::size_t count = 128'000;
   for (std::size_t i = 0; i < count; ++i) ids.push_back(1 + static_cast<std::uint32_t>(nn::uniform01(5, 0, i) * 64));
 
   for (const Precision precision : precisions) {
     LanguageModel model(file, precision);
-    std::printf(" %s\n", std::string(to_string(precision)).c_str());
     const double one = generation_seconds(model, 1, length, runs);
     const double network_only = primitive_step_seconds(config, precision, length, runs);
-    std::printf("  sampling, batch 1          %8.1f us per unit   (network step alone %.1f us: %.0f%% of the time)\n",
-                one / length * 1e6, network_only / length * 1e6, 100.0 * network_only / one);
     const int many = 64;
     const std::int64_t many_length = std::max<std::int64_t>(length / 4, 100);
     const double batch = generation_seconds(model, many, many_length, runs);
     const double one_rate = length / one, many_rate = many * many_length / batch;
-    std::printf("  sampling, --samples 1      %8.0f units/s\n", one_rate);
-    std::printf("  sampling, --samples %d     %8.0f units/s   (%.1fx --samples 1)\n", many, many_rate, many_rate / one_rate);
+    std::vector<double> scoring_rates;
     for (int streams : {32, 64}) {
       const double seconds = median_seconds(runs, [&] { score_span(model, ids, 0, count, streams, 100); });
-      std::printf("  scoring, batch %d          %8.0f units/s\n", streams, static_cast<double>(count) / seconds);
+      scoring_rates.push_back(static_cast<double>(count) / seconds);
     }
+    const std::string name(to_string(precision));
+    if (json) {
+      std::printf("{\"tool\": \"charloom\", \"cell\": \"%s\", \"layers\": %d, \"hidden\": %d, \"precision\": \"%s\", "
+                  "\"runs\": %d, \"us_per_char\": %.2f, \"step_us\": %.2f, \"samples_1_chars_per_second\": %.1f, "
+                  "\"samples_64_chars_per_second\": %.1f, \"eval_batch_32_chars_per_second\": %.1f, "
+                  "\"eval_batch_64_chars_per_second\": %.1f}\n",
+                  std::string(to_string(config.cell)).c_str(), config.layers, config.hidden, name.c_str(), runs,
+                  one / length * 1e6, network_only / length * 1e6, one_rate, many_rate, scoring_rates[0], scoring_rates[1]);
+      continue;
+    }
+    std::printf(" %s\n", name.c_str());
+    std::printf("  sampling, batch 1          %8.1f us per unit   (network step alone %.1f us: %.0f%% of the time)\n",
+                one / length * 1e6, network_only / length * 1e6, 100.0 * network_only / one);
+    std::printf("  sampling, --samples 1      %8.0f units/s\n", one_rate);
+    std::printf("  sampling, --samples %d     %8.0f units/s   (%.1fx --samples 1)\n", many, many_rate, many_rate / one_rate);
+    std::printf("  scoring, batch 32          %8.0f units/s\n", scoring_rates[0]);
+    std::printf("  scoring, batch 64          %8.0f units/s\n", scoring_rates[1]);
   }
   return 0;
 }

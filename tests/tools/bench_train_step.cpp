@@ -2,7 +2,9 @@
 // loss, backward, clipping, Adam, weight reorders) and batched evaluation, and prints
 // medians with the achieved GFLOP/s beside oneDNN's sgemm rate measured in the same run.
 //
-//   bench-train-step [--cell lstm|gru] [--hidden 512] [--layers 2] [--precision f32|bf16] [--runs 7]
+//   bench-train-step [--cell lstm|gru] [--hidden 512] [--layers 2] [--precision f32|bf16] [--runs 7] [--json]
+//
+// --json prints one JSON object instead of the table, for scripts/bench.py.
 #include <dnnl.hpp>
 
 #include <algorithm>
@@ -27,8 +29,15 @@ int main(int argc, char** argv) {
   int runs = 7;
   Precision precision = Precision::f32;
   const int steps = 100, batch = 64;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
+  bool json = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--json") {
+      json = true;
+      continue;
+    }
+    if (i + 1 >= argc) break;
+    const std::string value = argv[++i];
     if (flag == "--cell") config.cell = parse_cell_kind(value);
     else if (flag == "--hidden") config.hidden = std::stoi(value);
     else if (flag == "--layers") config.layers = std::stoi(value);
@@ -69,6 +78,14 @@ int main(int argc, char** argv) {
   const double peak = sgemm_rate(5);
   // Training does the forward pass and a backward pass of about twice its cost.
   const double train_gflops = train_rate * 3.0 * forward / 1e9, eval_gflops = eval_rate * forward / 1e9;
+  if (json) {
+    std::printf("{\"tool\": \"charloom\", \"cell\": \"%s\", \"layers\": %d, \"hidden\": %d, \"precision\": \"%s\", "
+                "\"runs\": %d, \"train_chars_per_second\": %.1f, \"train_gflops\": %.2f, \"eval_chars_per_second\": %.1f, "
+                "\"eval_gflops\": %.2f, \"sgemm_gflops\": %.2f}\n",
+                std::string(to_string(config.cell)).c_str(), config.layers, config.hidden,
+                std::string(to_string(precision)).c_str(), runs, train_rate, train_gflops, eval_rate, eval_gflops, peak);
+    return 0;
+  }
   std::printf("%dx%d %s %s, batch %d, seq %d, vocabulary %d (median of %d runs)\n", config.layers, config.hidden,
               std::string(to_string(config.cell)).c_str(), std::string(to_string(precision)).c_str(), batch, steps,
               config.vocabulary_size, runs);
