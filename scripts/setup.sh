@@ -18,6 +18,8 @@ packages=(
   chromium python3-pil fonts-dejavu-core
   # the sentiment recipe's bag-of-words baseline
   python3-sklearn
+  # fuzzing (libFuzzer with clang's runtime) and the static checks
+  clang libclang-rt-14-dev clang-format clang-tidy
 )
 # npm usually comes with the machine's Node.js; Debian's npm package conflicts with other builds.
 command -v npm >/dev/null || packages+=(npm)

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The README's second command: sets everything up, builds, runs every test with ctest and
-# prints ctest's summary. CI runs exactly this.
+# The README's second command: sets everything up, builds, and runs every test with ctest:
+# the Release suite, then the same suite built with ASan and UBSan, then each fuzz target for
+# 30 seconds. CI runs exactly this.
+#
+#   scripts/test.sh [--quick]     (--quick: the Release suite only)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -18,5 +21,12 @@ else
   echo "test.sh: skipped the fetch-corpora download test: the npm registry did not answer"
 fi
 
-cd "$root/build"
-ctest --output-on-failure --timeout 900 -j "$(nproc)"
+echo "test.sh: the Release suite"
+(cd "$root/build" && ctest --output-on-failure --timeout 900 -j "$(nproc)")
+[ "${1:-}" = "--quick" ] && exit 0
+
+echo "test.sh: the suite built with ASan and UBSan"
+"$root/scripts/sanitize.sh"
+
+echo "test.sh: each fuzz target for 30 seconds"
+"$root/scripts/fuzz.sh" 30
