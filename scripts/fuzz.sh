@@ -29,10 +29,12 @@ for target in "${targets[@]}"; do
     tail -40 "$log" >&2
     exit 1
   fi
-  executions=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
-  done_line=$(grep -E '#[0-9]+ *DONE' "$log" | tail -1)
-  coverage=$(grep -o 'cov: [0-9]*' <<<"$done_line" | grep -o '[0-9]*')
-  features=$(grep -o 'ft: [0-9]*' <<<"$done_line" | grep -o '[0-9]*')
-  corpus=$(grep -o 'corp: [0-9]*' <<<"$done_line" | grep -o '[0-9]*')
+  # libFuzzer's last status line: "#RUNS<TAB>DONE   cov: EDGES ft: FEATURES corp: UNITS/SIZE ...".
+  done_line=$(grep -E 'DONE +cov:' "$log" | tail -1 || true)
+  field() { sed -n "s/.*$1: \([0-9]*\).*/\1/p" <<<"$done_line"; }
+  executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+  coverage=$(field cov)
+  features=$(field ft)
+  corpus=$(field corp)
   printf '| %s | %s | %s | %s | %s | %s |\n' "$target" "$seconds" "$executions" "$coverage" "$features" "$corpus"
 done

@@ -3,10 +3,13 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <iostream>
+#include <sstream>
+#include <vector>
 
 #include "charloom/errors.hpp"
 #include "charloom/threads.hpp"
@@ -48,6 +51,31 @@ TextOptions TextFlags::resolve() const {
   return options;
 }
 
+namespace {
+
+// Boost 1.74 builds an error message by replacing %placeholders% with the text that caused
+// the error, and loops forever when that text holds a placeholder itself (the fuzzer found
+// `--hidden %value%`). So a failed parse is repeated over a copy of the input with every '%'
+// made '?': the same error at the same place, in a text that is safe to build a message from.
+std::string without_percent(std::string text) {
+  std::replace(text.begin(), text.end(), '%', '?');
+  return text;
+}
+
+template <typename Parse>
+std::string safe_error_message(const Parse& parse_copy) {
+  try {
+    po::variables_map scratch;
+    parse_copy(scratch);
+    po::notify(scratch);
+  } catch (const po::error& error) {
+    return error.what();
+  }
+  return "the options are invalid";
+}
+
+}  // namespace
+
 bool parse(int argc, char** argv, const po::options_description& options,
            const po::positional_options_description& positional, po::variables_map& values,
            std::string_view usage) {
@@ -58,8 +86,15 @@ bool parse(int argc, char** argv, const po::options_description& options,
       return false;
     }
     po::notify(values);
-  } catch (const po::error& error) {
-    throw UsageError(std::string(error.what()) + "; see --help");
+  } catch (const po::error&) {
+    std::vector<std::string> copies(argv, argv + argc);
+    std::vector<char*> pointers;
+    for (std::string& copy : copies) pointers.push_back((copy = without_percent(copy)).data());
+    throw UsageError(safe_error_message([&](po::variables_map& scratch) {
+                       po::store(po::command_line_parser(argc, pointers.data()).options(options).positional(positional).run(),
+                                 scratch);
+                     }) +
+                     "; see --help");
   }
   return true;
 }
@@ -67,11 +102,16 @@ bool parse(int argc, char** argv, const po::options_description& options,
 void parse_config_file(const std::string& path, const po::options_description& options, po::variables_map& values) {
   std::ifstream file(path);
   if (!file) throw IoError("cannot read config file " + path + "; check the path");
+  const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
   try {
-    po::store(po::parse_config_file(file, options), values);
+    std::istringstream stream(text);
+    po::store(po::parse_config_file(stream, options), values);
     po::notify(values);
-  } catch (const po::error& error) {
-    throw UsageError(path + ": " + error.what());
+  } catch (const po::error&) {
+    throw UsageError(path + ": " + safe_error_message([&](po::variables_map& scratch) {
+                       std::istringstream copy(without_percent(text));
+                       po::store(po::parse_config_file(copy, options), scratch);
+                     }));
   }
 }
 

@@ -87,6 +87,10 @@ bad 2 "--layers must be from 1 to 64, got -2" "${small[@]}" --output e.safetenso
 bad 2 "--batch-size must be from 1 to 65536, got 9999999" "${base[@]}" --hidden 24 --output e.safetensors --batch-size 9999999
 bad 2 "the argument ('abc') for option '--hidden' is invalid" "${base[@]}" --batch-size 4 --output e.safetensors --hidden abc
 bad 2 "--dropout must be in [0, 1)" "${small[@]}" --output e.safetensors --dropout 1.5
+# A value holding one of Boost's %placeholders% once hung its message builder (found by fuzzing).
+bad 2 "the argument ('?value?') for option '--hidden' is invalid" "${base[@]}" --batch-size 4 --output e.safetensors --hidden '%value%'
+printf 'hidden = %%value%%\n' >placeholder.cfg
+bad 2 "placeholder.cfg: the argument ('?value?') for option 'hidden' is invalid" "${base[@]}" --batch-size 4 --output e.safetensors --config placeholder.cfg
 bad 1 "cannot open missing.txt: No such file or directory" --corpus missing.txt --output e.safetensors
 mkdir -p readonly && chmod 555 readonly
 if [ "$(id -u)" -ne 0 ]; then
