@@ -40,7 +40,7 @@ expect_equal "inspect-corpus: error: cannot open $tmp/missing.txt: No such file 
 
 run "$bin" --corpus "$tmp"
 expect_status 1 "directory as corpus"
-expect_equal "inspect-corpus: error: $tmp is a directory; give the path of a text file" "$err" "directory message"
+expect_equal "inspect-corpus: error: $tmp is a directory; give the path of a file" "$err" "directory message"
 
 : >"$tmp/empty.txt"
 run "$bin" --corpus "$tmp/empty.txt"

@@ -89,6 +89,8 @@ bad 2 "the argument ('abc') for option '--hidden' is invalid" "${base[@]}" --bat
 bad 2 "--dropout must be in [0, 1)" "${small[@]}" --output e.safetensors --dropout 1.5
 # A value holding one of Boost's %placeholders% once hung its message builder (found by fuzzing).
 bad 2 "the argument ('?value?') for option '--hidden' is invalid" "${base[@]}" --batch-size 4 --output e.safetensors --hidden '%value%'
+bad 2 "--precision int8 is for inference (generate-text, evaluate-model, score-sentiment); train in f32 or bf16" \
+  "${small[@]}" --output e.safetensors --precision int8
 printf 'hidden = %%value%%\n' >placeholder.cfg
 bad 2 "placeholder.cfg: the argument ('?value?') for option 'hidden' is invalid" "${base[@]}" --batch-size 4 --output e.safetensors --config placeholder.cfg
 bad 1 "cannot open missing.txt: No such file or directory" --corpus missing.txt --output e.safetensors

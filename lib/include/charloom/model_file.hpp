@@ -12,7 +12,7 @@
 namespace charloom {
 
 // The newest format this build writes and reads; newer files are refused.
-inline constexpr int model_format_version = 1;
+inline constexpr int model_format_version = 2;
 inline constexpr const char* language_model_kind = "language-model";
 inline constexpr const char* sentiment_classifier_kind = "sentiment-classifier";
 

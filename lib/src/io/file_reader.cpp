@@ -35,7 +35,7 @@ int open_for_reading(const std::string& path) {
   struct stat info {};
   if (::fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {
     ::close(fd);
-    throw IoError(path + " is a directory; give the path of a text file");
+    throw IoError(path + " is a directory; give the path of a file");
   }
   return fd;
 }

@@ -1,5 +1,6 @@
-// Model files: the metadata contract on top of the safetensors container, with a CRC-32
-// (zlib) over all tensor bytes so a flipped bit anywhere in the data is caught at load.
+// Model files: the metadata contract on top of the safetensors container, with CRC-32s
+// (zlib) over all tensor bytes and (from format 2) over the header's content, so that a
+// flipped bit anywhere in the file is caught at load.
 #include "charloom/model_file.hpp"
 
 #include <zlib.h>
@@ -22,6 +23,9 @@ constexpr const char* key_config = "charloom.config";
 constexpr const char* key_training = "charloom.training";
 constexpr const char* key_crc = "charloom.tensor_crc32";
 constexpr const char* key_checkpoint = "charloom.checkpoint";
+constexpr const char* key_header_crc = "charloom.header_crc32";
+// The first format whose files carry key_header_crc.
+constexpr int first_version_with_header_crc = 2;
 
 uLong crc32_update(uLong crc, std::string_view bytes) {
   // zlib takes uInt lengths: feed large buffers in pieces.
@@ -41,6 +45,25 @@ std::string hex32(std::uint32_t value) {
   char buffer[16];
   std::snprintf(buffer, sizeof buffer, "%08x", value);
   return buffer;
+}
+
+// What the header says, in a fixed order: every metadata entry but the header CRC itself,
+// then each tensor's name and shape in file order. Offsets are left out: the container
+// already refuses any offset that disagrees with a shape.
+std::string header_content(const std::map<std::string, std::string>& metadata,
+                           const std::vector<std::pair<std::string, std::vector<std::int64_t>>>& tensors) {
+  std::string content;
+  for (const auto& [key, value] : metadata) {
+    if (key == key_header_crc) continue;
+    content.append(key).push_back('\0');
+    content.append(value).push_back('\0');
+  }
+  for (const auto& [name, shape] : tensors) {
+    content.append(name).push_back('\0');
+    for (std::int64_t size : shape) content.append(std::to_string(size)).push_back(',');
+    content.push_back('\0');
+  }
+  return content;
 }
 
 nlohmann::json config_to_json(const ModelConfig& config, const std::string& kind) {
@@ -121,6 +144,9 @@ void save_model_file(const std::string& path, const ModelFile& model) {
       {key_crc, hex32(static_cast<std::uint32_t>(crc))},
   };
   if (!model.checkpoint_json.empty()) metadata[key_checkpoint] = model.checkpoint_json;
+  std::vector<std::pair<std::string, std::vector<std::int64_t>>> table;
+  for (const io::SafetensorsEntry& entry : entries) table.emplace_back(entry.name, entry.shape);
+  metadata[key_header_crc] = hex32(crc32_of(header_content(metadata, table)));
   io::write_safetensors(path, entries, metadata);
 }
 
@@ -142,6 +168,14 @@ ModelFile load_model_file(const std::string& path) {
   if (version > model_format_version || version < 1)
     throw InputError(path + " has model format version " + version_text + "; this build of charloom reads version " +
                      std::to_string(model_format_version) + "; use a charloom release that supports it");
+  if (version >= first_version_with_header_crc) {
+    std::vector<std::pair<std::string, std::vector<std::int64_t>>> table;
+    for (const io::SafetensorsTensor& tensor : file.tensors()) table.emplace_back(tensor.name, tensor.shape);
+    const std::string actual_header_crc = hex32(crc32_of(header_content(metadata, table)));
+    if (field(key_header_crc) != actual_header_crc)
+      throw InputError(path + ": header checksum mismatch (the file says " + field(key_header_crc) + ", the header gives " +
+                       actual_header_crc + "); the file is damaged: use another copy or checkpoint");
+  }
   const std::string actual_crc = hex32(crc32_of(file.data()));
   if (field(key_crc) != actual_crc)
     throw InputError(path + ": tensor data checksum mismatch (the file says " + field(key_crc) + ", the data gives " +
