@@ -3,6 +3,12 @@
 failures=0
 checks=0
 
+# scratch_directory: a new temporary directory in $tmp, removed when the test exits.
+scratch_directory() {
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+}
+
 # run CMD...: runs a command, keeping its exit code in $status and its output in $out / $err.
 run() {
   local out_file err_file

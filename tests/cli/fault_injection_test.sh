@@ -7,8 +7,7 @@
 set -euo pipefail
 train=$1 generate=$2 evaluate=$3 score=$4
 source "$(dirname "$0")/assert.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_directory
 cd "$tmp"
 
 for i in $(seq 200); do echo "Line $i: warp, weft and the shuttle between them."; done >corpus.txt

@@ -4,8 +4,7 @@
 set -euo pipefail
 generate=$1 train=$2 source_dir=$3
 source "$(dirname "$0")/assert.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_directory
 cd "$tmp"
 golden=$source_dir/tests/golden/tiny-lstm.safetensors
 python=/usr/bin/python3

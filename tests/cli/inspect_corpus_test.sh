@@ -3,8 +3,7 @@
 set -euo pipefail
 bin=$1 samples=$2
 source "$(dirname "$0")/assert.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_directory
 
 run "$bin" --help
 expect_status 0 "--help"

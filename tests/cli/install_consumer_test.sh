@@ -3,8 +3,7 @@
 set -euo pipefail
 build_dir=$1 source_dir=$2
 source "$(dirname "$0")/assert.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_directory
 
 cmake --install "$build_dir" --prefix "$tmp/prefix" >/dev/null
 for path in include/charloom/text.hpp include/charloom/vocabulary.hpp lib/cmake/charloom/charloomConfig.cmake bin/inspect-corpus; do

@@ -3,8 +3,7 @@
 set -euo pipefail
 bin=$1
 source "$(dirname "$0")/assert.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_directory
 
 # 40-byte lines of 37 code points (é and 😀 are multi-byte), repeated to 100 MB.
 line='The loom hums: é 😀 thread by thread.'

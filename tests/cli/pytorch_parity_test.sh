@@ -6,8 +6,7 @@
 set -euo pipefail
 train_model=$1 parity_dump=$2 source_dir=$3 evaluate_model=$4
 source "$(dirname "$0")/assert.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_directory
 cd "$tmp"
 
 python=/usr/bin/python3  # Debian's interpreter, where python3-torch lives

@@ -5,8 +5,7 @@
 set -euo pipefail
 train=$1 score=$2 generate=$3
 source "$(dirname "$0")/assert.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_directory
 cd "$tmp"
 python=/usr/bin/python3
 

@@ -4,8 +4,7 @@
 set -euo pipefail
 bin=$1
 source "$(dirname "$0")/assert.sh"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+scratch_directory
 cd "$tmp"
 
 for i in $(seq 200); do echo "Line $i: the loom hums and the shuttle flies, thread by thread."; done >corpus.txt

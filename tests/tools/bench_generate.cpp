@@ -16,6 +16,7 @@
 #include "charloom/scoring.hpp"
 #include "nn/network.hpp"
 #include "nn/random.hpp"
+#include "bench_flags.hpp"
 #include "bench_timing.hpp"
 #include "random_model.hpp"
 
@@ -57,17 +58,9 @@ int main(int argc, char** argv) {
   std::vector<Precision> precisions{Precision::f32};
   bool json = false;
   std::size_t count = 128'000;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--json") {
-      json = true;
-      continue;
-    }
-    if (i + 1 >= argc) break;
-    const std::string value = argv[++i];
-    if (flag == "--cell") config.cell = parse_cell_kind(value);
-    else if (flag == "--hidden") config.hidden = std::stoi(value);
-    else if (flag == "--layers") config.layers = std::stoi(value);
+  for (const auto& [flag, value] : read_flags(argc, argv, {"--json"})) {
+    if (apply_shape_flag(config, flag, value)) continue;
+    if (flag == "--json") json = true;
     else if (flag == "--length") length = std::stoll(value);
     else if (flag == "--runs") runs = std::stoi(value);
     else if (flag == "--score-units") count = std::stoull(value);

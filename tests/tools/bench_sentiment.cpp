@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_flags.hpp"
 #include "bench_timing.hpp"
 #include "charloom/labeled_text.hpp"
 #include "charloom/sentiment.hpp"
@@ -23,11 +24,9 @@ int main(int argc, char** argv) {
   std::string texts_path;
   int batch = 128, runs = 5;
   Precision precision = Precision::f32;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
+  for (const auto& [flag, value] : read_flags(argc, argv)) {
+    if (apply_shape_flag(config, flag, value)) continue;
     if (flag == "--texts") texts_path = value;
-    else if (flag == "--hidden") config.hidden = std::stoi(value);
-    else if (flag == "--layers") config.layers = std::stoi(value);
     else if (flag == "--batch") batch = std::stoi(value);
     else if (flag == "--runs") runs = std::stoi(value);
     else if (flag == "--precision") precision = parse_precision(value);

@@ -18,6 +18,7 @@
 #include "nn/network.hpp"
 #include "nn/random.hpp"
 #include "train/optimizer.hpp"
+#include "bench_flags.hpp"
 #include "bench_timing.hpp"
 
 using namespace charloom;
@@ -30,17 +31,9 @@ int main(int argc, char** argv) {
   Precision precision = Precision::f32;
   const int steps = 100, batch = 64;
   bool json = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--json") {
-      json = true;
-      continue;
-    }
-    if (i + 1 >= argc) break;
-    const std::string value = argv[++i];
-    if (flag == "--cell") config.cell = parse_cell_kind(value);
-    else if (flag == "--hidden") config.hidden = std::stoi(value);
-    else if (flag == "--layers") config.layers = std::stoi(value);
+  for (const auto& [flag, value] : read_flags(argc, argv, {"--json"})) {
+    if (apply_shape_flag(config, flag, value)) continue;
+    if (flag == "--json") json = true;
     else if (flag == "--runs") runs = std::stoi(value);
     else if (flag == "--precision") precision = parse_precision(value);
   }

@@ -1,0 +1,39 @@
+// Command-line reading shared by the benchmark tools: `--flag value` pairs, bare switches,
+// and the model-shape flags every tool takes.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "charloom/model_config.hpp"
+
+namespace charloom::bench {
+
+// The flags in order; a switch named in `switches` (such as --json) takes no value and reads "1".
+inline std::vector<std::pair<std::string, std::string>> read_flags(int argc, char** argv,
+                                                                   const std::vector<std::string>& switches = {}) {
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    bool is_switch = false;
+    for (const std::string& name : switches) is_switch = is_switch || name == flag;
+    if (is_switch) {
+      flags.emplace_back(flag, "1");
+    } else if (i + 1 < argc) {
+      flags.emplace_back(flag, argv[++i]);
+    }
+  }
+  return flags;
+}
+
+// Applies --cell, --hidden or --layers to `config`; false for any other flag.
+inline bool apply_shape_flag(ModelConfig& config, const std::string& flag, const std::string& value) {
+  if (flag == "--cell") config.cell = parse_cell_kind(value);
+  else if (flag == "--hidden") config.hidden = std::stoi(value);
+  else if (flag == "--layers") config.layers = std::stoi(value);
+  else return false;
+  return true;
+}
+
+}  // namespace charloom::bench
