@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 #include <vector>
 
@@ -17,19 +17,23 @@
 namespace charloom::cli {
 
 void TextFlags::add_to(po::options_description& description) {
+  // clang-format off
   description.add_options()
       ("unit", po::value(&unit)->default_value(unit), "text unit: codepoint, grapheme or byte")
       ("normalize", po::value(&normalize)->default_value(normalize), "Unicode normalization: nfc, nfkc or none")
       ("invalid-utf8", po::value(&invalid_utf8)->default_value(invalid_utf8),
        "invalid UTF-8: error, or replace with U+FFFD")
       ("newlines", po::value(&newlines)->default_value(newlines), "newlines: keep, or lf to turn CR LF into LF");
+  // clang-format on
 }
 
 void ComputeFlags::add_to(po::options_description& description) {
+  // clang-format off
   description.add_options()
       ("threads", po::value(&threads)->default_value(threads), "threads (0 = all cores)")
       ("precision", po::value(&precision)->default_value(precision),
        "recurrent-layer arithmetic: f32, bf16, or int8 (LSTM only; weights quantized per gate row on loading)");
+  // clang-format on
 }
 
 Precision ComputeFlags::apply(std::string_view app) const {
@@ -77,8 +81,7 @@ std::string safe_error_message(const Parse& parse_copy) {
 }  // namespace
 
 bool parse(int argc, char** argv, const po::options_description& options,
-           const po::positional_options_description& positional, po::variables_map& values,
-           std::string_view usage) {
+           const po::positional_options_description& positional, po::variables_map& values, std::string_view usage) {
   try {
     po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), values);
     if (values.count("help") != 0) {
@@ -91,8 +94,9 @@ bool parse(int argc, char** argv, const po::options_description& options,
     std::vector<char*> pointers;
     for (std::string& copy : copies) pointers.push_back((copy = without_percent(copy)).data());
     throw UsageError(safe_error_message([&](po::variables_map& scratch) {
-                       po::store(po::command_line_parser(argc, pointers.data()).options(options).positional(positional).run(),
-                                 scratch);
+                       po::store(
+                           po::command_line_parser(argc, pointers.data()).options(options).positional(positional).run(),
+                           scratch);
                      }) +
                      "; see --help");
   }
@@ -168,8 +172,8 @@ namespace charloom::cli {
 
 std::int64_t checked_range(std::string_view flag, std::int64_t value, std::int64_t low, std::int64_t high) {
   if (value < low || value > high)
-    throw UsageError("--" + std::string(flag) + " must be from " + std::to_string(low) + " to " +
-                     std::to_string(high) + ", got " + std::to_string(value));
+    throw UsageError("--" + std::string(flag) + " must be from " + std::to_string(low) + " to " + std::to_string(high) +
+                     ", got " + std::to_string(value));
   return value;
 }
 

@@ -40,8 +40,7 @@ struct ComputeFlags {
 // Parses argv into `values`. Returns false when --help was asked for and has been printed.
 // Throws UsageError for unknown flags or malformed values.
 bool parse(int argc, char** argv, const po::options_description& options,
-           const po::positional_options_description& positional, po::variables_map& values,
-           std::string_view usage);
+           const po::positional_options_description& positional, po::variables_map& values, std::string_view usage);
 
 // Reads "name = value" lines (Boost.Program_options' config file format) into `values`;
 // options already given on the command line win.

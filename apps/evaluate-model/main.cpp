@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
     double val_fraction = 0.1;
     bool per_line = false;
     po::options_description flags("evaluate-model options");
+    // clang-format off
     flags.add_options()
         ("model", po::value(&model_path), "the language model file (from train-model)")
         ("input", po::value(&files)->multitoken(), "text file(s) to score, concatenated; none or - reads stdin")
@@ -108,6 +109,7 @@ int main(int argc, char** argv) {
         ("seq-length", po::value(&seq_length),
          "steps per call (default: the model's training length with --split train/val, else 100)")
         ("help,h", "show this help");
+    // clang-format on
     compute.add_to(flags);
     po::positional_options_description positional;
     positional.add("input", -1);
@@ -156,7 +158,8 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     const TextScore score = score_span(model, ids, begin, end, batch_size, seq_length);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    json out{{"model", model_path}, {"files", files}, {"split", split}, {"units", end - begin}, {"unknown_units", unknown}};
+    json out{
+        {"model", model_path}, {"files", files}, {"split", split}, {"units", end - begin}, {"unknown_units", unknown}};
     add_figures(out, score);
     out["batch_size"] = batch_size;
     out["seq_length"] = seq_length;

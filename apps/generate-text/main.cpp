@@ -26,8 +26,13 @@ bool write_out(std::string_view text) {
 class OrderedOutput {
  public:
   OrderedOutput(int samples, bool jsonl, std::string prime, bool echo_prime, std::uint64_t seed)
-      : jsonl_(jsonl), echo_prime_(echo_prime), prime_(std::move(prime)), seed_(seed), texts_(samples),
-        ends_(samples), ended_(samples, 0) {}
+      : jsonl_(jsonl),
+        echo_prime_(echo_prime),
+        prime_(std::move(prime)),
+        seed_(seed),
+        texts_(samples),
+        ends_(samples),
+        ended_(samples, 0) {}
 
   bool text(int sample, std::string_view piece) {
     texts_[sample] += piece;
@@ -62,12 +67,9 @@ class OrderedOutput {
   bool finish_sample() {
     const int i = current_;
     if (jsonl_) {
-      nlohmann::ordered_json record{{"sample", i},
-                            {"seed", seed_},
-                            {"prime", prime_},
-                            {"text", texts_[i]},
-                            {"units", ends_[i].units},
-                            {"stop_reason", to_string(ends_[i].reason)}};
+      nlohmann::ordered_json record{
+          {"sample", i},       {"seed", seed_},           {"prime", prime_},
+          {"text", texts_[i]}, {"units", ends_[i].units}, {"stop_reason", to_string(ends_[i].reason)}};
       if (ends_[i].reason == StopReason::stop_string) record["stop"] = ends_[i].stop;
       return write_out(record.dump() + "\n");
     }
@@ -99,6 +101,7 @@ int main(int argc, char** argv) {
     cli::ComputeFlags compute;
     bool hide_prime = false;
     po::options_description flags("generate-text options");
+    // clang-format off
     flags.add_options()
         ("model", po::value(&model_path), "the language model file (from train-model)")
         ("prime", po::value(&prime), "text to run through the model before sampling")
@@ -117,6 +120,7 @@ int main(int argc, char** argv) {
         ("stop", po::value(&options.stops)->composing(), "end a sample at the first match of this string (repeatable)")
         ("format", po::value(&format)->default_value(format), "text, or jsonl (one record per sample)")
         ("help,h", "show this help");
+    // clang-format on
     compute.add_to(flags);
     po::positional_options_description positional;
     po::variables_map values;

@@ -95,9 +95,9 @@ int inspect(const Config& config) {
 
   std::printf("corpus      %zu file(s), %llu bytes, read in %.2f s\n", config.corpus.size(),
               static_cast<unsigned long long>(corpus.bytes), seconds);
-  std::printf("units       %zu %s units after %s normalization (%zu bytes per id in memory)\n",
-              corpus.ids.size(), std::string(to_string(options.unit)).c_str(),
-              std::string(to_string(options.normalization)).c_str(), corpus.ids.id_bytes());
+  std::printf("units       %zu %s units after %s normalization (%zu bytes per id in memory)\n", corpus.ids.size(),
+              std::string(to_string(options.unit)).c_str(), std::string(to_string(options.normalization)).c_str(),
+              corpus.ids.id_bytes());
   std::printf("vocabulary  %zu entries including <unk>; %llu units mapped to <unk>\n", corpus.vocabulary.size(),
               static_cast<unsigned long long>(unknown));
   std::printf("split       %zu train / %zu validation units (--val-fraction %g)\n", split.train_end - split.train_begin,
@@ -110,8 +110,7 @@ int inspect(const Config& config) {
     const std::uint32_t id = ranked[i].id;
     std::string quoted = "'";
     quoted.append(cli::printable(corpus.vocabulary.text_of(id))).push_back('\'');
-    std::printf("  %-8s %10llu  %5.2f%%\n", quoted.c_str(),
-                static_cast<unsigned long long>(ranked[i].count),
+    std::printf("  %-8s %10llu  %5.2f%%\n", quoted.c_str(), static_cast<unsigned long long>(ranked[i].count),
                 100.0 * static_cast<double>(ranked[i].count) / static_cast<double>(corpus.ids.size()));
   }
   std::printf("first batch, stream 0:\n  %s\n", cli::printable(decode_stream(corpus.vocabulary, first, 0)).c_str());
@@ -126,6 +125,7 @@ int main(int argc, char** argv) {
   return cli::run("inspect-corpus", [&] {
     Config config;
     po::options_description options("inspect-corpus options");
+    // clang-format off
     options.add_options()
         ("help,h", "show this help")
         ("corpus", po::value(&config.corpus)->multitoken()->required(), "UTF-8 text file(s), read in order")
@@ -137,12 +137,12 @@ int main(int argc, char** argv) {
         ("seq-length", po::value(&config.seq_length)->default_value(config.seq_length), "steps per batch (T)")
         ("top", po::value(&config.top)->default_value(config.top), "how many frequent units to list")
         ("json", po::bool_switch(&config.json), "print one JSON object instead of text");
+    // clang-format on
     config.text.add_to(options);
     po::positional_options_description positional;
     positional.add("corpus", -1);
     po::variables_map values;
-    if (!cli::parse(argc, argv, options, positional, values, "inspect-corpus [options] --corpus FILE..."))
-      return 0;
+    if (!cli::parse(argc, argv, options, positional, values, "inspect-corpus [options] --corpus FILE...")) return 0;
     cli::checked_range("min-count", config.min_count, 1, std::int64_t{1} << 40);
     cli::checked_range("batch-size", config.batch_size, 1, 1 << 16);
     cli::checked_range("seq-length", config.seq_length, 1, 1 << 20);

@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
     cli::ComputeFlags compute;
     double threshold = 0.5;
     po::options_description flags("score-sentiment options");
+    // clang-format off
     flags.add_options()
         ("model", po::value(&model_path), "the sentiment model (from train-model --task sentiment)")
         ("input", po::value(&files)->multitoken(), "text file(s); none or - reads stdin")
@@ -107,6 +108,7 @@ int main(int argc, char** argv) {
         ("trace-format", po::value(&trace_format)->default_value(trace_format), "html or jsonl")
         ("batch-size", po::value(&batch_size)->default_value(batch_size), "texts scored together")
         ("help,h", "show this help");
+    // clang-format on
     compute.add_to(flags);
     po::positional_options_description positional;
     positional.add("input", -1);
@@ -145,7 +147,8 @@ int main(int argc, char** argv) {
       }
     }
     std::vector<std::vector<std::uint32_t>> ids;
-    for (const InputText& input : inputs) ids.push_back(model.encode(input.text, input.file + ":" + std::to_string(input.line)));
+    for (const InputText& input : inputs)
+      ids.push_back(model.encode(input.text, input.file + ":" + std::to_string(input.line)));
     const std::vector<double> scores = model.score(ids, batch_size);
 
     if (!trace_path.empty()) {

@@ -40,7 +40,10 @@ std::string resume_command(int argc, char** argv, const std::string& checkpoint)
   std::string command;
   for (int i = 0; i < argc; ++i) {
     std::string word = argv[i];
-    if (word == "--resume") { ++i; continue; }
+    if (word == "--resume") {
+      ++i;
+      continue;
+    }
     if (word.rfind("--resume=", 0) == 0) continue;
     command += (i ? " " : "") + word;
   }
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
     po::options_description architecture("Architecture"), batching("Batching"), optimisation("Optimisation"),
         budgets("Budgets and evaluation"), checkpoints("Checkpoints"), control("Run control"), text_flags("Text"),
         output("Output");
+    // clang-format off
     architecture.add_options()
         ("cell", po::value(&cell)->default_value(cell), "lstm, gru or rnn")
         ("activation", po::value(&activation)->default_value(activation), "rnn cells: tanh or relu")
@@ -66,9 +70,13 @@ int main(int argc, char** argv) {
         ("embedding-size", po::value(&config.model.embedding_size)->default_value(config.model.embedding_size), "embedding width")
         ("dropout", po::value(&config.model.dropout)->default_value(config.model.dropout),
          "dropout on the embedding output and between layers");
+    // clang-format on
+    // clang-format off
     batching.add_options()
         ("batch-size", po::value(&config.batch_size)->default_value(config.batch_size), "parallel streams (B)")
         ("seq-length", po::value(&config.seq_length)->default_value(config.seq_length), "steps of truncated BPTT (T)");
+    // clang-format on
+    // clang-format off
     optimisation.add_options()
         ("optimizer", po::value(&config.optimizer)->default_value(config.optimizer), "adam, rmsprop or sgd")
         ("learning-rate", po::value(&config.learning_rate)->default_value(config.learning_rate), "peak learning rate")
@@ -82,6 +90,8 @@ int main(int argc, char** argv) {
         ("momentum", po::value(&config.momentum)->default_value(config.momentum), "sgd momentum")
         ("weight-decay", po::value(&config.weight_decay)->default_value(config.weight_decay), "decoupled weight decay")
         ("grad-clip", po::value(&config.grad_clip)->default_value(config.grad_clip), "clip the global gradient norm (0 = off)");
+    // clang-format on
+    // clang-format off
     budgets.add_options()
         ("max-iters", po::value(&config.max_iters)->default_value(config.max_iters), "iterations of the whole run (0 = no limit)")
         ("max-epochs", po::value(&config.max_epochs)->default_value(config.max_epochs), "epochs of the whole run (0 = no limit)")
@@ -90,6 +100,8 @@ int main(int argc, char** argv) {
         ("val-fraction", po::value(&config.val_fraction)->default_value(config.val_fraction), "last fraction of the corpus that validates")
         ("patience", po::value(&config.patience)->default_value(config.patience),
          "stop after this many validations without improvement (0 = never)");
+    // clang-format on
+    // clang-format off
     checkpoints.add_options()
         ("checkpoint-dir", po::value(&config.checkpoint_dir), "where checkpoints go (default OUTPUT.checkpoints)")
         ("checkpoint-every", po::value(&config.checkpoint_every)->default_value(config.checkpoint_every),
@@ -100,15 +112,21 @@ int main(int argc, char** argv) {
         ("resume", po::value(&config.resume), "a checkpoint, or a directory to take its newest checkpoint")
         ("on-divergence", po::value(&config.on_divergence)->default_value(config.on_divergence),
          "when the loss is NaN or infinite: stop, or rollback (restore and halve the learning rate)");
+    // clang-format on
+    // clang-format off
     control.add_options()
         ("seed", po::value(&config.seed)->default_value(config.seed), "random seed (initialization and dropout)")
         ("threads", po::value(&config.threads)->default_value(config.threads), "threads (0 = all cores)")
         ("precision", po::value(&precision)->default_value(precision),
          "recurrent-layer arithmetic: f32, or bf16 (f32 master weights and gradients)");
+    // clang-format on
     text.add_to(text_flags);
+    // clang-format off
     text_flags.add_options()("min-count", po::value(&config.min_count)->default_value(config.min_count),
                              "units seen fewer times map to <unk>");
+    // clang-format on
     std::string task = "lm";
+    // clang-format off
     output.add_options()
         ("task", po::value(&task)->default_value(task), "lm (a language model), or sentiment (a classifier; see below)")
         ("corpus", po::value(&config.corpus)->multitoken(), "UTF-8 text file(s), concatenated in order")
@@ -119,15 +137,24 @@ int main(int argc, char** argv) {
         ("log-every", po::value(&config.log_every)->default_value(config.log_every), "iterations between log lines")
         ("quiet", po::bool_switch(&config.quiet), "print nothing but errors")
         ("help,h", "show this help");
+    // clang-format on
     SentimentFlags sentiment;
     po::options_description sentiment_flags = sentiment.options();
     po::options_description all("train-model options");
-    all.add(output).add(architecture).add(batching).add(optimisation).add(budgets).add(checkpoints).add(control).add(text_flags)
+    all.add(output)
+        .add(architecture)
+        .add(batching)
+        .add(optimisation)
+        .add(budgets)
+        .add(checkpoints)
+        .add(control)
+        .add(text_flags)
         .add(sentiment_flags);
     po::positional_options_description positional;
     positional.add("corpus", -1);
     po::variables_map values;
-    if (!cli::parse(argc, argv, all, positional, values, "train-model --corpus FILE... --output MODEL [options]")) return 0;
+    if (!cli::parse(argc, argv, all, positional, values, "train-model --corpus FILE... --output MODEL [options]"))
+      return 0;
     if (!config_file.empty()) cli::parse_config_file(config_file, all, values);
     if (task == "sentiment") {
       install_signal_handlers();
@@ -142,7 +169,8 @@ int main(int argc, char** argv) {
     config.model.text = text.resolve();
     config.precision = parse_precision(precision);
     if (config.precision == Precision::int8)
-      throw UsageError("--precision int8 is for inference (generate-text, evaluate-model, score-sentiment); train in f32 or bf16");
+      throw UsageError(
+          "--precision int8 is for inference (generate-text, evaluate-model, score-sentiment); train in f32 or bf16");
     config.invocation = quoted_command(argc, argv);
     for (const char* flag : {"cell", "activation", "layers", "hidden", "embedding-size", "unit", "normalize"})
       if (values.count(flag) != 0 && !values[flag].defaulted()) config.architecture_given = true;
@@ -162,9 +190,10 @@ int main(int argc, char** argv) {
       return 128 + summary.signal;
     }
     if (!config.quiet) {
-      std::fprintf(stderr, "train-model: %lld iterations (%s), val %.4f nats/char (%.4f bits/char), %.0f chars/s; wrote %s\n",
-                   static_cast<long long>(summary.iterations), summary.stopped_by.c_str(), summary.val_loss, summary.val_bpc,
-                   summary.chars_per_second, summary.output.c_str());
+      std::fprintf(stderr,
+                   "train-model: %lld iterations (%s), val %.4f nats/char (%.4f bits/char), %.0f chars/s; wrote %s\n",
+                   static_cast<long long>(summary.iterations), summary.stopped_by.c_str(), summary.val_loss,
+                   summary.val_bpc, summary.chars_per_second, summary.output.c_str());
     }
     return 0;
   });

@@ -12,6 +12,7 @@ cli::po::options_description SentimentFlags::options() {
   po::options_description flags(
       "Sentiment (--task sentiment). Where a shared flag is not given, the classifier's defaults apply: a 1x256 lstm, "
       "embedding 64, dropout 0.1, batch 32, learning rate 0.002, 20 epochs, patience 5");
+  // clang-format off
   flags.add_options()
       ("train", po::value(&train), "labeled training texts (TSV, CSV or JSONL)")
       ("dev", po::value(&dev), "labeled dev texts: dev accuracy picks the model and stops training")
@@ -28,6 +29,7 @@ cli::po::options_description SentimentFlags::options() {
       ("class-weight", po::value(&class_weight)->default_value(defaults.class_weight),
        "balanced (weight classes by inverse frequency) or none")
       ("max-length", po::value(&max_length)->default_value(defaults.max_length), "units read per text; the rest is cut");
+  // clang-format on
   return flags;
 }
 
@@ -69,14 +71,16 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.invocation = invocation;
   if (!shared.corpus.empty()) throw UsageError("--task sentiment reads --train and --dev, not --corpus");
   // Classifier runs checkpoint at each epoch's end (and on a stop), not every N iterations.
-  if (given("checkpoint-every")) throw UsageError("--checkpoint-every is not supported with --task sentiment: it checkpoints every epoch");
+  if (given("checkpoint-every"))
+    throw UsageError("--checkpoint-every is not supported with --task sentiment: it checkpoints every epoch");
   config.checkpoint_dir = shared.checkpoint_dir;
   config.resume = shared.resume;
   config.keep_last = shared.keep_last;
 
   const SentimentTrainingSummary summary = train_sentiment_classifier(config);
   if (summary.signal != 0) {
-    std::fprintf(stderr, "train-model: stopped by signal %d after %lld iterations; checkpoint %s\n"
+    std::fprintf(stderr,
+                 "train-model: stopped by signal %d after %lld iterations; checkpoint %s\n"
                  "train-model: resume by adding --resume %s to the same command\n",
                  summary.signal, static_cast<long long>(summary.iterations), summary.last_checkpoint.c_str(),
                  summary.last_checkpoint.c_str());

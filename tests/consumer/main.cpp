@@ -6,7 +6,10 @@
 int main() {
   charloom::TextOptions options;
   options.unit = charloom::TextUnit::grapheme;
-  const auto units = charloom::split_units("a\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBF" "b", options);
+  const auto units = charloom::split_units(
+      "a\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBF"
+      "b",
+      options);
   charloom::UnitCounts counts;
   std::vector<std::uint32_t> ids;
   for (const auto& unit : units) counts.add(unit);

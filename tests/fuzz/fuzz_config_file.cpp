@@ -14,12 +14,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   bool quiet = false;
   std::vector<std::string> corpus;
   po::options_description options("fuzz");
+  // clang-format off
   options.add_options()
       ("layers", po::value(&layers)->default_value(layers), "")
       ("learning-rate", po::value(&rate)->default_value(rate), "")
       ("cell", po::value(&cell)->default_value(cell), "")
       ("quiet", po::bool_switch(&quiet), "")
       ("corpus", po::value(&corpus)->composing(), "");
+  // clang-format on
   po::variables_map values;
   try {
     cli::parse_config_file(fuzz::write_scratch({reinterpret_cast<const char*>(data), size}), options, values);

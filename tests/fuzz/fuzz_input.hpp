@@ -36,7 +36,8 @@ inline const std::string& scratch_path() {
 }
 
 inline const std::string& write_scratch(std::string_view bytes) {
-  std::ofstream(scratch_path(), std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(scratch_path(), std::ios::binary | std::ios::trunc)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   return scratch_path();
 }
 

@@ -29,10 +29,14 @@ inline std::vector<std::pair<std::string, std::string>> read_flags(int argc, cha
 
 // Applies --cell, --hidden or --layers to `config`; false for any other flag.
 inline bool apply_shape_flag(ModelConfig& config, const std::string& flag, const std::string& value) {
-  if (flag == "--cell") config.cell = parse_cell_kind(value);
-  else if (flag == "--hidden") config.hidden = std::stoi(value);
-  else if (flag == "--layers") config.layers = std::stoi(value);
-  else return false;
+  if (flag == "--cell")
+    config.cell = parse_cell_kind(value);
+  else if (flag == "--hidden")
+    config.hidden = std::stoi(value);
+  else if (flag == "--layers")
+    config.layers = std::stoi(value);
+  else
+    return false;
   return true;
 }
 

@@ -40,8 +40,9 @@ double median_seconds(int runs, Body body) {
 inline double sgemm_rate(int runs) {
   const int n = 2048;
   std::vector<float> a(static_cast<std::size_t>(n) * n, 0.5f), b(a), c(a);
-  return 2.0 * n * n * static_cast<double>(n) / 1e9 /
-         median_seconds(runs, [&] { dnnl_sgemm('N', 'N', n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n); });
+  return 2.0 * n * n * static_cast<double>(n) / 1e9 / median_seconds(runs, [&] {
+           dnnl_sgemm('N', 'N', n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+         });
 }
 
 // Multiply-adds x 2 of the recurrent layers' forward step per unit.

@@ -43,7 +43,8 @@ inline ModelFile random_model_file(ModelConfig config, const std::vector<std::st
 }
 
 // The same for a sentiment classifier.
-inline ModelFile random_classifier_file(ModelConfig config, const std::vector<std::string>& names, std::uint64_t seed = 3) {
+inline ModelFile random_classifier_file(ModelConfig config, const std::vector<std::string>& names,
+                                        std::uint64_t seed = 3) {
   config.vocabulary_size = static_cast<int>(names.size());
   nn::Classifier classifier(config);
   classifier.initialize(seed);

@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "bench_flags.hpp"
+#include "bench_timing.hpp"
 #include "charloom/generation.hpp"
 #include "charloom/scoring.hpp"
 #include "nn/network.hpp"
 #include "nn/random.hpp"
-#include "bench_flags.hpp"
-#include "bench_timing.hpp"
 #include "random_model.hpp"
 
 using namespace charloom;
@@ -33,7 +33,8 @@ double generation_seconds(LanguageModel& model, int samples, std::int64_t length
   options.seed = 11;
   const std::vector<std::uint32_t> prime{2, 3, 4};
   return median_seconds(runs, [&] {
-    generate(model, prime, options, [](int, std::string_view) { return true; }, [](int, const SampleEnd&) {});
+    generate(
+        model, prime, options, [](int, std::string_view) { return true; }, [](int, const SampleEnd&) {});
   });
 }
 
@@ -60,10 +61,14 @@ int main(int argc, char** argv) {
   std::size_t count = 128'000;
   for (const auto& [flag, value] : read_flags(argc, argv, {"--json"})) {
     if (apply_shape_flag(config, flag, value)) continue;
-    if (flag == "--json") json = true;
-    else if (flag == "--length") length = std::stoll(value);
-    else if (flag == "--runs") runs = std::stoi(value);
-    else if (flag == "--score-units") count = std::stoull(value);
+    if (flag == "--json")
+      json = true;
+    else if (flag == "--length")
+      length = std::stoll(value);
+    else if (flag == "--runs")
+      runs = std::stoi(value);
+    else if (flag == "--score-units")
+      count = std::stoull(value);
     else if (flag == "--precision") {
       precisions.clear();
       for (std::size_t from = 0; from <= value.size();) {
@@ -96,19 +101,21 @@ int main(int argc, char** argv) {
     }
     const std::string name(to_string(precision));
     if (json) {
-      std::printf("{\"tool\": \"charloom\", \"cell\": \"%s\", \"layers\": %d, \"hidden\": %d, \"precision\": \"%s\", "
-                  "\"runs\": %d, \"us_per_char\": %.2f, \"step_us\": %.2f, \"samples_1_chars_per_second\": %.1f, "
-                  "\"samples_64_chars_per_second\": %.1f, \"eval_batch_32_chars_per_second\": %.1f, "
-                  "\"eval_batch_64_chars_per_second\": %.1f}\n",
-                  std::string(to_string(config.cell)).c_str(), config.layers, config.hidden, name.c_str(), runs,
-                  one / length * 1e6, network_only / length * 1e6, one_rate, many_rate, scoring_rates[0], scoring_rates[1]);
+      std::printf(
+          "{\"tool\": \"charloom\", \"cell\": \"%s\", \"layers\": %d, \"hidden\": %d, \"precision\": \"%s\", "
+          "\"runs\": %d, \"us_per_char\": %.2f, \"step_us\": %.2f, \"samples_1_chars_per_second\": %.1f, "
+          "\"samples_64_chars_per_second\": %.1f, \"eval_batch_32_chars_per_second\": %.1f, "
+          "\"eval_batch_64_chars_per_second\": %.1f}\n",
+          std::string(to_string(config.cell)).c_str(), config.layers, config.hidden, name.c_str(), runs,
+          one / length * 1e6, network_only / length * 1e6, one_rate, many_rate, scoring_rates[0], scoring_rates[1]);
       continue;
     }
     std::printf(" %s\n", name.c_str());
     std::printf("  sampling, batch 1          %8.1f us per unit   (network step alone %.1f us: %.0f%% of the time)\n",
                 one / length * 1e6, network_only / length * 1e6, 100.0 * network_only / one);
     std::printf("  sampling, --samples 1      %8.0f units/s\n", one_rate);
-    std::printf("  sampling, --samples %d     %8.0f units/s   (%.1fx --samples 1)\n", many, many_rate, many_rate / one_rate);
+    std::printf("  sampling, --samples %d     %8.0f units/s   (%.1fx --samples 1)\n", many, many_rate,
+                many_rate / one_rate);
     std::printf("  scoring, batch 32          %8.0f units/s\n", scoring_rates[0]);
     std::printf("  scoring, batch 64          %8.0f units/s\n", scoring_rates[1]);
   }

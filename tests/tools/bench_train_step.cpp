@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "bench_flags.hpp"
+#include "bench_timing.hpp"
 #include "charloom/training.hpp"
 #include "nn/network.hpp"
 #include "nn/random.hpp"
 #include "train/optimizer.hpp"
-#include "bench_flags.hpp"
-#include "bench_timing.hpp"
 
 using namespace charloom;
 using namespace charloom::bench;
@@ -33,9 +33,12 @@ int main(int argc, char** argv) {
   bool json = false;
   for (const auto& [flag, value] : read_flags(argc, argv, {"--json"})) {
     if (apply_shape_flag(config, flag, value)) continue;
-    if (flag == "--json") json = true;
-    else if (flag == "--runs") runs = std::stoi(value);
-    else if (flag == "--precision") precision = parse_precision(value);
+    if (flag == "--json")
+      json = true;
+    else if (flag == "--runs")
+      runs = std::stoi(value);
+    else if (flag == "--precision")
+      precision = parse_precision(value);
   }
   nn::Network network(config, precision);
   network.initialize(1);
@@ -72,18 +75,21 @@ int main(int argc, char** argv) {
   // Training does the forward pass and a backward pass of about twice its cost.
   const double train_gflops = train_rate * 3.0 * forward / 1e9, eval_gflops = eval_rate * forward / 1e9;
   if (json) {
-    std::printf("{\"tool\": \"charloom\", \"cell\": \"%s\", \"layers\": %d, \"hidden\": %d, \"precision\": \"%s\", "
-                "\"runs\": %d, \"train_chars_per_second\": %.1f, \"train_gflops\": %.2f, \"eval_chars_per_second\": %.1f, "
-                "\"eval_gflops\": %.2f, \"sgemm_gflops\": %.2f}\n",
-                std::string(to_string(config.cell)).c_str(), config.layers, config.hidden,
-                std::string(to_string(precision)).c_str(), runs, train_rate, train_gflops, eval_rate, eval_gflops, peak);
+    std::printf(
+        "{\"tool\": \"charloom\", \"cell\": \"%s\", \"layers\": %d, \"hidden\": %d, \"precision\": \"%s\", "
+        "\"runs\": %d, \"train_chars_per_second\": %.1f, \"train_gflops\": %.2f, \"eval_chars_per_second\": %.1f, "
+        "\"eval_gflops\": %.2f, \"sgemm_gflops\": %.2f}\n",
+        std::string(to_string(config.cell)).c_str(), config.layers, config.hidden,
+        std::string(to_string(precision)).c_str(), runs, train_rate, train_gflops, eval_rate, eval_gflops, peak);
     return 0;
   }
   std::printf("%dx%d %s %s, batch %d, seq %d, vocabulary %d (median of %d runs)\n", config.layers, config.hidden,
               std::string(to_string(config.cell)).c_str(), std::string(to_string(precision)).c_str(), batch, steps,
               config.vocabulary_size, runs);
-  std::printf("  training step   %9.0f chars/s  %6.1f GFLOP/s  %4.0f%% of sgemm\n", train_rate, train_gflops, 100 * train_gflops / peak);
-  std::printf("  batched scoring %9.0f chars/s  %6.1f GFLOP/s  %4.0f%% of sgemm\n", eval_rate, eval_gflops, 100 * eval_gflops / peak);
+  std::printf("  training step   %9.0f chars/s  %6.1f GFLOP/s  %4.0f%% of sgemm\n", train_rate, train_gflops,
+              100 * train_gflops / peak);
+  std::printf("  batched scoring %9.0f chars/s  %6.1f GFLOP/s  %4.0f%% of sgemm\n", eval_rate, eval_gflops,
+              100 * eval_gflops / peak);
   std::printf("  oneDNN sgemm 2048^3: %.1f GFLOP/s\n", peak);
   return 0;
 }

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
     nn::Network network(config);
     for (const auto& info : network.layout().tensors()) {
       const NamedTensor* tensor = model.find(info.name);
-      std::copy(tensor->values.begin(), tensor->values.end(), network.parameters().begin() + static_cast<long>(info.offset));
+      std::copy(tensor->values.begin(), tensor->values.end(),
+                network.parameters().begin() + static_cast<long>(info.offset));
     }
     network.parameters_changed();
 
@@ -64,7 +65,8 @@ int main(int argc, char** argv) {
     for (int k = 0; k < adam_steps; ++k) {
       batch_ids(k + 1, inputs, targets);
       state.reset(config, batch);
-      adam_losses.push_back(static_cast<float>(network.train_batch(inputs.data(), targets.data(), steps, batch, state, 0, 0)));
+      adam_losses.push_back(
+          static_cast<float>(network.train_batch(inputs.data(), targets.data(), steps, batch, state, 0, 0)));
       adam->step(network.parameters(), network.gradients(), 1e-3);
       network.parameters_changed();
     }
@@ -82,7 +84,9 @@ int main(int argc, char** argv) {
     for (const auto& info : network.layout().tensors())
       entries.push_back({"grad." + info.name, info.shape, gradients.data() + info.offset});
     io::write_safetensors(argv[6], entries,
-                          {{"steps", std::to_string(steps)}, {"batch", std::to_string(batch)}, {"cell", std::string(to_string(config.cell))}});
+                          {{"steps", std::to_string(steps)},
+                           {"batch", std::to_string(batch)},
+                           {"cell", std::string(to_string(config.cell))}});
     return 0;
   } catch (const std::exception& error) {
     std::cerr << "parity-dump: error: " << error.what() << "\n";

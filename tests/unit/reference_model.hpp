@@ -20,8 +20,8 @@ class ReferenceModel {
 
   // Per-layer (B, H) states; empty means zeros. Returns the mean loss; fills logits (T*B, V)
   // and the final states when asked.
-  double loss(const std::vector<std::uint32_t>& inputs, const std::vector<std::uint32_t>& targets, int steps,
-              int batch, std::vector<std::vector<double>> h, std::vector<std::vector<double>> c,
+  double loss(const std::vector<std::uint32_t>& inputs, const std::vector<std::uint32_t>& targets, int steps, int batch,
+              std::vector<std::vector<double>> h, std::vector<std::vector<double>> c,
               std::vector<double>* logits = nullptr, std::vector<std::vector<double>>* final_h = nullptr,
               std::vector<std::vector<double>>* final_c = nullptr) const {
     const int layers = config_.layers, hidden = config_.hidden, vocabulary = config_.vocabulary_size;
@@ -95,8 +95,12 @@ class ReferenceModel {
           out[k] = (1.0 - z) * n + z * h[k];
           break;
         }
-        case CellKind::rnn_tanh: out[k] = std::tanh(gi[k] + gh[k]); break;
-        case CellKind::rnn_relu: out[k] = std::max(0.0, gi[k] + gh[k]); break;
+        case CellKind::rnn_tanh:
+          out[k] = std::tanh(gi[k] + gh[k]);
+          break;
+        case CellKind::rnn_relu:
+          out[k] = std::max(0.0, gi[k] + gh[k]);
+          break;
       }
     }
     std::copy(out.begin(), out.end(), h);

@@ -20,7 +20,7 @@ TEST_CASE("each stream continues where it left off in the previous batch") {
   const std::size_t streams = 4, steps = 7;
   Batcher batcher(ids, 100, 900, streams, steps);
   CHECK(batcher.stream_length() == (800 - 1) / 4);  // 199
-  CHECK(batcher.batches_per_epoch() == 199 / 7);     // 28
+  CHECK(batcher.batches_per_epoch() == 199 / 7);    // 28
   Batch previous, batch;
   batcher.next(previous);
   CHECK(previous.starts_epoch);

@@ -55,75 +55,76 @@ double loss_of(nn::Classifier& classifier, const Toy& toy) {
 
 TEST_CASE("classifier gradients match finite differences for every pooling and cell, one way and both") {
   for (bool bidirectional : {false, true})
-  for (CellKind cell : {CellKind::lstm, CellKind::gru, CellKind::rnn_tanh}) {
-    for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
-      CAPTURE(bidirectional);
-      CAPTURE(to_string(cell));
-      CAPTURE(to_string(pool));
-      nn::Classifier classifier(tiny(cell, pool, bidirectional));
-      classifier.initialize(5);
-      // A larger head makes the encoder's gradients large enough to measure.
-      const int width = classifier.config().output_width();
-      for (int j = 0; j < width; ++j) classifier.parameters()[classifier.layout().find("classifier.weight").offset + j] *= 8.0f;
-      classifier.parameters_changed();
-      const Toy toy;
-      const double loss = classifier.train_batch(toy.batch(), toy.labels.data(), toy.weights.data(), 1, 0) / 3.5;
-      CHECK(loss == doctest::Approx(loss_of(classifier, toy)).epsilon(1e-5));
-      const std::vector<float> analytic = classifier.gradients();
-      std::vector<float>& p = classifier.parameters();
-      loss_of(classifier, toy);
-      const std::vector<int> base_steps = classifier.max_steps();
-      int checked = 0, across_kinks = 0;
-      for (std::size_t i = 0; i < p.size(); ++i) {
-        const float saved = p[i], step = 3e-3f;
-        p[i] = saved + step;
+    for (CellKind cell : {CellKind::lstm, CellKind::gru, CellKind::rnn_tanh}) {
+      for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
+        CAPTURE(bidirectional);
+        CAPTURE(to_string(cell));
+        CAPTURE(to_string(pool));
+        nn::Classifier classifier(tiny(cell, pool, bidirectional));
+        classifier.initialize(5);
+        // A larger head makes the encoder's gradients large enough to measure.
+        const int width = classifier.config().output_width();
+        for (int j = 0; j < width; ++j)
+          classifier.parameters()[classifier.layout().find("classifier.weight").offset + j] *= 8.0f;
         classifier.parameters_changed();
-        const double up = loss_of(classifier, toy);
-        const std::vector<int> steps_up = classifier.max_steps();
-        p[i] = saved - step;
-        classifier.parameters_changed();
-        const double down = loss_of(classifier, toy);
-        p[i] = saved;
-        // Max pooling has kinks where a maximum moves to another step (some outputs here
-        // differ by 1e-5 between steps); a difference across one measures neither side.
-        if (pool == Pooling::max && (steps_up != base_steps || classifier.max_steps() != base_steps)) {
-          ++across_kinks;
-          continue;
+        const Toy toy;
+        const double loss = classifier.train_batch(toy.batch(), toy.labels.data(), toy.weights.data(), 1, 0) / 3.5;
+        CHECK(loss == doctest::Approx(loss_of(classifier, toy)).epsilon(1e-5));
+        const std::vector<float> analytic = classifier.gradients();
+        std::vector<float>& p = classifier.parameters();
+        loss_of(classifier, toy);
+        const std::vector<int> base_steps = classifier.max_steps();
+        int checked = 0, across_kinks = 0;
+        for (std::size_t i = 0; i < p.size(); ++i) {
+          const float saved = p[i], step = 3e-3f;
+          p[i] = saved + step;
+          classifier.parameters_changed();
+          const double up = loss_of(classifier, toy);
+          const std::vector<int> steps_up = classifier.max_steps();
+          p[i] = saved - step;
+          classifier.parameters_changed();
+          const double down = loss_of(classifier, toy);
+          p[i] = saved;
+          // Max pooling has kinks where a maximum moves to another step (some outputs here
+          // differ by 1e-5 between steps); a difference across one measures neither side.
+          if (pool == Pooling::max && (steps_up != base_steps || classifier.max_steps() != base_steps)) {
+            ++across_kinks;
+            continue;
+          }
+          const double numeric = (up - down) / (2.0 * step);
+          CAPTURE(i);
+          CHECK(std::abs(numeric - analytic[i]) <= 2e-4 + 0.02 * std::abs(numeric));
+          checked += std::abs(analytic[i]) > 1e-3;
         }
-        const double numeric = (up - down) / (2.0 * step);
-        CAPTURE(i);
-        CHECK(std::abs(numeric - analytic[i]) <= 2e-4 + 0.02 * std::abs(numeric));
-        checked += std::abs(analytic[i]) > 1e-3;
+        classifier.parameters_changed();
+        // Enough is left to check: a third of the parameters with a gradient far from zero
+        // (a quarter with max pooling, where a bidirectional encoder has many near-ties).
+        const int total = static_cast<int>(p.size());
+        CHECK(across_kinks < (pool == Pooling::max ? total * 3 / 5 : 1));
+        CHECK(checked > (pool == Pooling::max ? total / 4 : total / 3));
       }
-      classifier.parameters_changed();
-      // Enough is left to check: a third of the parameters with a gradient far from zero
-      // (a quarter with max pooling, where a bidirectional encoder has many near-ties).
-      const int total = static_cast<int>(p.size());
-      CHECK(across_kinks < (pool == Pooling::max ? total * 3 / 5 : 1));
-      CHECK(checked > (pool == Pooling::max ? total / 4 : total / 3));
     }
-  }
 }
 
 TEST_CASE("a text scores the same alone as padded in a batch, one way and both") {
   for (bool bidirectional : {false, true})
-  for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
-    CAPTURE(bidirectional);
-    nn::Classifier classifier(tiny(CellKind::lstm, pool, bidirectional));
-    classifier.initialize(9);
-    const Toy toy;
-    const std::vector<float> batched(classifier.forward(toy.batch()), classifier.forward(toy.batch()) + 3);
-    const std::vector<std::uint32_t> alone{6, 1};
-    const int length = 2;
-    const float single = classifier.forward({alone.data(), &length, 2, 1})[0];
-    CHECK(single == doctest::Approx(batched[1]).epsilon(1e-5));
-    // The running logit at a text's last position is its score.
-    const std::vector<float> running = classifier.running_logits(toy.batch());
-    for (int b = 0; b < 3; ++b)
-      CHECK(running[static_cast<std::size_t>(toy.lengths[b] - 1) * 3 + b] == doctest::Approx(batched[b]).epsilon(1e-5));
-  }
+    for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
+      CAPTURE(bidirectional);
+      nn::Classifier classifier(tiny(CellKind::lstm, pool, bidirectional));
+      classifier.initialize(9);
+      const Toy toy;
+      const std::vector<float> batched(classifier.forward(toy.batch()), classifier.forward(toy.batch()) + 3);
+      const std::vector<std::uint32_t> alone{6, 1};
+      const int length = 2;
+      const float single = classifier.forward({alone.data(), &length, 2, 1})[0];
+      CHECK(single == doctest::Approx(batched[1]).epsilon(1e-5));
+      // The running logit at a text's last position is its score.
+      const std::vector<float> running = classifier.running_logits(toy.batch());
+      for (int b = 0; b < 3; ++b)
+        CHECK(running[static_cast<std::size_t>(toy.lengths[b] - 1) * 3 + b] ==
+              doctest::Approx(batched[b]).epsilon(1e-5));
+    }
 }
-
 
 TEST_CASE("with the reverse direction's weights equal to the forward one's, a palindrome reads the same both ways") {
   for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {

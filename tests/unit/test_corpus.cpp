@@ -60,8 +60,7 @@ TEST_CASE("ids widen to 32 bits only when the vocabulary needs it") {
 TEST_CASE("missing files, directories and bad sizes are clear errors") {
   CHECK_THROWS_WITH_AS(load_corpus({"/no/such/corpus.txt"}, TextOptions{}),
                        "cannot open /no/such/corpus.txt: No such file or directory; check the path", IoError);
-  CHECK_THROWS_WITH_AS(load_corpus({"/tmp"}, TextOptions{}),
-                       "/tmp is a directory; give the path of a file", IoError);
+  CHECK_THROWS_WITH_AS(load_corpus({"/tmp"}, TextOptions{}), "/tmp is a directory; give the path of a file", IoError);
   CHECK_THROWS_AS(load_corpus({}, TextOptions{}), UsageError);
   testing::TempFile file("abc");
   CHECK_THROWS_AS(load_corpus({file.path()}, TextOptions{}, 0), UsageError);

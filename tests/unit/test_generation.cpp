@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "allocation_counter.hpp"
 #include "charloom/errors.hpp"
 #include "charloom/generation.hpp"
 #include "charloom/scoring.hpp"
 #include "charloom/sentiment.hpp"
-#include "allocation_counter.hpp"
 #include "nn/model_layout.hpp"
 #include "random_model.hpp"
 #include "reference_model.hpp"
@@ -52,7 +52,8 @@ Generated run(LanguageModel& model, const GenerationOptions& options, const std:
   return result;
 }
 
-GenerationOptions options_with(std::uint64_t seed, int samples = 1, std::int64_t length = 200, double temperature = 1.0) {
+GenerationOptions options_with(std::uint64_t seed, int samples = 1, std::int64_t length = 200,
+                               double temperature = 1.0) {
   GenerationOptions options;
   options.seed = seed;
   options.samples = samples;
@@ -65,7 +66,8 @@ GenerationOptions options_with(std::uint64_t seed, int samples = 1, std::int64_t
 
 TEST_CASE("the same seed gives the same samples; another seed gives others") {
   LanguageModel model(testing::random_model_file(small_config(), testing::ascii_unit_names()));
-  const Generated a = run(model, options_with(7, 3)), b = run(model, options_with(7, 3)), c = run(model, options_with(8, 3));
+  const Generated a = run(model, options_with(7, 3)), b = run(model, options_with(7, 3)),
+                  c = run(model, options_with(8, 3));
   CHECK(a.texts == b.texts);
   CHECK(a.texts != c.texts);
   CHECK(a.texts[0] != a.texts[1]);  // samples of one batch draw their own numbers
@@ -158,8 +160,10 @@ TEST_CASE("per-sequence scores equal a direct double-precision computation, howe
         CHECK(scores[i].nats == 0.0);
         continue;
       }
-      const std::vector<std::uint32_t> inputs(lines[i].begin(), lines[i].end() - 1), targets(lines[i].begin() + 1, lines[i].end());
-      const double expected = reference.loss(inputs, targets, static_cast<int>(steps), 1, {}, {}) * static_cast<double>(steps);
+      const std::vector<std::uint32_t> inputs(lines[i].begin(), lines[i].end() - 1),
+          targets(lines[i].begin() + 1, lines[i].end());
+      const double expected =
+          reference.loss(inputs, targets, static_cast<int>(steps), 1, {}, {}) * static_cast<double>(steps);
       CHECK(scores[i].nats == doctest::Approx(expected).epsilon(1e-5));
     }
   }
@@ -225,23 +229,30 @@ std::size_t allocations_per_onednn_execute(Precision precision) {
     attr.set_rnn_weights_qparams(0, {1.0f});
   }
   const dnnl::lstm_forward::primitive_desc pd(
-      dnnl::lstm_forward::desc(dnnl::prop_kind::forward_inference, dnnl::rnn_direction::unidirectional_left2right, input,
-                               state, state, asked, asked, bias, data, state, state),
+      dnnl::lstm_forward::desc(dnnl::prop_kind::forward_inference, dnnl::rnn_direction::unidirectional_left2right,
+                               input, state, state, asked, asked, bias, data, state, state),
       attr, engine);
   const memory::desc weights = pd.weights_layer_desc();
   const dnnl::lstm_forward primitive(pd);
   std::vector<memory> memories;
   std::vector<dnnl_exec_arg_t> args;
-  for (auto [argument, desc] : std::initializer_list<std::pair<int, memory::desc>>{
-           {DNNL_ARG_SRC_LAYER, input}, {DNNL_ARG_SRC_ITER, state}, {DNNL_ARG_SRC_ITER_C, state},
-           {DNNL_ARG_WEIGHTS_LAYER, weights}, {DNNL_ARG_WEIGHTS_ITER, pd.weights_iter_desc()}, {DNNL_ARG_BIAS, bias},
-           {DNNL_ARG_DST_LAYER, data}, {DNNL_ARG_DST_ITER, state}, {DNNL_ARG_DST_ITER_C, state}}) {
+  for (auto [argument, desc] :
+       std::initializer_list<std::pair<int, memory::desc>>{{DNNL_ARG_SRC_LAYER, input},
+                                                           {DNNL_ARG_SRC_ITER, state},
+                                                           {DNNL_ARG_SRC_ITER_C, state},
+                                                           {DNNL_ARG_WEIGHTS_LAYER, weights},
+                                                           {DNNL_ARG_WEIGHTS_ITER, pd.weights_iter_desc()},
+                                                           {DNNL_ARG_BIAS, bias},
+                                                           {DNNL_ARG_DST_LAYER, data},
+                                                           {DNNL_ARG_DST_ITER, state},
+                                                           {DNNL_ARG_DST_ITER_C, state}}) {
     memories.emplace_back(desc, engine);
     std::memset(memories.back().get_data_handle(), 0, desc.get_size());
     args.push_back({argument, memories.back().get()});
   }
   const auto execute = [&] {
-    REQUIRE(dnnl_primitive_execute(primitive.get(), stream.get(), static_cast<int>(args.size()), args.data()) == dnnl_success);
+    REQUIRE(dnnl_primitive_execute(primitive.get(), stream.get(), static_cast<int>(args.size()), args.data()) ==
+            dnnl_success);
     stream.wait();
   };
   execute();

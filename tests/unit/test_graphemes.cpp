@@ -12,10 +12,11 @@ std::vector<std::string> graphemes(std::string_view text) {
   return split_units(text, testing::with_unit(TextUnit::grapheme, Normalization::none));
 }
 
-const std::string family = "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7\xE2\x80\x8D\xF0\x9F\x91\xA6";  // 👨‍👩‍👧‍👦
-const std::string flag_fr = "\xF0\x9F\x87\xAB\xF0\x9F\x87\xB7";  // 🇫🇷
-const std::string flag_jp = "\xF0\x9F\x87\xAF\xF0\x9F\x87\xB5";  // 🇯🇵
-const std::string thumbs_dark = "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBF";  // 👍🏿
+const std::string family =
+    "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7\xE2\x80\x8D\xF0\x9F\x91\xA6";  // 👨‍👩‍👧‍👦
+const std::string flag_fr = "\xF0\x9F\x87\xAB\xF0\x9F\x87\xB7";                                              // 🇫🇷
+const std::string flag_jp = "\xF0\x9F\x87\xAF\xF0\x9F\x87\xB5";                                              // 🇯🇵
+const std::string thumbs_dark = "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBF";                                          // 👍🏿
 const std::string rainbow_flag = "\xF0\x9F\x8F\xB3\xEF\xB8\x8F\xE2\x80\x8D\xF0\x9F\x8C\x88";  // 🏳️‍🌈
 
 }  // namespace
@@ -40,10 +41,9 @@ TEST_CASE("skin tone modifiers join their emoji") {
 }
 
 TEST_CASE("combining marks join their base") {
-  const std::string e_acute_decomposed = "e\xCC\x81";        // e + U+0301
-  const std::string stacked = "a\xCC\x8A\xCC\xA3\xCD\x9C";   // a + three marks
-  CHECK(graphemes(e_acute_decomposed + "x" + stacked) ==
-        std::vector<std::string>{e_acute_decomposed, "x", stacked});
+  const std::string e_acute_decomposed = "e\xCC\x81";       // e + U+0301
+  const std::string stacked = "a\xCC\x8A\xCC\xA3\xCD\x9C";  // a + three marks
+  CHECK(graphemes(e_acute_decomposed + "x" + stacked) == std::vector<std::string>{e_acute_decomposed, "x", stacked});
 }
 
 TEST_CASE("Hangul jamo sequences form one syllable") {

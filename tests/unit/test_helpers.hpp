@@ -1,12 +1,12 @@
 // Small helpers shared by the unit tests: temporary files and option shorthands.
 #pragma once
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 
 #include "charloom/text.hpp"
 
@@ -18,8 +18,7 @@ class TempFile {
   explicit TempFile(std::string_view content, std::string_view suffix = ".txt") {
     static int counter = 0;
     path_ = std::filesystem::temp_directory_path() /
-            ("charloom-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
-             std::string(suffix));
+            ("charloom-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + std::string(suffix));
     std::ofstream(path_, std::ios::binary) << content;
   }
   ~TempFile() { std::filesystem::remove(path_); }

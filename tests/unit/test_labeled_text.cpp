@@ -64,10 +64,11 @@ TEST_CASE("a byte order mark before the first record is ignored") {
 }
 
 TEST_CASE("JSONL with text and label fields of any accepted type") {
-  auto records = parse("{\"text\": \"good\", \"label\": 1}\n"
-                       "{\"label\": \"negative\", \"text\": \"bad\", \"id\": 7}\n"
-                       "{\"text\": \"meh\", \"label\": -1}\n",
-                       LabeledFormat::jsonl);
+  auto records = parse(
+      "{\"text\": \"good\", \"label\": 1}\n"
+      "{\"label\": \"negative\", \"text\": \"bad\", \"id\": 7}\n"
+      "{\"text\": \"meh\", \"label\": -1}\n",
+      LabeledFormat::jsonl);
   REQUIRE(records.size() == 3);
   CHECK(records[0].label == 1);
   CHECK(records[1].text == "bad");

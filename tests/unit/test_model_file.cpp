@@ -76,9 +76,10 @@ TEST_CASE("a model file round-trips every tensor, the config and the vocabulary"
   std::uint64_t header_length = 0;
   std::memcpy(&header_length, bytes.data(), 8);
   const std::string header = bytes.substr(8, header_length);
-  for (const char* key : {"\"charloom.format_version\":\"2\"", "\"charloom.header_crc32\"", "\"charloom.kind\":\"language-model\"",
-                          "\"charloom.vocabulary\":\"[\\\"<unk>\\\",\\\"a\\\",\\\"b\\\",\\\"é\\\"]\"",
-                          "\"charloom.config\"", "\"charloom.tensor_crc32\"", "\"dtype\":\"F32\",\"shape\":[9,2]"})
+  for (const char* key :
+       {"\"charloom.format_version\":\"2\"", "\"charloom.header_crc32\"", "\"charloom.kind\":\"language-model\"",
+        "\"charloom.vocabulary\":\"[\\\"<unk>\\\",\\\"a\\\",\\\"b\\\",\\\"é\\\"]\"", "\"charloom.config\"",
+        "\"charloom.tensor_crc32\"", "\"dtype\":\"F32\",\"shape\":[9,2]"})
     CHECK(header.find(key) != std::string::npos);
   CHECK(header_length % 8 == 0);
 }
@@ -114,7 +115,9 @@ TEST_CASE("every flipped bit in the header is refused, and format 1 files still 
   }
   CHECK(checksum_catches > header_length);  // the checksum, not luck, catches most of them
   // The golden model predates the header checksum (format 1): it loads as it is.
-  CHECK(load_model_file(std::string(CHARLOOM_SAMPLES_DIR) + "/../../tests/golden/tiny-lstm.safetensors").config.hidden == 32);
+  CHECK(
+      load_model_file(std::string(CHARLOOM_SAMPLES_DIR) + "/../../tests/golden/tiny-lstm.safetensors").config.hidden ==
+      32);
 }
 
 TEST_CASE("a file truncated at any length is refused with a clear error") {
@@ -149,6 +152,8 @@ TEST_CASE("every flipped bit in the tensor data is caught by the checksum") {
 TEST_CASE("files that are not charloom models are refused") {
   CHECK(load_error("").find("truncated") != std::string::npos);
   CHECK(load_error(std::string("\xff\xff\xff\xff\xff\xff\xff\xff", 8)).find("not a model file") != std::string::npos);
-  CHECK(load_error(std::string("\x02\x00\x00\x00\x00\x00\x00\x00{}", 10)).find("no charloom.format_version") != std::string::npos);
-  CHECK(load_error(std::string("\x04\x00\x00\x00\x00\x00\x00\x00[1,]", 12)).find("not valid JSON") != std::string::npos);
+  CHECK(load_error(std::string("\x02\x00\x00\x00\x00\x00\x00\x00{}", 10)).find("no charloom.format_version") !=
+        std::string::npos);
+  CHECK(load_error(std::string("\x04\x00\x00\x00\x00\x00\x00\x00[1,]", 12)).find("not valid JSON") !=
+        std::string::npos);
 }

@@ -68,7 +68,8 @@ TEST_CASE("oneDNN forward matches the reference cells, with state carried across
       for (std::size_t i = 0; i < ref_logits.size(); ++i) worst = std::max(worst, std::abs(logits[i] - ref_logits[i]));
       CHECK(worst < 1e-5);
       for (int layer = 0; layer < config.layers; ++layer)
-        for (std::size_t i = 0; i < ref_h[layer].size(); ++i) CHECK(state.h[layer][i] == doctest::Approx(ref_h[layer][i]).epsilon(1e-5));
+        for (std::size_t i = 0; i < ref_h[layer].size(); ++i)
+          CHECK(state.h[layer][i] == doctest::Approx(ref_h[layer][i]).epsilon(1e-5));
     }
   }
 }
@@ -174,7 +175,8 @@ Gap log_probability_gap(nn::Network& a, nn::Network& b, int steps, int batch) {
     const float* logits_b = b.forward_logits(inputs.data(), steps, batch, state_b);
     for (std::size_t row = 0; row < static_cast<std::size_t>(steps) * batch; ++row)
       for (std::size_t j = 0; j < width; ++j, ++count) {
-        const double difference = std::abs(log_softmax(kept.data() + row * width, j) - log_softmax(logits_b + row * width, j));
+        const double difference =
+            std::abs(log_softmax(kept.data() + row * width, j) - log_softmax(logits_b + row * width, j));
         gap.worst = std::max(gap.worst, difference);
         gap.mean += difference;
       }

@@ -16,8 +16,7 @@ TEST_CASE("NFC composes a base and a combining mark") {
   CHECK(code_points("e\xCC\x81", Normalization::nfc) == std::vector<std::string>{"\xC3\xA9"});
   CHECK(code_points("e\xCC\x81", Normalization::none) == std::vector<std::string>{"e", "\xCC\x81"});
   // Canonical reordering: dot below (ccc 220) comes before dot above (ccc 230) in NFC.
-  CHECK(code_points("q\xCC\x87\xCC\xA3", Normalization::nfc) ==
-        std::vector<std::string>{"q", "\xCC\xA3", "\xCC\x87"});
+  CHECK(code_points("q\xCC\x87\xCC\xA3", Normalization::nfc) == std::vector<std::string>{"q", "\xCC\xA3", "\xCC\x87"});
   // Angstrom sign U+212B is canonically Å U+00C5.
   CHECK(code_points("\xE2\x84\xAB", Normalization::nfc) == std::vector<std::string>{"\xC3\x85"});
 }
@@ -35,9 +34,7 @@ TEST_CASE("normalization gives the same result however the input is cut") {
   std::string text;
   for (int i = 0; i < 70000; ++i) text += "e\xCC\x81";
   std::uint64_t composed = 0, other = 0;
-  Tokenizer tokenizer(TextOptions{}, "t", [&](std::string_view unit) {
-    (unit == "\xC3\xA9" ? composed : other) += 1;
-  });
+  Tokenizer tokenizer(TextOptions{}, "t", [&](std::string_view unit) { (unit == "\xC3\xA9" ? composed : other) += 1; });
   for (std::size_t at = 0; at < text.size(); at += 1001) tokenizer.feed(std::string_view(text).substr(at, 1001));
   tokenizer.finish();
   CHECK(composed == 70000);

@@ -88,11 +88,12 @@ struct CheckpointCleanup {
 TEST_CASE("a separable toy (texts with 'good' against texts with 'bad') is learned perfectly") {
   const testing::TempFile train(separable(300), ".tsv"), dev(separable(80), ".tsv"), output("", ".safetensors");
   const CheckpointCleanup cleanup{{output.path()}};
-  const SentimentTrainingSummary summary = train_sentiment_classifier(toy_config(train.path(), dev.path(), output.path()));
+  const SentimentTrainingSummary summary =
+      train_sentiment_classifier(toy_config(train.path(), dev.path(), output.path()));
   CHECK(summary.dev_accuracy == 1.0);
   SentimentModel model = SentimentModel::load(output.path());
-  const std::vector<double> scores =
-      model.score({model.encode("a good film"), model.encode("a bad film"), model.encode("the plot was good and very")});
+  const std::vector<double> scores = model.score(
+      {model.encode("a good film"), model.encode("a bad film"), model.encode("the plot was good and very")});
   CHECK(scores[0] > 0.9);
   CHECK(scores[1] < 0.1);
   CHECK(scores[2] > 0.9);
@@ -154,7 +155,8 @@ TEST_CASE("--init-from copies a language model's encoder; --freeze-encoder and -
 
 TEST_CASE("training data with one class, an empty text or a bad label is refused with its line") {
   const testing::TempFile one_class("1\tgood\n1\tfine\n", ".tsv"), empty("1\tgood\n0\t\n", ".tsv");
-  const testing::TempFile bad_label("1\tgood\nmaybe\tbad\n", ".tsv"), fine(separable(10), ".tsv"), output("", ".safetensors");
+  const testing::TempFile bad_label("1\tgood\nmaybe\tbad\n", ".tsv"), fine(separable(10), ".tsv"),
+      output("", ".safetensors");
   const CheckpointCleanup cleanup{{output.path()}};
   const auto message = [&](const std::string& train) {
     try {

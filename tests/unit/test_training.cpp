@@ -22,7 +22,8 @@ struct TempDirectory {
   fs::path path;
   TempDirectory() {
     static int counter = 0;
-    path = fs::temp_directory_path() / ("charloom-train-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    path =
+        fs::temp_directory_path() / ("charloom-train-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     fs::create_directories(path);
   }
   ~TempDirectory() { fs::remove_all(path); }

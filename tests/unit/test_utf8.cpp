@@ -65,8 +65,8 @@ TEST_CASE("each invalid UTF-8 form is refused with its byte offset, line and col
 TEST_CASE("valid edge code points decode") {
   CHECK(units_of("\x7F").size() == 1);
   CHECK(units_of("\xC2\x80").size() == 1);
-  CHECK(units_of("\xED\x9F\xBF") == std::vector<std::string>{"\xED\x9F\xBF"});      // U+D7FF
-  CHECK(units_of("\xEE\x80\x80") == std::vector<std::string>{"\xEE\x80\x80"});      // U+E000
+  CHECK(units_of("\xED\x9F\xBF") == std::vector<std::string>{"\xED\x9F\xBF"});          // U+D7FF
+  CHECK(units_of("\xEE\x80\x80") == std::vector<std::string>{"\xEE\x80\x80"});          // U+E000
   CHECK(units_of("\xF4\x8F\xBF\xBF") == std::vector<std::string>{"\xF4\x8F\xBF\xBF"});  // U+10FFFF
 }
 
@@ -107,8 +107,7 @@ TEST_CASE("CRLF is kept unless --newlines=lf") {
   tokenizer.finish();
   CHECK(units == std::vector<std::string>{"x", "\n", "y"});
   // Graphemes keep CR LF together as one unit (Unicode rule GB3).
-  CHECK(units_of("a\r\nb", testing::with_unit(TextUnit::grapheme)) ==
-        std::vector<std::string>{"a", "\r\n", "b"});
+  CHECK(units_of("a\r\nb", testing::with_unit(TextUnit::grapheme)) == std::vector<std::string>{"a", "\r\n", "b"});
 }
 
 TEST_CASE("splitting the input anywhere gives the same units") {

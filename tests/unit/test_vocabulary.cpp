@@ -86,8 +86,8 @@ TEST_CASE("vocabularies save and load losslessly") {
 }
 
 TEST_CASE("malformed vocabularies are refused with a reason") {
-  CHECK_THROWS_WITH_AS(Vocabulary::from_json("{}", TextUnit::codepoint),
-                       "vocabulary is not a JSON array of strings", InputError);
+  CHECK_THROWS_WITH_AS(Vocabulary::from_json("{}", TextUnit::codepoint), "vocabulary is not a JSON array of strings",
+                       InputError);
   CHECK_THROWS_WITH_AS(Vocabulary::from_json("[\"a\"]", TextUnit::codepoint),
                        doctest::Contains("must start with the unknown unit"), InputError);
   CHECK_THROWS_WITH_AS(Vocabulary::from_json(R"(["<unk>","a","a"])", TextUnit::codepoint),

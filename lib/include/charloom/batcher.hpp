@@ -30,8 +30,7 @@ struct Batch {
 class Batcher {
  public:
   // Throws UsageError when the range cannot fill one batch (it needs B*T + 1 ids).
-  Batcher(const TokenIds& ids, std::size_t begin, std::size_t end, std::size_t streams,
-          std::size_t steps);
+  Batcher(const TokenIds& ids, std::size_t begin, std::size_t end, std::size_t streams, std::size_t steps);
 
   std::size_t batches_per_epoch() const { return batches_per_epoch_; }
   std::size_t stream_length() const { return stream_length_; }

@@ -43,8 +43,7 @@ UnitCounts count_units(const std::vector<std::string>& paths, const TextOptions&
 
 // Encodes the files, concatenated in order, with a fixed vocabulary (second pass).
 // Units the vocabulary lacks become Vocabulary::unknown_id.
-TokenIds encode_files(const std::vector<std::string>& paths, const TextOptions& options,
-                      const Vocabulary& vocabulary);
+TokenIds encode_files(const std::vector<std::string>& paths, const TextOptions& options, const Vocabulary& vocabulary);
 
 // Both passes: builds the vocabulary from the files, then encodes them.
 struct EncodedCorpus {

@@ -23,8 +23,8 @@ struct SamplingOptions {
 
 struct GenerationOptions {
   SamplingOptions sampling;
-  std::int64_t length = 1000;      // units to generate per sample
-  int samples = 1;                 // drawn together as one batch
+  std::int64_t length = 1000;  // units to generate per sample
+  int samples = 1;             // drawn together as one batch
   std::uint64_t seed = 0;
   std::vector<std::string> stops;  // a sample ends at the first match of any (not emitted)
   void validate() const;

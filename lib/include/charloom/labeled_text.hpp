@@ -15,7 +15,7 @@ enum class ColumnOrder { label_text, text_label };
 LabeledFormat parse_labeled_format(std::string_view name);  // UsageError on others
 // The format a file name suggests: .csv, .jsonl or .json, and TSV for anything else.
 LabeledFormat labeled_format_of(std::string_view path);
-ColumnOrder parse_column_order(std::string_view name);      // "label,text" or "text,label"
+ColumnOrder parse_column_order(std::string_view name);  // "label,text" or "text,label"
 
 struct LabeledReaderOptions {
   LabeledFormat format = LabeledFormat::tsv;
@@ -36,8 +36,7 @@ std::optional<int> parse_label(std::string_view text);
 
 // Reads every record of a file ("-" reads stdin). Blank lines are skipped. A missing or
 // unknown label, a missing column or malformed JSON throws InputError naming FILE:LINE.
-std::vector<LabeledText> read_labeled_text(const std::string& path,
-                                           const LabeledReaderOptions& options);
+std::vector<LabeledText> read_labeled_text(const std::string& path, const LabeledReaderOptions& options);
 // The same over text already in memory; source_name appears in errors.
 std::vector<LabeledText> parse_labeled_text(std::string_view content, std::string_view source_name,
                                             const LabeledReaderOptions& options);

@@ -22,10 +22,10 @@ struct SentimentTrainingConfig {
     return m;
   }();
   std::uint64_t min_count = 1;
-  int max_length = 1000;          // units per text; longer texts are cut
+  int max_length = 1000;  // units per text; longer texts are cut
 
-  std::string init_from;          // a language model whose encoder (and vocabulary) to start from
-  bool freeze_encoder = false;    // with init_from: fit only the classifier layer
+  std::string init_from;        // a language model whose encoder (and vocabulary) to start from
+  bool freeze_encoder = false;  // with init_from: fit only the classifier layer
   // With init_from: instead of gradient steps, fit the classifier layer as an "l1" or "l2"
   // penalized logistic regression on the frozen encoder's pooled features, C chosen on dev.
   std::string probe;
@@ -35,9 +35,9 @@ struct SentimentTrainingConfig {
   double learning_rate = 2e-3;
   double grad_clip = 5.0;
   double weight_decay = 0.0;
-  std::int64_t max_epochs = 20;   // 0 = no limit
-  double time_limit = 0.0;        // seconds; 0 = no limit
-  int patience = 5;               // epochs without a better dev accuracy before stopping; 0 = never
+  std::int64_t max_epochs = 20;  // 0 = no limit
+  double time_limit = 0.0;       // seconds; 0 = no limit
+  int patience = 5;              // epochs without a better dev accuracy before stopping; 0 = never
   std::uint64_t seed = 1;
   int threads = 0;
 
@@ -54,14 +54,14 @@ struct SentimentTrainingConfig {
 struct SentimentTrainingSummary {
   std::int64_t iterations = 0;
   double epochs = 0.0;
-  double train_loss = 0.0;   // mean weighted logistic loss of the last epoch
-  double dev_accuracy = 0.0; // of the output model (the best on dev)
+  double train_loss = 0.0;    // mean weighted logistic loss of the last epoch
+  double dev_accuracy = 0.0;  // of the output model (the best on dev)
   double dev_loss = 0.0;
   std::int64_t best_epoch = 0;
   double seconds = 0.0;
   double texts_per_second = 0.0;
   std::int64_t parameters = 0;
-  std::string stopped_by;    // max-epochs, time-limit, patience, signal
+  std::string stopped_by;  // max-epochs, time-limit, patience, signal
   int signal = 0;
   std::string last_checkpoint;
   std::string output;

@@ -20,59 +20,59 @@ struct TrainingConfig {
   int batch_size = 32;
   int seq_length = 100;
 
-  std::string optimizer = "adam";    // adam, rmsprop or sgd (with momentum)
+  std::string optimizer = "adam";  // adam, rmsprop or sgd (with momentum)
   double learning_rate = 2e-3;
   // auto: cosine decay to the end of --time-limit when one is given (the horizon is
   // estimated from the measured speed at the first evaluation), constant otherwise.
   std::string lr_schedule = "constant";  // constant, auto, step or cosine
-  std::int64_t warmup_iters = 0;     // linear warm-up, for any schedule
-  std::int64_t lr_decay_every = 0;   // step: multiply by lr_decay_rate every this many iterations
+  std::int64_t warmup_iters = 0;         // linear warm-up, for any schedule
+  std::int64_t lr_decay_every = 0;       // step: multiply by lr_decay_rate every this many iterations
   double lr_decay_rate = 0.5;
-  std::int64_t lr_decay_iters = 0;   // cosine and auto: the horizon (cosine's 0 = --max-iters)
-  double min_lr_fraction = 0.1;      // cosine: the floor, as a fraction of the peak
-  double momentum = 0.9;             // sgd
+  std::int64_t lr_decay_iters = 0;                    // cosine and auto: the horizon (cosine's 0 = --max-iters)
+  double min_lr_fraction = 0.1;                       // cosine: the floor, as a fraction of the peak
+  double momentum = 0.9;                              // sgd
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;  // adam; rmsprop uses beta2 as alpha
-  double weight_decay = 0.0;         // decoupled (AdamW-style) for every optimizer
-  double grad_clip = 5.0;            // global L2 norm; 0 = off
+  double weight_decay = 0.0;                          // decoupled (AdamW-style) for every optimizer
+  double grad_clip = 5.0;                             // global L2 norm; 0 = off
 
-  std::int64_t max_iters = 0;        // 0 = no limit; counts the whole run, across resumes
-  std::int64_t max_epochs = 50;      // 0 = no limit; counts the whole run
-  double time_limit = 0.0;           // seconds of this invocation; 0 = no limit
+  std::int64_t max_iters = 0;    // 0 = no limit; counts the whole run, across resumes
+  std::int64_t max_epochs = 50;  // 0 = no limit; counts the whole run
+  double time_limit = 0.0;       // seconds of this invocation; 0 = no limit
   std::int64_t eval_every = 200;
-  int patience = 0;                  // evaluations without improvement before stopping; 0 = off
+  int patience = 0;  // evaluations without improvement before stopping; 0 = off
 
-  std::string checkpoint_dir;        // "" = OUTPUT.checkpoints
-  std::int64_t checkpoint_every = 0; // 0 = at each evaluation
+  std::string checkpoint_dir;         // "" = OUTPUT.checkpoints
+  std::int64_t checkpoint_every = 0;  // 0 = at each evaluation
   int keep_last = 3;
   bool keep_best = true;
-  std::string resume;                // a checkpoint file, or a directory (its newest checkpoint)
+  std::string resume;  // a checkpoint file, or a directory (its newest checkpoint)
   // Set when the user chose the architecture explicitly: resuming then checks it matches.
   bool architecture_given = false;
   std::string on_divergence = "stop";  // stop or rollback
 
   std::uint64_t seed = 1;
-  int threads = 0;                   // 0 = oneDNN's default (all cores)
+  int threads = 0;  // 0 = oneDNN's default (all cores)
   Precision precision = Precision::f32;
 
-  std::string metrics_path;          // JSONL
-  std::string summary_path;          // JSON
+  std::string metrics_path;  // JSONL
+  std::string summary_path;  // JSON
   std::int64_t log_every = 10;
   bool quiet = false;
-  std::string invocation;            // the command line, recorded in the model file
+  std::string invocation;  // the command line, recorded in the model file
 };
 
 struct TrainingSummary {
   std::int64_t iterations = 0;
   double epochs = 0.0;
-  double train_loss = 0.0;      // nats per unit, mean over the last log window
-  double val_loss = 0.0;        // nats per unit of the output model; NaN without validation
+  double train_loss = 0.0;  // nats per unit, mean over the last log window
+  double val_loss = 0.0;    // nats per unit of the output model; NaN without validation
   double val_bpc = 0.0;
   double best_val_loss = 0.0;
   double seconds = 0.0;
   double chars_per_second = 0.0;
   std::int64_t parameters = 0;
-  std::string stopped_by;       // max-iters, max-epochs, time-limit, patience, signal
-  int signal = 0;               // the signal that stopped the run, if any
+  std::string stopped_by;  // max-iters, max-epochs, time-limit, patience, signal
+  int signal = 0;          // the signal that stopped the run, if any
   std::string last_checkpoint;
   std::string output;
 };

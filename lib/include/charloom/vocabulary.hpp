@@ -18,8 +18,7 @@ struct TransparentStringHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
 };
-using StringIdMap =
-    std::unordered_map<std::string, std::uint64_t, TransparentStringHash, std::equal_to<>>;
+using StringIdMap = std::unordered_map<std::string, std::uint64_t, TransparentStringHash, std::equal_to<>>;
 
 // Counts how often each unit occurs; feed it from a Tokenizer's sink.
 class UnitCounts {
@@ -62,15 +61,13 @@ class Vocabulary {
   std::vector<std::string> names() const;
   std::string to_json() const;
 
-  bool operator==(const Vocabulary& other) const {
-    return unit_ == other.unit_ && units_ == other.units_;
-  }
+  bool operator==(const Vocabulary& other) const { return unit_ == other.unit_ && units_ == other.units_; }
 
  private:
   void index();
 
   TextUnit unit_ = TextUnit::codepoint;
-  std::vector<std::string> units_;  // raw unit bytes; units_[0] is unused (unknown)
+  std::vector<std::string> units_;          // raw unit bytes; units_[0] is unused (unknown)
   std::int32_t single_byte_ids_[256] = {};  // -1 where absent: the hot path for ASCII text
   StringIdMap longer_ids_;
 };

@@ -7,8 +7,7 @@
 
 namespace charloom {
 
-Batcher::Batcher(const TokenIds& ids, std::size_t begin, std::size_t end, std::size_t streams,
-                 std::size_t steps)
+Batcher::Batcher(const TokenIds& ids, std::size_t begin, std::size_t end, std::size_t streams, std::size_t steps)
     : ids_(ids), begin_(begin), streams_(streams), steps_(steps) {
   if (streams == 0 || steps == 0) throw UsageError("--batch-size and --seq-length must be at least 1");
   if (end > ids.size() || begin > end) throw UsageError("batcher range lies outside the corpus");
@@ -16,8 +15,8 @@ Batcher::Batcher(const TokenIds& ids, std::size_t begin, std::size_t end, std::s
   // Each stream needs its T inputs plus one more unit for the last target.
   if (available < streams * steps + 1)
     throw UsageError("the training text has " + std::to_string(available) + " units but --batch-size " +
-                     std::to_string(streams) + " x --seq-length " + std::to_string(steps) +
-                     " needs at least " + std::to_string(streams * steps + 1) +
+                     std::to_string(streams) + " x --seq-length " + std::to_string(steps) + " needs at least " +
+                     std::to_string(streams * steps + 1) +
                      "; use a longer corpus or lower --batch-size or --seq-length");
   stream_length_ = (available - 1) / streams;
   batches_per_epoch_ = stream_length_ / steps;

@@ -13,20 +13,17 @@ CorpusSplit split_corpus(std::size_t id_count, double val_fraction) {
   if (!(val_fraction >= 0.0 && val_fraction < 1.0))
     throw UsageError("--val-fraction must be in [0, 1), got " + std::to_string(val_fraction));
   // Rounded down, so 0.1 of 1,115,394 units gives nanoGPT's 1,003,854 / 111,540 split.
-  const auto train_count =
-      static_cast<std::size_t>(std::floor(static_cast<double>(id_count) * (1.0 - val_fraction)));
+  const auto train_count = static_cast<std::size_t>(std::floor(static_cast<double>(id_count) * (1.0 - val_fraction)));
   return CorpusSplit{0, train_count, train_count, id_count};
 }
 
 UnitCounts count_units(const std::vector<std::string>& paths, const TextOptions& options) {
   UnitCounts counts;
-  for (const std::string& path : paths)
-    tokenize_file(path, options, [&](std::string_view unit) { counts.add(unit); });
+  for (const std::string& path : paths) tokenize_file(path, options, [&](std::string_view unit) { counts.add(unit); });
   return counts;
 }
 
-TokenIds encode_files(const std::vector<std::string>& paths, const TextOptions& options,
-                      const Vocabulary& vocabulary) {
+TokenIds encode_files(const std::vector<std::string>& paths, const TextOptions& options, const Vocabulary& vocabulary) {
   TokenIds ids(vocabulary.size());
   // A unit takes at least one byte, so the byte count bounds the id count: one allocation.
   std::uint64_t bytes = 0;
@@ -37,8 +34,7 @@ TokenIds encode_files(const std::vector<std::string>& paths, const TextOptions& 
   return ids;
 }
 
-EncodedCorpus load_corpus(const std::vector<std::string>& paths, const TextOptions& options,
-                          std::uint64_t min_count) {
+EncodedCorpus load_corpus(const std::vector<std::string>& paths, const TextOptions& options, std::uint64_t min_count) {
   if (paths.empty()) throw UsageError("no corpus file given; pass --corpus FILE");
   if (min_count < 1) throw UsageError("--min-count must be at least 1");
   EncodedCorpus corpus;

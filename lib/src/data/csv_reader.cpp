@@ -11,9 +11,9 @@ std::vector<CsvRecord> parse_csv(std::string_view content, std::string_view sour
   std::string field;
   std::size_t line = 1;
   record.line = 1;
-  bool quoted = false;          // inside a quoted field
-  bool after_quote = false;     // a quoted field just closed: only , or a line end may follow
-  bool field_started = false;   // the current record has content
+  bool quoted = false;         // inside a quoted field
+  bool after_quote = false;    // a quoted field just closed: only , or a line end may follow
+  bool field_started = false;  // the current record has content
   std::size_t quote_line = 0;
 
   auto error = [&](std::size_t at, const std::string& what) {

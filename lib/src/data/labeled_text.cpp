@@ -103,7 +103,8 @@ void read_jsonl(std::string_view content, RecordBuilder& builder) {
   for_each_line(content, [&](std::string_view line, std::size_t number) {
     nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (record.is_discarded()) throw builder.error(number, "not valid JSON; each line must be one JSON object");
-    if (!record.is_object()) throw builder.error(number, "not a JSON object; each line must be {\"text\": ..., \"label\": ...}");
+    if (!record.is_object())
+      throw builder.error(number, "not a JSON object; each line must be {\"text\": ..., \"label\": ...}");
     auto text = record.find(options.text_field);
     if (text == record.end() || !text->is_string())
       throw builder.error(number, "no string field \"" + options.text_field + "\"");
@@ -133,9 +134,15 @@ std::vector<LabeledText> parse_labeled_text(std::string_view content, std::strin
   if (content.substr(0, byte_order_mark.size()) == byte_order_mark) content.remove_prefix(byte_order_mark.size());
   RecordBuilder builder(source_name, options);
   switch (options.format) {
-    case LabeledFormat::tsv: read_tsv(content, builder); break;
-    case LabeledFormat::csv: read_csv(content, source_name, builder); break;
-    case LabeledFormat::jsonl: read_jsonl(content, builder); break;
+    case LabeledFormat::tsv:
+      read_tsv(content, builder);
+      break;
+    case LabeledFormat::csv:
+      read_csv(content, source_name, builder);
+      break;
+    case LabeledFormat::jsonl:
+      read_jsonl(content, builder);
+      break;
   }
   return builder.take();
 }

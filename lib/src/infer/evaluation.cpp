@@ -28,7 +28,8 @@ SpanScore score_span(nn::Network& network, const TokenIds& ids, std::size_t begi
         targets[t * batch + b] = ids[start + t + 1];
       }
     }
-    score.nats += network.score_batch(inputs.data(), targets.data(), static_cast<int>(chunk), static_cast<int>(batch), state);
+    score.nats +=
+        network.score_batch(inputs.data(), targets.data(), static_cast<int>(chunk), static_cast<int>(batch), state);
     score.units += chunk * batch;
   }
   return score;

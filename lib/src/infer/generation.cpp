@@ -25,16 +25,20 @@ void GenerationOptions::validate() const {
   sampling.validate();
   if (length < 1 || length > 1'000'000'000)
     throw UsageError("--length must be from 1 to 1000000000, got " + std::to_string(length));
-  if (samples < 1 || samples > 4096) throw UsageError("--samples must be from 1 to 4096, got " + std::to_string(samples));
+  if (samples < 1 || samples > 4096)
+    throw UsageError("--samples must be from 1 to 4096, got " + std::to_string(samples));
   for (const std::string& stop : stops)
     if (stop.empty()) throw UsageError("--stop must not be empty");
 }
 
 std::string_view to_string(StopReason reason) {
   switch (reason) {
-    case StopReason::length: return "length";
-    case StopReason::stop_string: return "stop";
-    case StopReason::cancelled: return "cancelled";
+    case StopReason::length:
+      return "length";
+    case StopReason::stop_string:
+      return "stop";
+    case StopReason::cancelled:
+      return "cancelled";
   }
   return "length";
 }
@@ -107,7 +111,8 @@ void generate(LanguageModel& model, std::span<const std::uint32_t> prime, const 
     for (int i = 0; i < samples; ++i) {
       if (done[i]) continue;
       const float u = nn::uniform01(options.seed, static_cast<std::uint64_t>(i), step);
-      const std::uint32_t id = sampler.pick(logits + static_cast<std::size_t>(i) * width, constraint.allowed(utf8[i]), u);
+      const std::uint32_t id =
+          sampler.pick(logits + static_cast<std::size_t>(i) * width, constraint.allowed(utf8[i]), u);
       inputs[i] = id;
       const std::string_view text = vocabulary.text_of(id);
       utf8[i] = constraint.advance(utf8[i], text);

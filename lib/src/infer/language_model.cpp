@@ -20,8 +20,8 @@ UnknownPolicy parse_unknown_policy(std::string_view name) {
 LanguageModel LanguageModel::load(const std::string& path, Precision precision) {
   const ModelFile file = load_model_file(path);
   if (file.kind != language_model_kind)
-    throw InputError(path + " holds a model of kind '" + file.kind + "', not a language model; pass a model written by " +
-                     "train-model (without --task sentiment)");
+    throw InputError(path + " holds a model of kind '" + file.kind +
+                     "', not a language model; pass a model written by " + "train-model (without --task sentiment)");
   return LanguageModel(file, precision);
 }
 
@@ -48,7 +48,8 @@ std::vector<std::uint32_t> LanguageModel::encode(std::string_view text, UnknownP
   }
   if (!unknown.empty() && policy == UnknownPolicy::error) {
     std::string list;
-    for (std::size_t i = 0; i < unknown.size() && i < 20; ++i) list += (i ? ", '" : "'") + text::unit_name(unknown[i], config().text.unit) + "'";
+    for (std::size_t i = 0; i < unknown.size() && i < 20; ++i)
+      list += (i ? ", '" : "'") + text::unit_name(unknown[i], config().text.unit) + "'";
     if (unknown.size() > 20) list += ", ...";
     throw InputError(std::string(source_name) + " has " + std::to_string(unknown.size()) +
                      " unit(s) the model never saw: " + list + "; pass --unknown=skip to drop them");

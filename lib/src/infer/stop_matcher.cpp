@@ -28,7 +28,8 @@ StopMatcher::Step StopMatcher::append(std::string_view unit_text) {
     // Hold back the longest tail that is the start of some stop string.
     std::size_t hold = 0;
     for (const std::string& stop : stops_) {
-      for (std::size_t length = std::min(stop.size() - (stop.empty() ? 0 : 1), pending_.size()); length > hold; --length) {
+      for (std::size_t length = std::min(stop.size() - (stop.empty() ? 0 : 1), pending_.size()); length > hold;
+           --length) {
         if (pending_.compare(pending_.size() - length, length, stop, 0, length) == 0) {
           hold = length;
           break;

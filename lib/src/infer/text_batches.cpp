@@ -26,7 +26,8 @@ std::vector<std::size_t> longest_first(const Texts& texts) {
   std::vector<std::size_t> order;
   for (std::size_t i = 0; i < texts.size(); ++i)
     if (!texts[i].empty()) order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return texts[a].size() > texts[b].size(); });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return texts[a].size() > texts[b].size(); });
   return order;
 }
 
@@ -34,7 +35,8 @@ void classify_batches(nn::Classifier& classifier, const Texts& texts, int batch,
   const std::vector<std::size_t> order = longest_first(texts);
   PaddedBatch padded;
   for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(batch)) {
-    const std::span<const std::size_t> members(order.data() + start, std::min<std::size_t>(batch, order.size() - start));
+    const std::span<const std::size_t> members(order.data() + start,
+                                               std::min<std::size_t>(batch, order.size() - start));
     fill_batch(texts, members, batch, padded);
     const float* logits = classifier.forward(padded.view());
     each(members, logits, classifier.features().data());

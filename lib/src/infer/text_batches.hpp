@@ -32,7 +32,8 @@ std::vector<std::size_t> longest_first(const Texts& texts);
 // Runs the classifier over the non-empty texts, `batch` at a time, longest first; calls
 // `each` with a batch's members (indices into texts), their logits and their pooled features
 // (members.size() rows of H).
-using BatchResult = std::function<void(std::span<const std::size_t> members, const float* logits, const float* features)>;
+using BatchResult =
+    std::function<void(std::span<const std::size_t> members, const float* logits, const float* features)>;
 void classify_batches(nn::Classifier& classifier, const Texts& texts, int batch, const BatchResult& each);
 
 // The logits of every text (0 for empty ones), in input order.

@@ -45,7 +45,9 @@ Utf8Constraint::Utf8Constraint(const Vocabulary& vocabulary) : bytes_(vocabulary
   }
 }
 
-const std::uint8_t* Utf8Constraint::allowed(State state) const { return masks_[state.complete() ? 0 : state.range].data(); }
+const std::uint8_t* Utf8Constraint::allowed(State state) const {
+  return masks_[state.complete() ? 0 : state.range].data();
+}
 
 Utf8Constraint::State Utf8Constraint::advance(State state, std::string_view unit_text) const {
   if (!bytes_ || unit_text.size() != 1) return state;

@@ -50,8 +50,7 @@ void read_chunks(const std::string& path, const std::function<void(std::string_v
     ssize_t got = ::read(file.fd, buffer.data(), buffer.size());
     if (got < 0) {
       if (errno == EINTR) continue;
-      throw IoError("cannot read " + (path == "-" ? std::string("stdin") : path) + ": " +
-                    std::strerror(errno));
+      throw IoError("cannot read " + (path == "-" ? std::string("stdin") : path) + ": " + std::strerror(errno));
     }
     if (got == 0) break;
     consume(std::string_view(buffer.data(), static_cast<std::size_t>(got)));

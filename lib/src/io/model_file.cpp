@@ -68,15 +68,15 @@ std::string header_content(const std::map<std::string, std::string>& metadata,
 
 nlohmann::json config_to_json(const ModelConfig& config, const std::string& kind) {
   nlohmann::json json{{"cell", to_string(config.cell)},
-          {"layers", config.layers},
-          {"hidden", config.hidden},
-          {"embedding_size", config.embedding_size},
-          {"vocabulary_size", config.vocabulary_size},
-          {"dropout", config.dropout},
-          {"unit", to_string(config.text.unit)},
-          {"normalization", to_string(config.text.normalization)},
-          {"newlines", to_string(config.text.newlines)},
-          {"invalid_utf8", to_string(config.text.invalid_utf8)}};
+                      {"layers", config.layers},
+                      {"hidden", config.hidden},
+                      {"embedding_size", config.embedding_size},
+                      {"vocabulary_size", config.vocabulary_size},
+                      {"dropout", config.dropout},
+                      {"unit", to_string(config.text.unit)},
+                      {"normalization", to_string(config.text.normalization)},
+                      {"newlines", to_string(config.text.newlines)},
+                      {"invalid_utf8", to_string(config.text.invalid_utf8)}};
   if (kind == sentiment_classifier_kind) {
     json["pool"] = to_string(config.pool);
     json["bidirectional"] = config.bidirectional;
@@ -173,8 +173,9 @@ ModelFile load_model_file(const std::string& path) {
     for (const io::SafetensorsTensor& tensor : file.tensors()) table.emplace_back(tensor.name, tensor.shape);
     const std::string actual_header_crc = hex32(crc32_of(header_content(metadata, table)));
     if (field(key_header_crc) != actual_header_crc)
-      throw InputError(path + ": header checksum mismatch (the file says " + field(key_header_crc) + ", the header gives " +
-                       actual_header_crc + "); the file is damaged: use another copy or checkpoint");
+      throw InputError(path + ": header checksum mismatch (the file says " + field(key_header_crc) +
+                       ", the header gives " + actual_header_crc +
+                       "); the file is damaged: use another copy or checkpoint");
   }
   const std::string actual_crc = hex32(crc32_of(file.data()));
   if (field(key_crc) != actual_crc)
@@ -186,10 +187,11 @@ ModelFile load_model_file(const std::string& path) {
   model.config = config_from_json(field(key_config), path);
   model.vocabulary = Vocabulary::from_json(field(key_vocabulary), model.config.text.unit);
   if (static_cast<int>(model.vocabulary.size()) != model.config.vocabulary_size)
-    throw InputError(path + ": the vocabulary has " + std::to_string(model.vocabulary.size()) + " entries but the config says " +
-                     std::to_string(model.config.vocabulary_size));
+    throw InputError(path + ": the vocabulary has " + std::to_string(model.vocabulary.size()) +
+                     " entries but the config says " + std::to_string(model.config.vocabulary_size));
   if (auto training = metadata.find(key_training); training != metadata.end()) model.training_json = training->second;
-  if (auto checkpoint = metadata.find(key_checkpoint); checkpoint != metadata.end()) model.checkpoint_json = checkpoint->second;
+  if (auto checkpoint = metadata.find(key_checkpoint); checkpoint != metadata.end())
+    model.checkpoint_json = checkpoint->second;
 
   std::vector<NamedTensor> all = read_tensors(file);
   // Split the tensors into the model's own (checked against the config) and the rest.
@@ -202,7 +204,8 @@ ModelFile load_model_file(const std::string& path) {
   for (const nn::TensorInfo& expected : layout.tensors()) {
     auto found = std::find_if(all.begin(), all.end(), [&](const NamedTensor& t) { return t.name == expected.name; });
     if (found == all.end()) throw InputError(path + ": tensor " + expected.name + " is missing");
-    if (found->shape != expected.shape) throw InputError(path + ": tensor " + expected.name + " has the wrong shape for its config");
+    if (found->shape != expected.shape)
+      throw InputError(path + ": tensor " + expected.name + " has the wrong shape for its config");
     model.tensors.push_back(std::move(*found));
     all.erase(found);
   }

@@ -44,7 +44,8 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorsEnt
     append(std::string_view(prefix, 8));
     append(text);
     for (const SafetensorsEntry& tensor : tensors)
-      append(std::string_view(reinterpret_cast<const char*>(tensor.values), element_count(tensor.shape) * sizeof(float)));
+      append(
+          std::string_view(reinterpret_cast<const char*>(tensor.values), element_count(tensor.shape) * sizeof(float)));
   });
 }
 
@@ -54,13 +55,16 @@ SafetensorsFile SafetensorsFile::read(const std::string& path) {
   if (content.size() < 8)
     throw bad("truncated: " + std::to_string(content.size()) + " bytes, too short for a model file");
   std::uint64_t header_length = 0;
-  for (int i = 0; i < 8; ++i) header_length |= static_cast<std::uint64_t>(static_cast<unsigned char>(content[i])) << (8 * i);
-  if (header_length > max_header_bytes) throw bad("not a model file (its header length field is " + std::to_string(header_length) + ")");
+  for (int i = 0; i < 8; ++i)
+    header_length |= static_cast<std::uint64_t>(static_cast<unsigned char>(content[i])) << (8 * i);
+  if (header_length > max_header_bytes)
+    throw bad("not a model file (its header length field is " + std::to_string(header_length) + ")");
   if (8 + header_length > content.size())
     throw bad("truncated: the header needs " + std::to_string(header_length) + " bytes but the file ends after " +
               std::to_string(content.size() - 8));
-  nlohmann::json header = nlohmann::json::parse(content.begin() + 8, content.begin() + 8 + static_cast<std::ptrdiff_t>(header_length),
-                                                nullptr, /*allow_exceptions=*/false);
+  nlohmann::json header =
+      nlohmann::json::parse(content.begin() + 8, content.begin() + 8 + static_cast<std::ptrdiff_t>(header_length),
+                            nullptr, /*allow_exceptions=*/false);
   if (!header.is_object()) throw bad("the header is not valid JSON; the file is damaged or not a model");
 
   SafetensorsFile file;
@@ -78,29 +82,34 @@ SafetensorsFile SafetensorsFile::read(const std::string& path) {
     }
     if (!value.is_object() || !value.contains("dtype") || !value.contains("shape") || !value.contains("data_offsets"))
       throw bad("tensor " + key + " lacks dtype, shape or data_offsets");
-    if (value["dtype"] != "F32") throw bad("tensor " + key + " has dtype " + value["dtype"].dump() + "; charloom reads F32");
+    if (value["dtype"] != "F32")
+      throw bad("tensor " + key + " has dtype " + value["dtype"].dump() + "; charloom reads F32");
     SafetensorsTensor tensor;
     tensor.name = key;
     const auto& shape = value["shape"];
     const auto& offsets = value["data_offsets"];
-    if (!shape.is_array() || !offsets.is_array() || offsets.size() != 2) throw bad("tensor " + key + " has a malformed shape or offsets");
+    if (!shape.is_array() || !offsets.is_array() || offsets.size() != 2)
+      throw bad("tensor " + key + " has a malformed shape or offsets");
     for (const auto& extent : shape) {
-      if (!extent.is_number_unsigned() || extent.get<std::uint64_t>() > (1ull << 32)) throw bad("tensor " + key + " has a malformed shape");
+      if (!extent.is_number_unsigned() || extent.get<std::uint64_t>() > (1ull << 32))
+        throw bad("tensor " + key + " has a malformed shape");
       tensor.shape.push_back(extent.get<std::int64_t>());
     }
-    if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) throw bad("tensor " + key + " has malformed offsets");
+    if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
+      throw bad("tensor " + key + " has malformed offsets");
     tensor.begin = offsets[0].get<std::size_t>();
     tensor.end = offsets[1].get<std::size_t>();
     if (tensor.begin > tensor.end || tensor.end > file.data_.size())
-      throw bad("truncated: tensor " + key + " needs bytes up to " + std::to_string(tensor.end) + " but the data holds " +
-                std::to_string(file.data_.size()));
+      throw bad("truncated: tensor " + key + " needs bytes up to " + std::to_string(tensor.end) +
+                " but the data holds " + std::to_string(file.data_.size()));
     if (tensor.end - tensor.begin != element_count(tensor.shape) * sizeof(float))
       throw bad("tensor " + key + "'s byte range does not match its shape");
     file.tensors_.push_back(std::move(tensor));
   }
   std::sort(file.tensors_.begin(), file.tensors_.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
   for (std::size_t i = 1; i < file.tensors_.size(); ++i)
-    if (file.tensors_[i].begin < file.tensors_[i - 1].end) throw bad("tensors " + file.tensors_[i - 1].name + " and " + file.tensors_[i].name + " overlap");
+    if (file.tensors_[i].begin < file.tensors_[i - 1].end)
+      throw bad("tensors " + file.tensors_[i - 1].name + " and " + file.tensors_[i].name + " overlap");
   return file;
 }
 

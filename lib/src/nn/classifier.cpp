@@ -19,7 +19,8 @@ Classifier::Classifier(const ModelConfig& config, Precision precision)
 }
 
 const float* Classifier::pool_and_score(const float* top, const TextBatch& texts) {
-  const std::size_t batch = static_cast<std::size_t>(texts.batch), hidden = static_cast<std::size_t>(config_.output_width());
+  const std::size_t batch = static_cast<std::size_t>(texts.batch),
+                    hidden = static_cast<std::size_t>(config_.output_width());
   pooled_.assign(batch * hidden, 0.0f);
   argmax_.assign(batch * hidden, 0);
   logits_.assign(batch, 0.0f);
@@ -63,14 +64,16 @@ const float* Classifier::pool_and_score(const float* top, const TextBatch& texts
 const float* Classifier::forward(const TextBatch& texts) {
   zero_state_.reset(config_, texts.batch);
   return pool_and_score(
-      encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, false, 0, 0, texts.lengths), texts);
+      encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, false, 0, 0, texts.lengths),
+      texts);
 }
 
 std::vector<float> Classifier::running_logits(const TextBatch& texts) {
   zero_state_.reset(config_, texts.batch);
   const float* top =
       encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, false, 0, 0, texts.lengths);
-  const std::size_t batch = static_cast<std::size_t>(texts.batch), hidden = static_cast<std::size_t>(config_.output_width());
+  const std::size_t batch = static_cast<std::size_t>(texts.batch),
+                    hidden = static_cast<std::size_t>(config_.output_width());
   const float* w = parameters_.data() + weight_offset_;
   std::vector<float> result(static_cast<std::size_t>(texts.steps) * batch, 0.0f);
   std::vector<float> running(hidden);
@@ -80,10 +83,15 @@ std::vector<float> Classifier::running_logits(const TextBatch& texts) {
       for (std::size_t j = 0; j < hidden; ++j) {
         switch (config_.pool) {
           case Pooling::last:
-            running[j] = config_.bidirectional && j >= hidden / 2 ? top[b * hidden + j] : row[j];  // row 0's reverse half
+            running[j] =
+                config_.bidirectional && j >= hidden / 2 ? top[b * hidden + j] : row[j];  // row 0's reverse half
             break;
-          case Pooling::mean: running[j] += (row[j] - running[j]) / static_cast<float>(t + 1); break;
-          case Pooling::max: running[j] = t == 0 ? row[j] : std::max(running[j], row[j]); break;
+          case Pooling::mean:
+            running[j] += (row[j] - running[j]) / static_cast<float>(t + 1);
+            break;
+          case Pooling::max:
+            running[j] = t == 0 ? row[j] : std::max(running[j], row[j]);
+            break;
         }
       }
       double logit = parameters_[bias_offset_];
@@ -98,10 +106,11 @@ std::vector<float> Classifier::running_logits(const TextBatch& texts) {
 double Classifier::train_batch(const TextBatch& texts, const float* labels, const float* weights,
                                std::uint64_t dropout_seed, std::uint64_t step) {
   zero_state_.reset(config_, texts.batch);
-  const float* top =
-      encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, true, dropout_seed, step, texts.lengths);
+  const float* top = encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, true,
+                                      dropout_seed, step, texts.lengths);
   pool_and_score(top, texts);
-  const std::size_t batch = static_cast<std::size_t>(texts.batch), hidden = static_cast<std::size_t>(config_.output_width());
+  const std::size_t batch = static_cast<std::size_t>(texts.batch),
+                    hidden = static_cast<std::size_t>(config_.output_width());
   double total_weight = 0.0, loss = 0.0;
   for (std::size_t b = 0; b < batch; ++b) total_weight += weights[b];
   if (total_weight <= 0.0) throw Error("a training batch has no weight");
@@ -133,7 +142,9 @@ double Classifier::train_batch(const TextBatch& texts, const float* labels, cons
         case Pooling::mean:
           for (int t = 0; t < length; ++t) row(t)[j] += d / static_cast<float>(length);
           break;
-        case Pooling::max: row(argmax_[b * hidden + j])[j] += d; break;
+        case Pooling::max:
+          row(argmax_[b * hidden + j])[j] += d;
+          break;
       }
     }
   }

@@ -30,10 +30,9 @@ Encoder::Encoder(const ModelConfig& config, Precision precision, const Parameter
   for (int direction = 0; direction < directions; ++direction) {
     for (int layer = 0; layer < config_.layers; ++layer) {
       const std::string suffix = "_l" + std::to_string(layer) + (direction == 1 ? "_reverse" : "");
-      layer_offsets_.push_back(LayerOffsets{layout.find("rnn.weight_ih" + suffix).offset,
-                                            layout.find("rnn.weight_hh" + suffix).offset,
-                                            layout.find("rnn.bias_ih" + suffix).offset,
-                                            layout.find("rnn.bias_hh" + suffix).offset});
+      layer_offsets_.push_back(
+          LayerOffsets{layout.find("rnn.weight_ih" + suffix).offset, layout.find("rnn.weight_hh" + suffix).offset,
+                       layout.find("rnn.bias_ih" + suffix).offset, layout.find("rnn.bias_hh" + suffix).offset});
       layers_.emplace_back(config_.cell, config_.layer_input(layer), config_.hidden, precision);
     }
   }
@@ -112,7 +111,8 @@ const float* Encoder::forward(const std::vector<float>& parameters, const std::u
                               const int* lengths) {
   const std::size_t rows = static_cast<std::size_t>(steps) * batch;
   const std::size_t state_size = static_cast<std::size_t>(batch) * config_.hidden;
-  const std::size_t hidden = static_cast<std::size_t>(config_.hidden), width = static_cast<std::size_t>(config_.output_width());
+  const std::size_t hidden = static_cast<std::size_t>(config_.hidden),
+                    width = static_cast<std::size_t>(config_.output_width());
   if (config_.bidirectional && lengths == nullptr) throw Error("a bidirectional encoder needs the texts' lengths");
   inputs_ = inputs;
   lengths_ = lengths;

@@ -61,22 +61,22 @@ class Encoder {
   Precision precision_;
   std::size_t embedding_offset_ = 0;
   std::vector<LayerOffsets> layer_offsets_;  // forward layers, then reverse ones
-  std::vector<RecurrentLayer> layers_;        // the same order
+  std::vector<RecurrentLayer> layers_;       // the same order
 
   // Activations of the last forward, kept for backward; sized for the largest batch seen.
   const std::uint32_t* inputs_ = nullptr;
   const int* lengths_ = nullptr;
   int steps_ = 0, batch_ = 0;
   std::size_t rows_ = 0;
-  std::vector<float> embedded_;                   // (T*B, E), dropout applied in place
-  std::vector<std::vector<float>> outputs_;       // per layer (T*B, H), as the layer wrote them
-  std::vector<std::vector<float>> dropped_;       // per layer: outputs_ after dropout (training)
-  std::vector<std::vector<float>> masks_;         // per dropout site: 0 or 1/(1-p)
+  std::vector<float> embedded_;              // (T*B, E), dropout applied in place
+  std::vector<std::vector<float>> outputs_;  // per layer (T*B, H), as the layer wrote them
+  std::vector<std::vector<float>> dropped_;  // per layer: outputs_ after dropout (training)
+  std::vector<std::vector<float>> masks_;    // per dropout site: 0 or 1/(1-p)
   std::vector<std::vector<float>> next_h_, next_c_;
   // Bidirectional only: per layer, its input reversed, the reverse direction's output (in
   // reversed order) and the forward direction's output before they are put side by side.
   std::vector<std::vector<float>> reversed_in_, reversed_out_, forward_out_, reversed_final_;
-  std::vector<float> grad_a_, grad_b_;            // (T*B, max(E, output width)) scratch for backward
+  std::vector<float> grad_a_, grad_b_;  // (T*B, max(E, output width)) scratch for backward
   std::vector<float> grad_forward_, grad_reverse_, grad_reverse_src_;
 };
 

@@ -33,9 +33,12 @@ namespace charloom {
 
 bool native_precision(Precision precision) {
   switch (precision) {
-    case Precision::f32: return true;
-    case Precision::bf16: return nn::native_bf16();
-    case Precision::int8: return nn::has_isa(dnnl::cpu_isa::avx512_core_vnni) || nn::has_isa(dnnl::cpu_isa::avx2_vnni);
+    case Precision::f32:
+      return true;
+    case Precision::bf16:
+      return nn::native_bf16();
+    case Precision::int8:
+      return nn::has_isa(dnnl::cpu_isa::avx512_core_vnni) || nn::has_isa(dnnl::cpu_isa::avx2_vnni);
   }
   return false;
 }

@@ -18,14 +18,12 @@ int dnnl_bias_rows(CellKind cell) { return cell == CellKind::gru ? 4 : gate_coun
 
 void pack_weights(CellKind cell, int hidden, int inputs, const float* torch, float* dnnl) {
   const std::size_t block = static_cast<std::size_t>(hidden) * inputs;
-  for (int g = 0; g < gate_count(cell); ++g)
-    std::copy_n(torch + torch_gate(cell, g) * block, block, dnnl + g * block);
+  for (int g = 0; g < gate_count(cell); ++g) std::copy_n(torch + torch_gate(cell, g) * block, block, dnnl + g * block);
 }
 
 void unpack_weights(CellKind cell, int hidden, int inputs, const float* dnnl, float* torch) {
   const std::size_t block = static_cast<std::size_t>(hidden) * inputs;
-  for (int g = 0; g < gate_count(cell); ++g)
-    std::copy_n(dnnl + g * block, block, torch + torch_gate(cell, g) * block);
+  for (int g = 0; g < gate_count(cell); ++g) std::copy_n(dnnl + g * block, block, torch + torch_gate(cell, g) * block);
 }
 
 void pack_bias(CellKind cell, int hidden, const float* b_ih, const float* b_hh, float* dnnl) {

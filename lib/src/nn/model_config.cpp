@@ -20,9 +20,12 @@ void check_size(std::string_view flag, long long value, long long high) {
 
 std::string_view to_string(Precision precision) {
   switch (precision) {
-    case Precision::f32: return "f32";
-    case Precision::bf16: return "bf16";
-    case Precision::int8: return "int8";
+    case Precision::f32:
+      return "f32";
+    case Precision::bf16:
+      return "bf16";
+    case Precision::int8:
+      return "int8";
   }
   return "?";
 }
@@ -36,9 +39,12 @@ Precision parse_precision(std::string_view name) {
 
 std::string_view to_string(Pooling pooling) {
   switch (pooling) {
-    case Pooling::last: return "last";
-    case Pooling::mean: return "mean";
-    case Pooling::max: return "max";
+    case Pooling::last:
+      return "last";
+    case Pooling::mean:
+      return "mean";
+    case Pooling::max:
+      return "max";
   }
   return "?";
 }
@@ -52,10 +58,14 @@ Pooling parse_pooling(std::string_view name) {
 
 std::string_view to_string(CellKind cell) {
   switch (cell) {
-    case CellKind::lstm: return "lstm";
-    case CellKind::gru: return "gru";
-    case CellKind::rnn_tanh: return "rnn_tanh";
-    case CellKind::rnn_relu: return "rnn_relu";
+    case CellKind::lstm:
+      return "lstm";
+    case CellKind::gru:
+      return "gru";
+    case CellKind::rnn_tanh:
+      return "rnn_tanh";
+    case CellKind::rnn_relu:
+      return "rnn_relu";
   }
   return "?";
 }
@@ -70,9 +80,12 @@ CellKind parse_cell_kind(std::string_view name) {
 
 int gate_count(CellKind cell) {
   switch (cell) {
-    case CellKind::lstm: return 4;
-    case CellKind::gru: return 3;
-    default: return 1;
+    case CellKind::lstm:
+      return 4;
+    case CellKind::gru:
+      return 3;
+    default:
+      return 1;
   }
 }
 
@@ -80,7 +93,9 @@ void ModelConfig::validate() const {
   check_size("layers", layers, max_layers);
   check_size("hidden", hidden, max_width);
   check_size("embedding-size", embedding_size, max_width);
-  if (vocabulary_size < 2) throw UsageError("the vocabulary has " + std::to_string(vocabulary_size) + " entries; the corpus needs at least one unit");
+  if (vocabulary_size < 2)
+    throw UsageError("the vocabulary has " + std::to_string(vocabulary_size) +
+                     " entries; the corpus needs at least one unit");
   if (!(dropout >= 0.0f && dropout < 1.0f))
     throw UsageError("--dropout must be in [0, 1), got " + std::to_string(dropout));
 }

@@ -13,7 +13,8 @@ namespace charloom::nn {
 
 Network::Network(const ModelConfig& config, Precision precision)
     : EncoderModel(config, precision, language_model_layout(config)) {
-  if (config_.bidirectional) throw UsageError("a language model reads left to right; only classifiers are bidirectional");
+  if (config_.bidirectional)
+    throw UsageError("a language model reads left to right; only classifiers are bidirectional");
   head_weight_offset_ = layout_.find("head.weight").offset;
   head_bias_offset_ = layout_.find("head.bias").offset;
 }
@@ -77,8 +78,8 @@ double Network::train_batch(const std::uint32_t* inputs, const std::uint32_t* ta
   const std::int64_t vocabulary = config_.vocabulary_size, hidden = config_.hidden;
   const float* top = encoder_.forward(parameters_, inputs, steps, batch, state, true, dropout_seed, step);
   head_forward(top, rows);
-  const double loss = softmax_cross_entropy(logits_.data(), targets, rows, vocabulary,
-                                            1.0f / static_cast<float>(rows), row_losses_);
+  const double loss =
+      softmax_cross_entropy(logits_.data(), targets, rows, vocabulary, 1.0f / static_cast<float>(rows), row_losses_);
 
   // Head: d(top) = dlogits (M, V) * W (V, H); dW = dlogits^T (V, M) * top (M, H); db = column sums.
   ensure(top_gradient_, rows * hidden);

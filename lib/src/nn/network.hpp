@@ -34,8 +34,8 @@ class Network : public EncoderModel {
   void head_forward(const float* top, std::size_t rows);
 
   std::size_t head_weight_offset_ = 0, head_bias_offset_ = 0;
-  std::vector<float> logits_;       // (T*B, V); holds d(loss)/d(logits) after backward
-  std::vector<float> top_gradient_; // (T*B, H)
+  std::vector<float> logits_;        // (T*B, V); holds d(loss)/d(logits) after backward
+  std::vector<float> top_gradient_;  // (T*B, H)
   std::vector<double> row_losses_;
 };
 

@@ -57,7 +57,8 @@ std::vector<NamedTensor> named_tensors(const ParameterLayout& layout, const std:
 
 void copy_tensors(const ParameterLayout& layout, const std::vector<NamedTensor>& tensors, std::vector<float>& values) {
   for (const TensorInfo& info : layout.tensors()) {
-    auto found = std::find_if(tensors.begin(), tensors.end(), [&](const NamedTensor& t) { return t.name == info.name; });
+    auto found =
+        std::find_if(tensors.begin(), tensors.end(), [&](const NamedTensor& t) { return t.name == info.name; });
     if (found == tensors.end() || found->values.size() != info.size())
       throw Error("tensor " + info.name + " is missing or has the wrong size");
     std::copy(found->values.begin(), found->values.end(), values.begin() + static_cast<std::ptrdiff_t>(info.offset));

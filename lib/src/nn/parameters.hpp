@@ -11,9 +11,9 @@
 namespace charloom::nn {
 
 struct TensorInfo {
-  std::string name;                   // PyTorch state_dict name, e.g. "rnn.weight_ih_l0"
+  std::string name;  // PyTorch state_dict name, e.g. "rnn.weight_ih_l0"
   std::vector<std::int64_t> shape;
-  std::size_t offset = 0;             // in floats, into the flat buffer
+  std::size_t offset = 0;  // in floats, into the flat buffer
   std::size_t size() const;
 };
 

@@ -111,8 +111,8 @@ Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d, 
       if (training) {
         dnnl::vanilla_rnn_backward::desc bd(prop_kind::backward, activation, direction, d.src_layer, d.iter,
                                             d.weights_layer, d.weights_iter, d.bias, d.dst_layer, d.iter,
-                                            d.diff_src_layer, d.diff_iter, d.diff_weights_layer,
-                                            d.diff_weights_iter, d.diff_bias, d.diff_dst_layer, d.diff_iter);
+                                            d.diff_src_layer, d.diff_iter, d.diff_weights_layer, d.diff_weights_iter,
+                                            d.diff_bias, d.diff_dst_layer, d.diff_iter);
         result.backward = dnnl::vanilla_rnn_backward::primitive_desc(bd, cpu_engine(), fpd);
       }
       break;
@@ -181,11 +181,16 @@ struct RecurrentLayer::Impl {
   } saved;
 
   Impl(CellKind cell_kind, int input_size, int hidden_size, Precision layer_precision)
-      : cell(cell_kind), precision(layer_precision), inputs(input_size), hidden(hidden_size),
-        gates(gate_count(cell_kind)), bias_rows(dnnl_bias_rows(cell_kind)) {
+      : cell(cell_kind),
+        precision(layer_precision),
+        inputs(input_size),
+        hidden(hidden_size),
+        gates(gate_count(cell_kind)),
+        bias_rows(dnnl_bias_rows(cell_kind)) {
     if (int8() && cell != CellKind::lstm)
-      throw UsageError("--precision int8 needs an LSTM model: oneDNN 2.6 quantizes LSTM layers only, and this model is " +
-                       std::string(to_string(cell)) + "; use --precision f32");
+      throw UsageError(
+          "--precision int8 needs an LSTM model: oneDNN 2.6 quantizes LSTM layers only, and this model is " +
+          std::string(to_string(cell)) + "; use --precision f32");
     plain_weights_layer = memory({{1, 1, inputs, gates, hidden}, dt::f32, tag::ldgoi}, cpu_engine());
     plain_weights_iter = memory({{1, 1, hidden, gates, hidden}, dt::f32, tag::ldgoi}, cpu_engine());
     plain_bias = memory({{1, 1, bias_rows, hidden}, dt::f32, tag::ldgo}, cpu_engine());
@@ -212,12 +217,12 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch,
   auto key = std::make_tuple(steps, batch, training);
   auto found = plans.find(key);
   if (found != plans.end()) return found->second;
+  if (training && int8()) throw Error("int8 layers are for inference only");
 
   Plan& plan = plans[key];
   plan.steps = steps;
   plan.batch = batch;
   plan.training = training;
-  if (training && int8()) throw Error("int8 layers are for inference only");
   // In int8 only the input and the weights are 8-bit; states and outputs stay f32.
   const dt data = bf16() ? dt::bf16 : dt::f32;
   const dt input = int8() ? dt::u8 : data;
@@ -258,7 +263,8 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch,
   if (training) {
     plan.workspace = memory(query(pds.forward, dnnl::query::workspace_md), cpu_engine());
     plan.backward = dnnl::primitive(pds.backward);
-    plan.backward_weights_layer = FormattedWeights(plain_weights_layer, query(pds.backward, dnnl::query::weights_md, 0));
+    plan.backward_weights_layer =
+        FormattedWeights(plain_weights_layer, query(pds.backward, dnnl::query::weights_md, 0));
     plan.backward_weights_iter = FormattedWeights(plain_weights_iter, query(pds.backward, dnnl::query::weights_md, 1));
     plan.diff_weights_layer = memory(query(pds.backward, dnnl::query::diff_weights_md, 0), cpu_engine());
     plan.diff_weights_iter = memory(query(pds.backward, dnnl::query::diff_weights_md, 1), cpu_engine());
@@ -314,7 +320,9 @@ void RecurrentLayer::Impl::forward(Plan& plan, const float* src, float* dst, con
   }
   const float* h_in = h0 ? h0 : plan.zeros.data();
   const float* c_in = c0 ? c0 : plan.zeros.data();
-  const auto point = [](const memory& view, const float* pointer) { view.set_data_handle(const_cast<float*>(pointer)); };
+  const auto point = [](const memory& view, const float* pointer) {
+    view.set_data_handle(const_cast<float*>(pointer));
+  };
   point(plan.user_src_view, src);
   point(plan.user_dst_view, dst);
   point(plan.user_h0_view, h_in);
@@ -337,9 +345,10 @@ void RecurrentLayer::Impl::forward(Plan& plan, const float* src, float* dst, con
     convert(plan.user_h0_view, plan.h0);
     if (lstm()) convert(plan.user_c0_view, plan.c0);
   }
-  const dnnl_status_t status = dnnl_primitive_execute(plan.forward.get(), cpu_stream().get(),
-                                                      static_cast<int>(plan.forward_c_args.size()), plan.forward_c_args.data());
-  if (status != dnnl_success) throw Error("oneDNN could not run the recurrent layer (status " + std::to_string(status) + ")");
+  const dnnl_status_t status = dnnl_primitive_execute(
+      plan.forward.get(), cpu_stream().get(), static_cast<int>(plan.forward_c_args.size()), plan.forward_c_args.data());
+  if (status != dnnl_success)
+    throw Error("oneDNN could not run the recurrent layer (status " + std::to_string(status) + ")");
   if (bf16()) {
     convert(plan.dst, plan.user_dst_view);
     convert(plan.h_out, plan.user_h_out_view);

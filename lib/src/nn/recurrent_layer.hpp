@@ -32,13 +32,13 @@ class RecurrentLayer {
 
   // T = steps, N = batch. src (T, N, I) and dst (T, N, H) row-major; states (N, H), where a
   // null h0 or c0 means zeros and c pointers are unused without a cell state.
-  void forward_training(int steps, int batch, const float* src, float* dst, const float* h0,
-                        const float* c0, float* h_out, float* c_out);
+  void forward_training(int steps, int batch, const float* src, float* dst, const float* h0, const float* c0,
+                        float* h_out, float* c_out);
   // Gradients of the last forward_training for diff_dst (T, N, H): diff_src (T, N, I) and the
   // parameter gradients (overwritten). The final states get no gradient (truncated BPTT).
   void backward(const float* diff_dst, float* diff_src, const LayerTensors& gradients);
-  void forward_inference(int steps, int batch, const float* src, float* dst, const float* h0,
-                         const float* c0, float* h_out, float* c_out);
+  void forward_inference(int steps, int batch, const float* src, float* dst, const float* h0, const float* c0,
+                         float* h_out, float* c_out);
 
  private:
   struct Impl;

@@ -18,8 +18,7 @@ constexpr NameTable<Normalization, 3> normalization_names{
     {{Normalization::nfc, "nfc"}, {Normalization::nfkc, "nfkc"}, {Normalization::none, "none"}}};
 constexpr NameTable<InvalidUtf8Policy, 2> invalid_utf8_names{
     {{InvalidUtf8Policy::error, "error"}, {InvalidUtf8Policy::replace, "replace"}}};
-constexpr NameTable<NewlinePolicy, 2> newline_names{
-    {{NewlinePolicy::keep, "keep"}, {NewlinePolicy::lf, "lf"}}};
+constexpr NameTable<NewlinePolicy, 2> newline_names{{{NewlinePolicy::keep, "keep"}, {NewlinePolicy::lf, "lf"}}};
 
 template <typename Enum, std::size_t N>
 std::string_view name_of(const NameTable<Enum, N>& table, Enum value) {
@@ -36,8 +35,7 @@ Enum parse_name(const NameTable<Enum, N>& table, std::string_view name, std::str
     allowed += allowed.empty() ? "" : ", ";
     allowed += entry_name;
   }
-  throw UsageError("unknown " + std::string(what) + " '" + std::string(name) + "'; use one of " +
-                   allowed);
+  throw UsageError("unknown " + std::string(what) + " '" + std::string(name) + "'; use one of " + allowed);
 }
 
 }  // namespace
@@ -54,8 +52,6 @@ Normalization parse_normalization(std::string_view name) {
 InvalidUtf8Policy parse_invalid_utf8_policy(std::string_view name) {
   return parse_name(invalid_utf8_names, name, "invalid-utf8 policy");
 }
-NewlinePolicy parse_newline_policy(std::string_view name) {
-  return parse_name(newline_names, name, "newline policy");
-}
+NewlinePolicy parse_newline_policy(std::string_view name) { return parse_name(newline_names, name, "newline policy"); }
 
 }  // namespace charloom

@@ -25,9 +25,14 @@ const icu::Normalizer2* normalizer_for(Normalization normalization) {
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* normalizer = nullptr;
   switch (normalization) {
-    case Normalization::nfc: normalizer = icu::Normalizer2::getNFCInstance(status); break;
-    case Normalization::nfkc: normalizer = icu::Normalizer2::getNFKCInstance(status); break;
-    case Normalization::none: return nullptr;
+    case Normalization::nfc:
+      normalizer = icu::Normalizer2::getNFCInstance(status);
+      break;
+    case Normalization::nfkc:
+      normalizer = icu::Normalizer2::getNFKCInstance(status);
+      break;
+    case Normalization::none:
+      return nullptr;
   }
   if (U_FAILURE(status)) throw Error(std::string("ICU normalizer unavailable: ") + u_errorName(status));
   return normalizer;
@@ -119,8 +124,7 @@ void Tokenizer::Impl::flush(bool final) {
   }
 }
 
-void Tokenizer::Impl::emit_code_points(const icu::UnicodeString& text, std::int32_t begin,
-                                       std::int32_t end) {
+void Tokenizer::Impl::emit_code_points(const icu::UnicodeString& text, std::int32_t begin, std::int32_t end) {
   for (std::int32_t i = begin; i < end;) {
     const UChar32 code_point = text.char32At(i);
     i += U16_LENGTH(code_point);
@@ -144,8 +148,7 @@ void Tokenizer::Impl::emit_units(const icu::UnicodeString& text, bool final) {
   pending.append(text);
   graphemes->setText(pending);
   std::int32_t start = graphemes->first();
-  for (std::int32_t end = graphemes->next(); end != icu::BreakIterator::DONE;
-       start = end, end = graphemes->next()) {
+  for (std::int32_t end = graphemes->next(); end != icu::BreakIterator::DONE; start = end, end = graphemes->next()) {
     if (!final && end == pending.length()) break;
     unit.clear();
     for (std::int32_t i = start; i < end;) {
@@ -183,11 +186,9 @@ void Tokenizer::finish() {
 
 std::uint64_t Tokenizer::replacements() const { return impl_->decoder.replacements(); }
 
-std::vector<std::string> split_units(std::string_view text, const TextOptions& options,
-                                     std::string_view source_name) {
+std::vector<std::string> split_units(std::string_view text, const TextOptions& options, std::string_view source_name) {
   std::vector<std::string> units;
-  Tokenizer tokenizer(options, std::string(source_name),
-                      [&](std::string_view unit) { units.emplace_back(unit); });
+  Tokenizer tokenizer(options, std::string(source_name), [&](std::string_view unit) { units.emplace_back(unit); });
   tokenizer.feed(text);
   tokenizer.finish();
   return units;

@@ -19,8 +19,7 @@ int hex_digit(char c) {
 }  // namespace
 
 std::string unit_name(std::string_view unit_bytes, TextUnit unit) {
-  if (unit == TextUnit::byte && unit_bytes.size() == 1 &&
-      static_cast<unsigned char>(unit_bytes[0]) >= 0x80) {
+  if (unit == TextUnit::byte && unit_bytes.size() == 1 && static_cast<unsigned char>(unit_bytes[0]) >= 0x80) {
     char buffer[8];
     std::snprintf(buffer, sizeof buffer, "<0x%02X>", static_cast<unsigned char>(unit_bytes[0]));
     return buffer;
@@ -35,12 +34,10 @@ std::string unit_bytes_from_name(std::string_view name, TextUnit unit) {
       const int high = hex_digit(name[3]), low = hex_digit(name[4]);
       if (high >= 8 && low >= 0) return std::string(1, static_cast<char>(high * 16 + low));
     }
-    throw InputError("vocabulary entry " + quoted(name) +
-                     " is not a byte unit (an ASCII character or <0x80>..<0xFF>)");
+    throw InputError("vocabulary entry " + quoted(name) + " is not a byte unit (an ASCII character or <0x80>..<0xFF>)");
   }
   // Code point and grapheme names must be well-formed text of the right length.
-  const TextOptions strict{TextUnit::grapheme, Normalization::none, InvalidUtf8Policy::error,
-                           NewlinePolicy::keep};
+  const TextOptions strict{TextUnit::grapheme, Normalization::none, InvalidUtf8Policy::error, NewlinePolicy::keep};
   std::vector<std::string> graphemes;
   try {
     graphemes = split_units(name, strict, "vocabulary entry");
@@ -48,8 +45,8 @@ std::string unit_bytes_from_name(std::string_view name, TextUnit unit) {
     throw InputError(std::string("vocabulary entry is not valid UTF-8: ") + error.what());
   }
   if (graphemes.size() != 1)
-    throw InputError("vocabulary entry " + quoted(name) + " is " +
-                     std::to_string(graphemes.size()) + " graphemes; each entry must be one unit");
+    throw InputError("vocabulary entry " + quoted(name) + " is " + std::to_string(graphemes.size()) +
+                     " graphemes; each entry must be one unit");
   if (unit == TextUnit::codepoint) {
     TextOptions by_code_point = strict;
     by_code_point.unit = TextUnit::codepoint;

@@ -87,8 +87,7 @@ void Utf8Decoder::fail(const std::uint8_t* bytes, std::size_t available) const {
                    "; fix the text or pass --invalid-utf8=replace to read it as U+FFFD");
 }
 
-void Utf8Decoder::decode_buffer(const std::uint8_t* bytes, std::size_t length, bool final,
-                                std::vector<char32_t>& out) {
+void Utf8Decoder::decode_buffer(const std::uint8_t* bytes, std::size_t length, bool final, std::vector<char32_t>& out) {
   std::size_t i = 0;
   while (i < length) {
     const std::uint8_t lead = bytes[i];

@@ -23,8 +23,7 @@ class Utf8Decoder {
   std::uint64_t replacements() const { return replacements_; }
 
  private:
-  void decode_buffer(const std::uint8_t* bytes, std::size_t length, bool final,
-                     std::vector<char32_t>& out);
+  void decode_buffer(const std::uint8_t* bytes, std::size_t length, bool final, std::vector<char32_t>& out);
   [[noreturn]] void fail(const std::uint8_t* bytes, std::size_t available) const;
   void advance_position(char32_t code_point);
 

@@ -56,9 +56,11 @@ Vocabulary Vocabulary::from_names(const std::vector<std::string>& names, TextUni
   for (std::size_t id = 1; id < names.size(); ++id)
     vocabulary.units_.push_back(text::unit_bytes_from_name(names[id], unit));
   vocabulary.index();
-  if (vocabulary.longer_ids_.size() + static_cast<std::size_t>(std::count_if(
-          std::begin(vocabulary.single_byte_ids_), std::end(vocabulary.single_byte_ids_),
-          [](std::int32_t id) { return id >= 0; })) != names.size() - 1)
+  if (vocabulary.longer_ids_.size() +
+          static_cast<std::size_t>(std::count_if(std::begin(vocabulary.single_byte_ids_),
+                                                 std::end(vocabulary.single_byte_ids_),
+                                                 [](std::int32_t id) { return id >= 0; })) !=
+      names.size() - 1)
     throw InputError("vocabulary lists a unit twice; each unit must appear once");
   return vocabulary;
 }

@@ -33,7 +33,8 @@ std::vector<fs::path> step_checkpoints(const std::string& directory) {
         name.compare(name.size() - extension.size(), extension.size(), extension) == 0)
       found.push_back(entry.path());
   }
-  std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) { return a.filename() > b.filename(); });
+  std::sort(found.begin(), found.end(),
+            [](const fs::path& a, const fs::path& b) { return a.filename() > b.filename(); });
   return found;
 }
 
@@ -45,7 +46,8 @@ CheckpointDirectory::CheckpointDirectory(std::string directory, int keep_last, b
   fs::create_directories(directory_, error);
   if (error || !fs::is_directory(directory_))
     throw IoError("cannot create checkpoint directory " + directory_ + ": " +
-                  (error ? error.message() : std::string("a file has that name")) + "; choose another --checkpoint-dir");
+                  (error ? error.message() : std::string("a file has that name")) +
+                  "; choose another --checkpoint-dir");
 }
 
 std::string CheckpointDirectory::write(const ModelFile& checkpoint, std::int64_t step, bool is_best) {
@@ -70,7 +72,8 @@ ModelFile load_checkpoint(const std::string& file_or_directory, std::string& loa
   }
   const auto candidates = step_checkpoints(file_or_directory);
   if (candidates.empty())
-    throw InputError("no checkpoint (step-*.safetensors) in " + file_or_directory + "; give a checkpoint file to --resume");
+    throw InputError("no checkpoint (step-*.safetensors) in " + file_or_directory +
+                     "; give a checkpoint file to --resume");
   for (const fs::path& candidate : candidates) {
     try {
       loaded_path = candidate.string();

@@ -74,7 +74,9 @@ class Sgd final : public Optimizer {
       p[i] -= rate * buffer_[i];
     }
   }
-  std::vector<std::pair<std::string, std::vector<float>*>> state() override { return {{"optimizer.momentum_buffer", &buffer_}}; }
+  std::vector<std::pair<std::string, std::vector<float>*>> state() override {
+    return {{"optimizer.momentum_buffer", &buffer_}};
+  }
 
  private:
   TrainingConfig config_;

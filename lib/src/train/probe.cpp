@@ -100,7 +100,8 @@ void fit(const std::vector<double>& x, const std::vector<int>& y, std::size_t wi
   }
 }
 
-double accuracy(const std::vector<double>& x, const std::vector<int>& y, std::size_t width, const std::vector<double>& w) {
+double accuracy(const std::vector<double>& x, const std::vector<int>& y, std::size_t width,
+                const std::vector<double>& w) {
   std::size_t right = 0;
   for (std::size_t i = 0; i < y.size(); ++i) {
     double sum = w[width];

@@ -22,9 +22,9 @@ struct FeatureSet {
 struct Probe {
   std::vector<double> weights;  // on the raw features
   double bias = 0.0;
-  double c = 0.0;               // the chosen inverse penalty strength, as scikit-learn's C
+  double c = 0.0;  // the chosen inverse penalty strength, as scikit-learn's C
   double dev_accuracy = 0.0;
-  std::size_t nonzero = 0;      // weights that are not exactly zero
+  std::size_t nonzero = 0;  // weights that are not exactly zero
 };
 
 // Minimizes penalty(w) + C * sum(log-loss), as scikit-learn's LogisticRegression, on

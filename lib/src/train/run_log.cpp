@@ -38,7 +38,8 @@ RunLog::RunLog(const std::string& metrics_path, bool append, bool quiet, std::in
     : quiet_(quiet), terminal_(::isatty(STDERR_FILENO) == 1), log_every_(log_every > 0 ? log_every : 10) {
   if (!metrics_path.empty()) {
     metrics_ = std::fopen(metrics_path.c_str(), append ? "a" : "w");
-    if (metrics_ == nullptr) throw IoError("cannot write metrics file " + metrics_path + "; choose a writable --metrics path");
+    if (metrics_ == nullptr)
+      throw IoError("cannot write metrics file " + metrics_path + "; choose a writable --metrics path");
   }
 }
 
@@ -49,10 +50,14 @@ RunLog::~RunLog() {
 void RunLog::train_step(const ProgressFigures& figures, double grad_norm, double seconds) {
   last_ = figures;
   if (metrics_ != nullptr && figures.iteration % log_every_ == 0) {
-    nlohmann::json record{{"type", "train"},         {"iteration", figures.iteration},
-                          {"epoch", figures.epoch},  {"train_loss", figures.train_loss},
-                          {"lr", figures.lr},        {"grad_norm", grad_norm},
-                          {"chars_per_second", figures.chars_per_second}, {"seconds", seconds}};
+    nlohmann::json record{{"type", "train"},
+                          {"iteration", figures.iteration},
+                          {"epoch", figures.epoch},
+                          {"train_loss", figures.train_loss},
+                          {"lr", figures.lr},
+                          {"grad_norm", grad_norm},
+                          {"chars_per_second", figures.chars_per_second},
+                          {"seconds", seconds}};
     std::fprintf(metrics_, "%s\n", record.dump().c_str());
     std::fflush(metrics_);
   }
@@ -74,8 +79,8 @@ void RunLog::show(const ProgressFigures& f) {
   if (f.val_loss >= 0) std::snprintf(val, sizeof val, "%.4f", f.val_loss);
   const std::string total = f.max_iters > 0 ? "/" + std::to_string(f.max_iters) : "";
   std::snprintf(line, sizeof line, "iter %lld%s | epoch %.2f | train %.4f | val %s | %.0f chars/s | lr %.2e | ETA %s",
-                static_cast<long long>(f.iteration), total.c_str(), f.epoch, f.train_loss, val, f.chars_per_second, f.lr,
-                clock_text(f.eta_seconds).c_str());
+                static_cast<long long>(f.iteration), total.c_str(), f.epoch, f.train_loss, val, f.chars_per_second,
+                f.lr, clock_text(f.eta_seconds).c_str());
   if (terminal_) {
     std::fprintf(stderr, "\r\033[K%s", line);
     line_open_ = true;
@@ -88,15 +93,19 @@ void RunLog::show(const ProgressFigures& f) {
 void RunLog::evaluation(std::int64_t iteration, double epoch, double val_loss, double seconds, bool best) {
   last_.val_loss = val_loss;
   if (metrics_ != nullptr) {
-    nlohmann::json record{{"type", "eval"},      {"iteration", iteration},         {"epoch", epoch},
-                          {"val_loss", val_loss}, {"val_bpc", val_loss * nats_to_bits}, {"seconds", seconds},
+    nlohmann::json record{{"type", "eval"},
+                          {"iteration", iteration},
+                          {"epoch", epoch},
+                          {"val_loss", val_loss},
+                          {"val_bpc", val_loss * nats_to_bits},
+                          {"seconds", seconds},
                           {"best", best}};
     std::fprintf(metrics_, "%s\n", record.dump().c_str());
     std::fflush(metrics_);
   }
   char text[160];
-  std::snprintf(text, sizeof text, "eval at iter %lld: val %.4f nats/char, %.4f bits/char%s", static_cast<long long>(iteration),
-                val_loss, val_loss * nats_to_bits, best ? " (best)" : "");
+  std::snprintf(text, sizeof text, "eval at iter %lld: val %.4f nats/char, %.4f bits/char%s",
+                static_cast<long long>(iteration), val_loss, val_loss * nats_to_bits, best ? " (best)" : "");
   message(text);
 }
 

@@ -13,9 +13,9 @@ struct ProgressFigures {
   std::int64_t max_iters = 0;  // 0 = unknown
   double epoch = 0.0;
   double train_loss = 0.0;
-  double val_loss = -1.0;      // negative until the first evaluation
+  double val_loss = -1.0;  // negative until the first evaluation
   double chars_per_second = 0.0;
-  double eta_seconds = -1.0;   // negative when unknown
+  double eta_seconds = -1.0;  // negative when unknown
   double lr = 0.0;
 };
 

@@ -29,7 +29,8 @@ void validate_schedule(const TrainingConfig& config) {
 
 double learning_rate_at(const TrainingConfig& config, std::int64_t step) {
   const double peak = config.learning_rate;
-  if (step < config.warmup_iters) return peak * static_cast<double>(step + 1) / static_cast<double>(config.warmup_iters);
+  if (step < config.warmup_iters)
+    return peak * static_cast<double>(step + 1) / static_cast<double>(config.warmup_iters);
   if (config.lr_schedule == "step")
     return peak * std::pow(config.lr_decay_rate, static_cast<double>(step / config.lr_decay_every));
   // auto decays like cosine once the trainer has set a horizon, and is constant before.

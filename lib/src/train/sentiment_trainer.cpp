@@ -20,8 +20,8 @@
 #include "io/atomic_file.hpp"
 #include "nn/classifier.hpp"
 #include "nn/random.hpp"
-#include "train/optimizer.hpp"
 #include "train/checkpoints.hpp"
+#include "train/optimizer.hpp"
 #include "train/probe.hpp"
 #include "train/run_control.hpp"
 
@@ -42,7 +42,8 @@ Dataset read_dataset(const std::string& path, const LabeledReaderOptions& input,
   for (const LabeledText& record : read_labeled_text(path, input)) {
     std::vector<std::string> units = split_units(record.text, text_options, path + ":" + std::to_string(record.line));
     if (units.empty())
-      throw InputError(path + ":" + std::to_string(record.line) + ": the text is empty; remove the line or give it text");
+      throw InputError(path + ":" + std::to_string(record.line) +
+                       ": the text is empty; remove the line or give it text");
     data.units.push_back(std::move(units));
     data.labels.push_back(*record.label);
   }
@@ -65,10 +66,14 @@ void validate(const SentimentTrainingConfig& c) {
   if (c.train_path.empty()) throw UsageError("no training data given; pass --train FILE");
   if (c.dev_path.empty()) throw UsageError("no dev data given; pass --dev FILE (dev accuracy picks the model)");
   if (c.output.empty()) throw UsageError("no output given; pass --output MODEL");
-  if (c.batch_size < 1 || c.batch_size > 4096) throw UsageError("--batch-size must be from 1 to 4096, got " + std::to_string(c.batch_size));
-  if (c.max_length < 1 || c.max_length > 100000) throw UsageError("--max-length must be from 1 to 100000, got " + std::to_string(c.max_length));
-  if (!(c.learning_rate > 0.0 && c.learning_rate < 100.0)) throw UsageError("--learning-rate must be positive and below 100");
-  if (c.class_weight != "balanced" && c.class_weight != "none") throw UsageError("--class-weight must be balanced or none");
+  if (c.batch_size < 1 || c.batch_size > 4096)
+    throw UsageError("--batch-size must be from 1 to 4096, got " + std::to_string(c.batch_size));
+  if (c.max_length < 1 || c.max_length > 100000)
+    throw UsageError("--max-length must be from 1 to 100000, got " + std::to_string(c.max_length));
+  if (!(c.learning_rate > 0.0 && c.learning_rate < 100.0))
+    throw UsageError("--learning-rate must be positive and below 100");
+  if (c.class_weight != "balanced" && c.class_weight != "none")
+    throw UsageError("--class-weight must be balanced or none");
   if (c.freeze_encoder && c.init_from.empty()) throw UsageError("--freeze-encoder needs --init-from LM");
   if (!c.probe.empty() && c.init_from.empty()) throw UsageError("--probe needs --init-from LM");
   if (!c.probe.empty()) train::parse_penalty(c.probe);
@@ -101,7 +106,8 @@ std::vector<std::vector<std::size_t>> epoch_batches(const infer::Texts& texts, i
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::vector<float> keys(order.size());
   for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = nn::uniform01(seed, 1000 + 2 * epoch, i);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return keys[a] < keys[b] || (keys[a] == keys[b] && a < b); });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return keys[a] < keys[b] || (keys[a] == keys[b] && a < b); });
   const std::size_t window = static_cast<std::size_t>(batch) * 50;
   for (std::size_t start = 0; start < order.size(); start += window) {
     const auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + window));
@@ -116,7 +122,9 @@ std::vector<std::vector<std::size_t>> epoch_batches(const infer::Texts& texts, i
   for (std::size_t i = 0; i < batch_keys.size(); ++i) batch_keys[i] = nn::uniform01(seed, 1001 + 2 * epoch, i);
   std::vector<std::size_t> batch_order(batches.size());
   std::iota(batch_order.begin(), batch_order.end(), std::size_t{0});
-  std::sort(batch_order.begin(), batch_order.end(), [&](std::size_t a, std::size_t b) { return batch_keys[a] < batch_keys[b] || (batch_keys[a] == batch_keys[b] && a < b); });
+  std::sort(batch_order.begin(), batch_order.end(), [&](std::size_t a, std::size_t b) {
+    return batch_keys[a] < batch_keys[b] || (batch_keys[a] == batch_keys[b] && a < b);
+  });
   std::vector<std::vector<std::size_t>> shuffled;
   for (std::size_t i : batch_order) shuffled.push_back(std::move(batches[i]));
   return shuffled;
@@ -128,10 +136,12 @@ train::FeatureSet features_of(nn::Classifier& classifier, const Dataset& data) {
   set.width = static_cast<std::size_t>(classifier.config().output_width());
   set.labels = data.labels;
   set.rows.assign(data.texts.size() * set.width, 0.0f);
-  infer::classify_batches(classifier, data.texts, 64, [&](std::span<const std::size_t> members, const float*, const float* features) {
-    for (std::size_t column = 0; column < members.size(); ++column)
-      std::copy_n(features + column * set.width, set.width, set.rows.begin() + static_cast<std::ptrdiff_t>(members[column] * set.width));
-  });
+  infer::classify_batches(classifier, data.texts, 64,
+                          [&](std::span<const std::size_t> members, const float*, const float* features) {
+                            for (std::size_t column = 0; column < members.size(); ++column)
+                              std::copy_n(features + column * set.width, set.width,
+                                          set.rows.begin() + static_cast<std::ptrdiff_t>(members[column] * set.width));
+                          });
   return set;
 }
 
@@ -142,8 +152,8 @@ const std::vector<double> probe_grid{0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.
 // moments and the best parameters, enough to continue exactly (an epoch's batches depend
 // only on the seed and the epoch).
 struct RunState {
-  std::int64_t epoch = 1;      // the epoch in progress
-  std::size_t batch = 0;       // batches of it already done
+  std::int64_t epoch = 1;  // the epoch in progress
+  std::size_t batch = 0;   // batches of it already done
   std::int64_t iterations = 0, optimizer_steps = 0, epochs_without_improvement = 0, texts_seen = 0, best_epoch = 0;
   double best_accuracy = 0.0, best_loss = 0.0, epoch_loss = 0.0, epoch_weight = 0.0, elapsed_seconds = 0.0;
 };
@@ -159,7 +169,8 @@ RunState run_state_from(const ModelFile& checkpoint, const std::string& path) {
   }
 }
 
-std::vector<float> take_tensor(const ModelFile& checkpoint, const std::string& name, std::size_t size, const std::string& path) {
+std::vector<float> take_tensor(const ModelFile& checkpoint, const std::string& name, std::size_t size,
+                               const std::string& path) {
   const NamedTensor* tensor = checkpoint.find(name);
   if (tensor == nullptr || tensor->values.size() != size)
     throw InputError(path + ": the checkpoint lacks " + name + " of the expected size");
@@ -188,7 +199,8 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       throw InputError("--init-from " + config.init_from + " holds a model of kind '" + language_model.kind +
                        "', not a language model");
     // The encoder comes whole from the language model: its architecture, text options and vocabulary.
-    if (model.bidirectional) throw UsageError("--bidirectional cannot start from a language model, which reads one way");
+    if (model.bidirectional)
+      throw UsageError("--bidirectional cannot start from a language model, which reads one way");
     const Pooling pool = model.pool;
     const float dropout = model.dropout;
     model = language_model.config;
@@ -225,7 +237,8 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     // The language model's tensors come first, so its embedding and rnn.* win; the
     // classifier layer, which it lacks, keeps its fresh initialization.
     std::vector<NamedTensor> start_from = language_model.tensors;
-    for (NamedTensor& own : nn::named_tensors(classifier.layout(), classifier.parameters())) start_from.push_back(std::move(own));
+    for (NamedTensor& own : nn::named_tensors(classifier.layout(), classifier.parameters()))
+      start_from.push_back(std::move(own));
     classifier.load_tensors(start_from);
   }
   // The classifier layer's span of the buffer: the only part a frozen encoder lets change.
@@ -234,7 +247,8 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   // Balanced weights: each class carries half of the total, whatever its share of the texts.
   const double n = static_cast<double>(train.labels.size());
   const double positive_weight = config.class_weight == "balanced" ? n / (2.0 * static_cast<double>(positives)) : 1.0;
-  const double negative_weight = config.class_weight == "balanced" ? n / (2.0 * (n - static_cast<double>(positives))) : 1.0;
+  const double negative_weight =
+      config.class_weight == "balanced" ? n / (2.0 * (n - static_cast<double>(positives))) : 1.0;
 
   TrainingConfig optimizer_settings;
   optimizer_settings.learning_rate = config.learning_rate;
@@ -249,8 +263,8 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     optimizer->steps_taken = run.optimizer_steps;
     best = take_tensor(checkpoint, "best.parameters", count, checkpoint_path);
   }
-  train::CheckpointDirectory checkpoints(config.checkpoint_dir.empty() ? config.output + ".checkpoints" : config.checkpoint_dir,
-                                         config.keep_last, true);
+  train::CheckpointDirectory checkpoints(
+      config.checkpoint_dir.empty() ? config.output + ".checkpoints" : config.checkpoint_dir, config.keep_last, true);
   std::string last_checkpoint;
   const auto write_checkpoint = [&](bool is_best) {
     ModelFile file;
@@ -269,7 +283,8 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   };
 
   std::FILE* metrics = config.metrics_path.empty() ? nullptr : std::fopen(config.metrics_path.c_str(), "w");
-  if (!config.metrics_path.empty() && metrics == nullptr) throw IoError("cannot write --metrics " + config.metrics_path);
+  if (!config.metrics_path.empty() && metrics == nullptr)
+    throw IoError("cannot write --metrics " + config.metrics_path);
   const auto log = [&](const nlohmann::json& record) {
     if (metrics) std::fprintf(metrics, "%s\n", record.dump().c_str()), std::fflush(metrics);
   };
@@ -288,22 +303,29 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     const train::Probe probe = train::fit_probe(features_of(classifier, train), features_of(classifier, dev),
                                                 train::parse_penalty(config.probe), probe_grid);
     const std::size_t weight = classifier.layout().find("classifier.weight").offset;
-    for (std::size_t j = 0; j < probe.weights.size(); ++j) classifier.parameters()[weight + j] = static_cast<float>(probe.weights[j]);
+    for (std::size_t j = 0; j < probe.weights.size(); ++j)
+      classifier.parameters()[weight + j] = static_cast<float>(probe.weights[j]);
     classifier.parameters()[classifier.layout().find("classifier.bias").offset] = static_cast<float>(probe.bias);
     best = classifier.parameters();
     best_dev = evaluate(classifier, dev, config.batch_size);
     summary.stopped_by = "probe";
-    log({{"type", "probe"}, {"penalty", config.probe}, {"c", probe.c}, {"nonzero_weights", probe.nonzero},
-         {"dev_accuracy", best_dev.accuracy}, {"seconds", seconds_since(start)}});
+    log({{"type", "probe"},
+         {"penalty", config.probe},
+         {"c", probe.c},
+         {"nonzero_weights", probe.nonzero},
+         {"dev_accuracy", best_dev.accuracy},
+         {"seconds", seconds_since(start)}});
     if (!config.quiet)
       std::fprintf(stderr, "train-model: %s probe, C = %g, %zu of %zu features used, dev accuracy %.4f\n",
                    config.probe.c_str(), probe.c, probe.nonzero, probe.weights.size(), best_dev.accuracy);
   }
   std::int64_t texts_this_run = 0;
   double epochs_done = static_cast<double>(run.epoch - 1);
-  for (; config.probe.empty() && (config.max_epochs == 0 || run.epoch <= config.max_epochs); ++run.epoch, run.batch = 0) {
+  for (; config.probe.empty() && (config.max_epochs == 0 || run.epoch <= config.max_epochs);
+       ++run.epoch, run.batch = 0) {
     bool stopped = false;
-    const auto batches = epoch_batches(train.texts, config.batch_size, config.seed, static_cast<std::uint64_t>(run.epoch));
+    const auto batches =
+        epoch_batches(train.texts, config.batch_size, config.seed, static_cast<std::uint64_t>(run.epoch));
     if (run.batch == 0) run.epoch_loss = run.epoch_weight = 0.0;
     for (; run.batch < batches.size(); ++run.batch) {
       const std::vector<std::size_t>& members = batches[run.batch];
@@ -318,7 +340,8 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       run.epoch_loss += classifier.train_batch(padded.view(), labels.data(), weights.data(), config.seed,
                                                static_cast<std::uint64_t>(run.iterations));
       std::vector<float>& gradients = classifier.gradients();
-      if (config.freeze_encoder) std::fill(gradients.begin(), gradients.begin() + static_cast<std::ptrdiff_t>(head_begin), 0.0f);
+      if (config.freeze_encoder)
+        std::fill(gradients.begin(), gradients.begin() + static_cast<std::ptrdiff_t>(head_begin), 0.0f);
       if (config.grad_clip > 0.0) train::clip_to_norm(gradients, train::global_norm(gradients), config.grad_clip);
       optimizer->step(classifier.parameters(), gradients, config.learning_rate);
       classifier.parameters_changed();
@@ -336,7 +359,8 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       if (stopped) {
         // Mid-epoch: the checkpoint holds the batches done, so a resumed run goes on exactly.
         ++run.batch;
-        epochs_done = static_cast<double>(run.epoch - 1) + static_cast<double>(run.batch) / static_cast<double>(batches.size());
+        epochs_done =
+            static_cast<double>(run.epoch - 1) + static_cast<double>(run.batch) / static_cast<double>(batches.size());
         write_checkpoint(false);
         break;
       }
@@ -345,8 +369,8 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     epochs_done = static_cast<double>(run.epoch);
     summary.train_loss = run.epoch_weight > 0.0 ? run.epoch_loss / run.epoch_weight : 0.0;
     const DevFigures figures = evaluate(classifier, dev, config.batch_size);
-    const bool improved = figures.accuracy > best_dev.accuracy ||
-                          (figures.accuracy == best_dev.accuracy && figures.loss < best_dev.loss);
+    const bool improved =
+        figures.accuracy > best_dev.accuracy || (figures.accuracy == best_dev.accuracy && figures.loss < best_dev.loss);
     if (improved) {
       best = classifier.parameters();
       best_dev = figures;
@@ -357,8 +381,14 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     } else {
       ++run.epochs_without_improvement;
     }
-    log({{"type", "eval"}, {"epoch", run.epoch}, {"iteration", run.iterations}, {"train_loss", summary.train_loss},
-         {"dev_accuracy", figures.accuracy}, {"dev_loss", figures.loss}, {"best", improved}, {"seconds", seconds_since(start)}});
+    log({{"type", "eval"},
+         {"epoch", run.epoch},
+         {"iteration", run.iterations},
+         {"train_loss", summary.train_loss},
+         {"dev_accuracy", figures.accuracy},
+         {"dev_loss", figures.loss},
+         {"best", improved},
+         {"seconds", seconds_since(start)}});
     if (!config.quiet)
       std::fprintf(stderr, "train-model: epoch %lld: train loss %.4f, dev accuracy %.4f, dev loss %.4f%s, %.0f s\n",
                    static_cast<long long>(run.epoch), summary.train_loss, figures.accuracy, figures.loss,
@@ -391,31 +421,32 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   file.config = model;
   file.vocabulary = vocabulary;
   file.tensors = nn::named_tensors(classifier.layout(), best);
-  file.training_json = nlohmann::json{{"task", "sentiment"},
-                                      {"train", config.train_path},
-                                      {"dev", config.dev_path},
-                                      {"init_from", config.init_from},
-                                      {"freeze_encoder", config.freeze_encoder},
-                                      {"probe", config.probe},
-                                      {"bidirectional", model.bidirectional},
-                                      {"batch_size", config.batch_size},
-                                      {"learning_rate", config.learning_rate},
-                                      {"max_length", config.max_length},
-                                      {"class_weight", config.class_weight},
-                                      {"seed", config.seed},
-                                      {"iterations", summary.iterations},
-                                      {"best_epoch", summary.best_epoch},
-                                      {"dev_accuracy", summary.dev_accuracy},
-                                      {"invocation", config.invocation}}
-                           .dump();
+  file.training_json = nlohmann::json{
+      {"task", "sentiment"},
+      {"train", config.train_path},
+      {"dev", config.dev_path},
+      {"init_from", config.init_from},
+      {"freeze_encoder", config.freeze_encoder},
+      {"probe", config.probe},
+      {"bidirectional", model.bidirectional},
+      {"batch_size", config.batch_size},
+      {"learning_rate", config.learning_rate},
+      {"max_length", config.max_length},
+      {"class_weight", config.class_weight},
+      {"seed", config.seed},
+      {"iterations", summary.iterations},
+      {"best_epoch", summary.best_epoch},
+      {"dev_accuracy", summary.dev_accuracy},
+      {"invocation",
+       config.invocation}}.dump();
   save_model_file(config.output, file);
 
   if (!config.summary_path.empty()) {
-    const nlohmann::json out{{"iterations", summary.iterations},       {"epochs", summary.epochs},
-                             {"train_loss", summary.train_loss},       {"dev_accuracy", summary.dev_accuracy},
-                             {"dev_loss", summary.dev_loss},           {"best_epoch", summary.best_epoch},
-                             {"seconds", summary.seconds},             {"texts_per_second", summary.texts_per_second},
-                             {"parameters", summary.parameters},       {"stopped_by", summary.stopped_by},
+    const nlohmann::json out{{"iterations", summary.iterations}, {"epochs", summary.epochs},
+                             {"train_loss", summary.train_loss}, {"dev_accuracy", summary.dev_accuracy},
+                             {"dev_loss", summary.dev_loss},     {"best_epoch", summary.best_epoch},
+                             {"seconds", summary.seconds},       {"texts_per_second", summary.texts_per_second},
+                             {"parameters", summary.parameters}, {"stopped_by", summary.stopped_by},
                              {"output", summary.output}};
     io::write_file_atomically(config.summary_path, out.dump(2) + "\n");
   }

@@ -26,7 +26,6 @@
 namespace charloom {
 namespace {
 
-
 constexpr double nats_to_bits = 1.4426950408889634;
 constexpr int max_rollbacks = 8;
 
@@ -45,20 +44,21 @@ struct RunState {
 };
 
 nlohmann::json run_state_json(const RunState& run, const TrainingConfig& config, std::int64_t optimizer_steps) {
-  return {{"step", run.step},
-          {"epoch", run.cursor.epoch},
-          {"batch", run.cursor.batch},
-          {"lr_scale", run.lr_scale},
-          {"best_val_loss", std::isfinite(run.best_val_loss) ? nlohmann::json(run.best_val_loss) : nlohmann::json(nullptr)},
-          {"best_step", run.best_step},
-          {"evals_without_improvement", run.evals_without_improvement},
-          {"elapsed_seconds", run.elapsed_seconds},
-          {"optimizer", config.optimizer},
-          {"optimizer_steps", optimizer_steps},
-          {"seed", config.seed},
-          {"lr_decay_iters", config.lr_decay_iters},
-          {"batch_size", config.batch_size},
-          {"seq_length", config.seq_length}};
+  return {
+      {"step", run.step},
+      {"epoch", run.cursor.epoch},
+      {"batch", run.cursor.batch},
+      {"lr_scale", run.lr_scale},
+      {"best_val_loss", std::isfinite(run.best_val_loss) ? nlohmann::json(run.best_val_loss) : nlohmann::json(nullptr)},
+      {"best_step", run.best_step},
+      {"evals_without_improvement", run.evals_without_improvement},
+      {"elapsed_seconds", run.elapsed_seconds},
+      {"optimizer", config.optimizer},
+      {"optimizer_steps", optimizer_steps},
+      {"seed", config.seed},
+      {"lr_decay_iters", config.lr_decay_iters},
+      {"batch_size", config.batch_size},
+      {"seq_length", config.seq_length}};
 }
 
 nlohmann::json training_json(const TrainingConfig& c) {
@@ -85,22 +85,25 @@ std::string describe(const ModelConfig& m) {
          std::string(to_string(m.text.normalization)) + ")";
 }
 
-
 void validate(const TrainingConfig& c) {
   if (c.corpus.empty()) throw UsageError("no corpus given; pass --corpus FILE");
   if (c.output.empty()) throw UsageError("no output given; pass --output MODEL");
-  if (c.batch_size < 1 || c.batch_size > 65536) throw UsageError("--batch-size must be from 1 to 65536, got " + std::to_string(c.batch_size));
-  if (c.seq_length < 1 || c.seq_length > 100000) throw UsageError("--seq-length must be from 1 to 100000, got " + std::to_string(c.seq_length));
-  if (!(c.learning_rate > 0.0 && c.learning_rate < 100.0)) throw UsageError("--learning-rate must be positive and below 100");
+  if (c.batch_size < 1 || c.batch_size > 65536)
+    throw UsageError("--batch-size must be from 1 to 65536, got " + std::to_string(c.batch_size));
+  if (c.seq_length < 1 || c.seq_length > 100000)
+    throw UsageError("--seq-length must be from 1 to 100000, got " + std::to_string(c.seq_length));
+  if (!(c.learning_rate > 0.0 && c.learning_rate < 100.0))
+    throw UsageError("--learning-rate must be positive and below 100");
   if (c.grad_clip < 0.0) throw UsageError("--grad-clip must be 0 (off) or positive");
   if (c.max_iters < 0 || c.max_epochs < 0 || c.time_limit < 0.0) throw UsageError("budgets must not be negative");
   if (c.eval_every < 1) throw UsageError("--eval-every must be at least 1");
-  if (c.patience < 0 || c.keep_last < 0 || c.checkpoint_every < 0) throw UsageError("--patience, --keep-last and --checkpoint-every must not be negative");
-  if (c.on_divergence != "stop" && c.on_divergence != "rollback") throw UsageError("--on-divergence must be stop or rollback");
+  if (c.patience < 0 || c.keep_last < 0 || c.checkpoint_every < 0)
+    throw UsageError("--patience, --keep-last and --checkpoint-every must not be negative");
+  if (c.on_divergence != "stop" && c.on_divergence != "rollback")
+    throw UsageError("--on-divergence must be stop or rollback");
   if (c.threads < 0) throw UsageError("--threads must not be negative");
   train::validate_schedule(c);
 }
-
 
 // The training state held in memory for --on-divergence=rollback.
 struct Snapshot {
@@ -141,8 +144,8 @@ class Trainer {
   std::string last_checkpoint_;
   std::int64_t last_checkpoint_step_ = -1;
   int rollbacks_ = 0;
-  Clock::time_point started_;   // this invocation's start
-  double elapsed_before_ = 0.0; // seconds of earlier invocations, from the checkpoint
+  Clock::time_point started_;    // this invocation's start
+  double elapsed_before_ = 0.0;  // seconds of earlier invocations, from the checkpoint
 };
 
 void Trainer::prepare() {
@@ -153,7 +156,8 @@ void Trainer::prepare() {
   if (!config_.resume.empty()) {
     checkpoint = train::load_checkpoint(config_.resume, checkpoint_path);
     if (checkpoint.checkpoint_json.empty())
-      throw InputError(checkpoint_path + " is a model, not a checkpoint; resume from a file in the checkpoint directory");
+      throw InputError(checkpoint_path +
+                       " is a model, not a checkpoint; resume from a file in the checkpoint directory");
     if (config_.architecture_given && describe(config_.model) != describe(checkpoint.config))
       throw UsageError(checkpoint_path + " holds " + describe(checkpoint.config) + " but the flags ask for " +
                        describe(config_.model) + "; drop the architecture flags or match them");
@@ -170,12 +174,14 @@ void Trainer::prepare() {
   config_.model.vocabulary_size = static_cast<int>(corpus_.vocabulary.size());
   split_ = split_corpus(corpus_.ids.size(), config_.val_fraction);
   batcher_ = std::make_unique<Batcher>(corpus_.ids, split_.train_begin, split_.train_end,
-                                       static_cast<std::size_t>(config_.batch_size), static_cast<std::size_t>(config_.seq_length));
+                                       static_cast<std::size_t>(config_.batch_size),
+                                       static_cast<std::size_t>(config_.seq_length));
   network_ = std::make_unique<nn::Network>(config_.model, config_.precision);
   train::check_writable(config_.output);
   optimizer_ = train::make_optimizer(config_, network_->parameters().size());
   stream_.reset(config_.model, config_.batch_size);
-  const std::string directory = config_.checkpoint_dir.empty() ? config_.output + ".checkpoints" : config_.checkpoint_dir;
+  const std::string directory =
+      config_.checkpoint_dir.empty() ? config_.output + ".checkpoints" : config_.checkpoint_dir;
   checkpoints_ = std::make_unique<train::CheckpointDirectory>(directory, config_.keep_last, config_.keep_best);
   if (resumed_) {
     restore(checkpoint);
@@ -191,9 +197,11 @@ void Trainer::restore(const ModelFile& checkpoint) {
   const nlohmann::json state = nlohmann::json::parse(checkpoint.checkpoint_json, nullptr, false);
   if (!state.is_object()) throw InputError(config_.resume + ": the checkpoint state is not valid JSON");
   try {
-    if (state.at("batch_size").get<int>() != config_.batch_size || state.at("seq_length").get<int>() != config_.seq_length)
-      throw UsageError("the checkpoint was trained with --batch-size " + std::to_string(state.at("batch_size").get<int>()) +
-                       " --seq-length " + std::to_string(state.at("seq_length").get<int>()) + "; resume with the same values");
+    if (state.at("batch_size").get<int>() != config_.batch_size ||
+        state.at("seq_length").get<int>() != config_.seq_length)
+      throw UsageError("the checkpoint was trained with --batch-size " +
+                       std::to_string(state.at("batch_size").get<int>()) + " --seq-length " +
+                       std::to_string(state.at("seq_length").get<int>()) + "; resume with the same values");
     if (state.at("optimizer").get<std::string>() != config_.optimizer)
       throw UsageError("the checkpoint was trained with --optimizer " + state.at("optimizer").get<std::string>() +
                        "; resume with the same optimizer");
@@ -201,7 +209,7 @@ void Trainer::restore(const ModelFile& checkpoint) {
     run_.cursor = DataCursor{state.at("epoch").get<std::uint64_t>(), state.at("batch").get<std::uint64_t>()};
     run_.lr_scale = state.at("lr_scale").get<double>();
     run_.best_val_loss = state.at("best_val_loss").is_null() ? std::numeric_limits<double>::infinity()
-                                                               : state.at("best_val_loss").get<double>();
+                                                             : state.at("best_val_loss").get<double>();
     run_.best_step = state.at("best_step").get<std::int64_t>();
     run_.evals_without_improvement = state.at("evals_without_improvement").get<int>();
     run_.elapsed_seconds = state.at("elapsed_seconds").get<double>();
@@ -224,8 +232,10 @@ void Trainer::restore(const ModelFile& checkpoint) {
     if (config_.model.cell == CellKind::lstm) take("train_state.c_l" + std::to_string(layer), stream_.c[layer]);
   }
   best_parameters_.assign(network_->parameters().size(), 0.0f);
-  if (checkpoint.find("best.parameters") != nullptr) take("best.parameters", best_parameters_);
-  else best_parameters_.clear();
+  if (checkpoint.find("best.parameters") != nullptr)
+    take("best.parameters", best_parameters_);
+  else
+    best_parameters_.clear();
 }
 
 ModelFile Trainer::checkpoint_file() {
@@ -289,8 +299,8 @@ void Trainer::write_output(TrainingSummary& summary) {
   model.config = config_.model;
   model.vocabulary = corpus_.vocabulary;
   // The output is the model that validated best; without validation, the last one.
-  model.tensors = nn::named_tensors(network_->layout(),
-                               best_parameters_.empty() ? network_->parameters() : best_parameters_);
+  model.tensors =
+      nn::named_tensors(network_->layout(), best_parameters_.empty() ? network_->parameters() : best_parameters_);
   nlohmann::json training = training_json(config_);
   training["iterations"] = summary.iterations;
   training["best_step"] = run_.best_step;
@@ -309,11 +319,13 @@ TrainingSummary Trainer::run() {
   train::RunLog log(config_.metrics_path, append_metrics, config_.quiet, config_.log_every);
   if (resumed_) log.message("resumed from " + last_checkpoint_ + " at iteration " + std::to_string(run_.step));
   if (config_.precision == Precision::bf16 && !nn::native_bf16())
-    log.message("warning: this CPU has no native bf16 (AVX512-BF16 or AMX); oneDNN emulates it, slower than "
-                "--precision f32");
+    log.message(
+        "warning: this CPU has no native bf16 (AVX512-BF16 or AMX); oneDNN emulates it, slower than "
+        "--precision f32");
   {
     char text[200];
-    std::snprintf(text, sizeof text, "training a %dx%d %s (%zu parameters) on %zu units, vocabulary %zu, %zu batches per epoch",
+    std::snprintf(text, sizeof text,
+                  "training a %dx%d %s (%zu parameters) on %zu units, vocabulary %zu, %zu batches per epoch",
                   config_.model.layers, config_.model.hidden, std::string(to_string(config_.model.cell)).c_str(),
                   network_->parameters().size(), split_.train_end - split_.train_begin, corpus_.vocabulary.size(),
                   batcher_->batches_per_epoch());
@@ -331,7 +343,9 @@ TrainingSummary Trainer::run() {
   std::int64_t last_eval_step = -1;
   const std::int64_t units_per_step = static_cast<std::int64_t>(config_.batch_size) * config_.seq_length;
   const double batches_per_epoch = static_cast<double>(batcher_->batches_per_epoch());
-  auto epoch_now = [&] { return static_cast<double>(run_.cursor.epoch) + static_cast<double>(run_.cursor.batch) / batches_per_epoch; };
+  auto epoch_now = [&] {
+    return static_cast<double>(run_.cursor.epoch) + static_cast<double>(run_.cursor.batch) / batches_per_epoch;
+  };
 
   // auto schedule under a time limit: at the first evaluation of this invocation, when the
   // step and evaluation costs are known, fix the horizon at the iteration the time runs out.
@@ -376,26 +390,40 @@ TrainingSummary Trainer::run() {
       summary.signal = sig;
       break;
     }
-    if (config_.max_iters > 0 && run_.step >= config_.max_iters) { summary.stopped_by = "max-iters"; break; }
-    if (config_.max_epochs > 0 && static_cast<std::int64_t>(run_.cursor.epoch) >= config_.max_epochs) { summary.stopped_by = "max-epochs"; break; }
-    if (config_.time_limit > 0 && seconds_since(started) >= config_.time_limit) { summary.stopped_by = "time-limit"; break; }
-    if (config_.patience > 0 && run_.evals_without_improvement >= config_.patience) { summary.stopped_by = "patience"; break; }
+    if (config_.max_iters > 0 && run_.step >= config_.max_iters) {
+      summary.stopped_by = "max-iters";
+      break;
+    }
+    if (config_.max_epochs > 0 && static_cast<std::int64_t>(run_.cursor.epoch) >= config_.max_epochs) {
+      summary.stopped_by = "max-epochs";
+      break;
+    }
+    if (config_.time_limit > 0 && seconds_since(started) >= config_.time_limit) {
+      summary.stopped_by = "time-limit";
+      break;
+    }
+    if (config_.patience > 0 && run_.evals_without_improvement >= config_.patience) {
+      summary.stopped_by = "patience";
+      break;
+    }
 
     const auto step_started = Clock::now();
     batcher_->next(batch);
     if (batch.starts_epoch) stream_.reset(config_.model, config_.batch_size);
     const double lr = train::learning_rate_at(config_, run_.step) * run_.lr_scale;
-    const double loss = network_->train_batch(batch.inputs.data(), batch.targets.data(), config_.seq_length,
-                                              config_.batch_size, stream_, config_.seed, static_cast<std::uint64_t>(run_.step));
+    const double loss =
+        network_->train_batch(batch.inputs.data(), batch.targets.data(), config_.seq_length, config_.batch_size,
+                              stream_, config_.seed, static_cast<std::uint64_t>(run_.step));
     const double norm = train::global_norm(network_->gradients());
     if (!std::isfinite(loss) || !std::isfinite(norm)) {
       const std::string what = std::string(!std::isfinite(loss) ? "the loss" : "the gradient norm") + " became " +
-                               (std::isnan(!std::isfinite(loss) ? loss : norm) ? "NaN" : "infinite") + " at iteration " +
-                               std::to_string(run_.step + 1);
+                               (std::isnan(!std::isfinite(loss) ? loss : norm) ? "NaN" : "infinite") +
+                               " at iteration " + std::to_string(run_.step + 1);
       if (config_.on_divergence == "rollback" && rollbacks_ < max_rollbacks) {
         ++rollbacks_;
         roll_back();
-        log.message(what + "; rolled back to iteration " + std::to_string(run_.step) + " with the learning rate halved");
+        log.message(what + "; rolled back to iteration " + std::to_string(run_.step) +
+                    " with the learning rate halved");
         continue;
       }
       const std::string advice = rollbacks_ > 0 ? "; it diverged again after " + std::to_string(rollbacks_) +
@@ -459,7 +487,8 @@ TrainingSummary Trainer::run() {
   summary.best_val_loss = run_.best_val_loss;
   summary.val_loss = std::isfinite(run_.best_val_loss) ? run_.best_val_loss : std::numeric_limits<double>::quiet_NaN();
   summary.val_bpc = summary.val_loss * nats_to_bits;
-  summary.chars_per_second = train_seconds > 0 ? static_cast<double>(units_per_step * trained_steps) / train_seconds : 0.0;
+  summary.chars_per_second =
+      train_seconds > 0 ? static_cast<double>(units_per_step * trained_steps) / train_seconds : 0.0;
   summary.last_checkpoint = last_checkpoint_;
   summary.output = config_.output;
   if (summary.signal == 0) write_output(summary);
@@ -467,18 +496,19 @@ TrainingSummary Trainer::run() {
   log.finish();
 
   if (!config_.summary_path.empty()) {
-    nlohmann::json json{{"iterations", summary.iterations},
-                        {"epochs", summary.epochs},
-                        {"train_loss", summary.train_loss},
-                        {"val_loss", std::isfinite(summary.val_loss) ? nlohmann::json(summary.val_loss) : nlohmann::json(nullptr)},
-                        {"val_bpc", std::isfinite(summary.val_bpc) ? nlohmann::json(summary.val_bpc) : nlohmann::json(nullptr)},
-                        {"seconds", summary.seconds},
-                        {"chars_per_second", summary.chars_per_second},
-                        {"parameters", summary.parameters},
-                        {"stopped_by", summary.stopped_by},
-                        {"best_step", run_.best_step},
-                        {"checkpoint", summary.last_checkpoint},
-                        {"output", summary.signal == 0 ? nlohmann::json(summary.output) : nlohmann::json(nullptr)}};
+    nlohmann::json json{
+        {"iterations", summary.iterations},
+        {"epochs", summary.epochs},
+        {"train_loss", summary.train_loss},
+        {"val_loss", std::isfinite(summary.val_loss) ? nlohmann::json(summary.val_loss) : nlohmann::json(nullptr)},
+        {"val_bpc", std::isfinite(summary.val_bpc) ? nlohmann::json(summary.val_bpc) : nlohmann::json(nullptr)},
+        {"seconds", summary.seconds},
+        {"chars_per_second", summary.chars_per_second},
+        {"parameters", summary.parameters},
+        {"stopped_by", summary.stopped_by},
+        {"best_step", run_.best_step},
+        {"checkpoint", summary.last_checkpoint},
+        {"output", summary.signal == 0 ? nlohmann::json(summary.output) : nlohmann::json(nullptr)}};
     io::write_file_atomically(config_.summary_path, json.dump(2) + "\n");
   }
   return summary;
