@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   std::vector<double> train_seconds, eval_seconds;
   for (int run = 0; run < runs; ++run) {
     auto start = Clock::now();
-    train_step(static_cast<std::uint64_t>(run + 2));
+    train_step(static_cast<std::uint64_t>(run) + 2);
     train_seconds.push_back(seconds_since(start));
     start = Clock::now();
     network.score_batch(inputs.data(), targets.data(), steps, batch, state);

@@ -32,8 +32,9 @@ class ReferenceModel {
     for (int t = 0; t < steps; ++t) {
       for (int b = 0; b < batch; ++b) {
         const std::size_t row = static_cast<std::size_t>(t) * batch + b;
-        std::vector<double> x(tensor("embedding.weight") + inputs[row] * config_.embedding_size,
-                              tensor("embedding.weight") + (inputs[row] + 1) * config_.embedding_size);
+        const std::size_t width = static_cast<std::size_t>(config_.embedding_size);
+        std::vector<double> x(tensor("embedding.weight") + inputs[row] * width,
+                              tensor("embedding.weight") + (inputs[row] + 1) * width);
         for (int layer = 0; layer < layers; ++layer) {
           double* hb = h[layer].data() + static_cast<std::size_t>(b) * hidden;
           double* cb = c[layer].data() + static_cast<std::size_t>(b) * hidden;

@@ -32,7 +32,7 @@ struct Toy {
   std::vector<float> labels{1.0f, 0.0f, 1.0f}, weights{1.0f, 0.5f, 2.0f};
   Toy() {
     const std::vector<std::vector<std::uint32_t>> texts{{1, 2, 3, 4, 5}, {6, 1}, {3, 3, 2, 6}};
-    inputs.assign(5 * 3, 0);
+    inputs.assign(std::size_t{5} * 3, 0);
     for (std::size_t b = 0; b < texts.size(); ++b)
       for (std::size_t t = 0; t < texts[b].size(); ++t) inputs[t * 3 + b] = texts[b][t];
   }

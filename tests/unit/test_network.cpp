@@ -53,8 +53,8 @@ TEST_CASE("oneDNN forward matches the reference cells, with state carried across
     state.reset(config, batch);
     std::vector<std::vector<double>> ref_h, ref_c;
     for (int part = 0; part < 2; ++part) {
-      const auto inputs = random_ids(steps * batch, config.vocabulary_size, 1 + part);
-      const auto targets = random_ids(steps * batch, config.vocabulary_size, 3 + part);
+      const auto inputs = random_ids(static_cast<std::size_t>(steps) * batch, config.vocabulary_size, 1 + part);
+      const auto targets = random_ids(static_cast<std::size_t>(steps) * batch, config.vocabulary_size, 3 + part);
       const double loss = network.score_batch(inputs.data(), targets.data(), steps, batch, state);
       std::vector<double> ref_logits;
       std::vector<std::vector<double>> next_h, next_c;
@@ -85,12 +85,12 @@ TEST_CASE("every parameter's gradient matches central finite differences in doub
     // A first batch sets a nonzero carried state; the gradient is checked on the second.
     nn::StreamState state;
     state.reset(config, batch);
-    const auto warm_inputs = random_ids(steps * batch, config.vocabulary_size, 21);
-    const auto warm_targets = random_ids(steps * batch, config.vocabulary_size, 22);
+    const auto warm_inputs = random_ids(static_cast<std::size_t>(steps) * batch, config.vocabulary_size, 21);
+    const auto warm_targets = random_ids(static_cast<std::size_t>(steps) * batch, config.vocabulary_size, 22);
     network.train_batch(warm_inputs.data(), warm_targets.data(), steps, batch, state, 0, 0);
     const auto carried_h = to_double(state.h), carried_c = to_double(state.c);
-    const auto inputs = random_ids(steps * batch, config.vocabulary_size, 23);
-    const auto targets = random_ids(steps * batch, config.vocabulary_size, 24);
+    const auto inputs = random_ids(static_cast<std::size_t>(steps) * batch, config.vocabulary_size, 23);
+    const auto targets = random_ids(static_cast<std::size_t>(steps) * batch, config.vocabulary_size, 24);
     network.train_batch(inputs.data(), targets.data(), steps, batch, state, 0, 1);
     const std::vector<float> analytic = network.gradients();
 
@@ -127,8 +127,8 @@ TEST_CASE("bf16 layers agree with f32 within bf16 rounding, forward and backward
     rounded.parameters() = exact.parameters();
     rounded.parameters_changed();
     const int steps = 6, batch = 5;
-    const auto inputs = random_ids(steps * batch, config.vocabulary_size, 41);
-    const auto targets = random_ids(steps * batch, config.vocabulary_size, 42);
+    const auto inputs = random_ids(static_cast<std::size_t>(steps) * batch, config.vocabulary_size, 41);
+    const auto targets = random_ids(static_cast<std::size_t>(steps) * batch, config.vocabulary_size, 42);
     nn::StreamState exact_state, rounded_state;
     exact_state.reset(config, batch);
     rounded_state.reset(config, batch);

@@ -194,7 +194,7 @@ TEST_CASE("bad training settings are usage errors") {
   testing::TempFile corpus(repeated_text(3000));
   TrainingConfig config = small_config(corpus.path(), dir, "bad");
   config.max_iters = 1;
-  auto fails_with = [&](TrainingConfig changed, const char* text) {
+  auto fails_with = [&](const TrainingConfig& changed, const char* text) {
     CHECK_THROWS_WITH_AS(train_language_model(changed), doctest::Contains(text), UsageError);
   };
   TrainingConfig c = config;

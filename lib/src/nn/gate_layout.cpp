@@ -27,24 +27,24 @@ void unpack_weights(CellKind cell, int hidden, int inputs, const float* dnnl, fl
 }
 
 void pack_bias(CellKind cell, int hidden, const float* b_ih, const float* b_hh, float* dnnl) {
-  const int gates = gate_count(cell);
-  for (int g = 0; g < gates; ++g) {
+  const std::size_t size = static_cast<std::size_t>(hidden);
+  for (int g = 0; g < gate_count(cell); ++g) {
     const int t = torch_gate(cell, g);
     const bool split = cell == CellKind::gru && t == 2;  // b_in alone; b_hn goes to row 3
-    for (int h = 0; h < hidden; ++h)
-      dnnl[g * hidden + h] = b_ih[t * hidden + h] + (split ? 0.0f : b_hh[t * hidden + h]);
+    for (std::size_t h = 0; h < size; ++h)
+      dnnl[g * size + h] = b_ih[t * size + h] + (split ? 0.0f : b_hh[t * size + h]);
   }
-  if (cell == CellKind::gru) std::copy_n(b_hh + 2 * hidden, hidden, dnnl + 3 * hidden);
+  if (cell == CellKind::gru) std::copy_n(b_hh + 2 * size, size, dnnl + 3 * size);
 }
 
 void unpack_bias_gradient(CellKind cell, int hidden, const float* dnnl, float* b_ih, float* b_hh) {
-  const int gates = gate_count(cell);
-  for (int g = 0; g < gates; ++g) {
+  const std::size_t size = static_cast<std::size_t>(hidden);
+  for (int g = 0; g < gate_count(cell); ++g) {
     const int t = torch_gate(cell, g);
-    std::copy_n(dnnl + g * hidden, hidden, b_ih + t * hidden);
+    std::copy_n(dnnl + g * size, size, b_ih + t * size);
     // A summed bias passes the same gradient to both halves.
-    const float* hh = (cell == CellKind::gru && t == 2) ? dnnl + 3 * hidden : dnnl + g * hidden;
-    std::copy_n(hh, hidden, b_hh + t * hidden);
+    const float* hh = (cell == CellKind::gru && t == 2) ? dnnl + 3 * size : dnnl + g * size;
+    std::copy_n(hh, size, b_hh + t * size);
   }
 }
 

@@ -51,7 +51,7 @@ CheckpointDirectory::CheckpointDirectory(std::string directory, int keep_last, b
 }
 
 std::string CheckpointDirectory::write(const ModelFile& checkpoint, std::int64_t step, bool is_best) {
-  const std::string path = (fs::path(directory_) / step_file_name(step)).string();
+  std::string path = (fs::path(directory_) / step_file_name(step)).string();
   save_model_file(path, checkpoint);
   if (is_best && keep_best_) save_model_file((fs::path(directory_) / "best.safetensors").string(), checkpoint);
   if (keep_last_ > 0) {

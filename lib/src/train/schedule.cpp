@@ -32,7 +32,7 @@ double learning_rate_at(const TrainingConfig& config, std::int64_t step) {
   if (step < config.warmup_iters)
     return peak * static_cast<double>(step + 1) / static_cast<double>(config.warmup_iters);
   if (config.lr_schedule == "step")
-    return peak * std::pow(config.lr_decay_rate, static_cast<double>(step / config.lr_decay_every));
+    return peak * std::pow(config.lr_decay_rate, std::floor(static_cast<double>(step) / config.lr_decay_every));
   // auto decays like cosine once the trainer has set a horizon, and is constant before.
   if (config.lr_schedule == "cosine" || (config.lr_schedule == "auto" && config.lr_decay_iters > 0)) {
     const double span = static_cast<double>(std::max<std::int64_t>(1, cosine_horizon(config) - config.warmup_iters));
