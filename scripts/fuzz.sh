@@ -3,6 +3,8 @@
 # SECONDS (default 30), starting from its committed seed corpus. Prints the executions and
 # the coverage each reached; any crash stops with its input saved under build-fuzz/crashes/.
 # Add a crash input to tests/fuzz/regressions/TARGET/ once fixed: ctest replays it for good.
+# The random seed is fixed (CHARLOOM_FUZZ_SEED, default 1) so that a CI run is reproducible;
+# CHARLOOM_FUZZ_SEED=0 lets libFuzzer pick one, for longer hunts.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
@@ -23,7 +25,8 @@ for target in "${targets[@]}"; do
   work=$build/corpus/$target
   mkdir -p "$work"
   log=$build/$target.log
-  if ! "$build/tests/fuzz/$target" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=4096 \
+  if ! "$build/tests/fuzz/$target" -seed="${CHARLOOM_FUZZ_SEED:-1}" -max_total_time="$seconds" -print_final_stats=1 \
+      -timeout=10 -rss_limit_mb=4096 \
       -artifact_prefix="$build/crashes/$target-" "$work" "$root/tests/fuzz/corpus/$target" >"$log" 2>&1; then
     echo "fuzz.sh: $target crashed; the input is in $build/crashes/ and the report in $log" >&2
     tail -40 "$log" >&2
