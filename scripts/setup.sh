@@ -20,6 +20,8 @@ packages=(
   python3-sklearn
   # fuzzing (libFuzzer with clang's runtime) and the static checks
   clang libclang-rt-14-dev clang-format clang-tidy
+  # data-parallel training across processes and hosts; iproute2 builds the test's network namespaces
+  libopenmpi-dev openmpi-bin iproute2
 )
 # npm usually comes with the machine's Node.js; Debian's npm package conflicts with other builds.
 command -v npm >/dev/null || packages+=(npm)

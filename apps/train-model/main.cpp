@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
     cli::TextFlags text;
     std::string cell = "lstm", activation = "tanh", config_file;
     std::string precision(to_string(config.precision));
+    std::string allreduce = "overlap";
     po::options_description architecture("Architecture"), batching("Batching"), optimisation("Optimisation"),
         budgets("Budgets and evaluation"), checkpoints("Checkpoints"), control("Run control"), text_flags("Text"),
         output("Output");
@@ -118,7 +119,9 @@ int main(int argc, char** argv) {
         ("seed", po::value(&config.seed)->default_value(config.seed), "random seed (initialization and dropout)")
         ("threads", po::value(&config.threads)->default_value(config.threads), "threads (0 = all cores)")
         ("precision", po::value(&precision)->default_value(precision),
-         "recurrent-layer arithmetic: f32, or bf16 (f32 master weights and gradients)");
+         "recurrent-layer arithmetic: f32, or bf16 (f32 master weights and gradients)")
+        ("allreduce", po::value(&allreduce)->default_value(allreduce),
+         "under mpirun: overlap (sum gradients while backward runs) or after (once backward is done)");
     // clang-format on
     text.add_to(text_flags);
     // clang-format off
@@ -171,6 +174,9 @@ int main(int argc, char** argv) {
     if (config.precision == Precision::int8)
       throw UsageError(
           "--precision int8 is for inference (generate-text, evaluate-model, score-sentiment); train in f32 or bf16");
+    if (allreduce != "overlap" && allreduce != "after")
+      throw UsageError("--allreduce must be overlap or after, got '" + allreduce + "'");
+    config.overlap_allreduce = allreduce == "overlap";
     config.invocation = quoted_command(argc, argv);
     for (const char* flag : {"cell", "activation", "layers", "hidden", "embedding-size", "unit", "normalize"})
       if (values.count(flag) != 0 && !values[flag].defaulted()) config.architecture_given = true;
@@ -183,6 +189,8 @@ int main(int argc, char** argv) {
       std::cerr << "train-model: error: " << diverged.what() << "\n";
       return 1;
     }
+    // In a data-parallel run (mpirun) rank 0 alone reports.
+    if (summary.rank != 0) return summary.signal != 0 ? 128 + summary.signal : 0;
     if (summary.signal != 0) {
       std::cerr << "train-model: stopped by " << (summary.signal == SIGINT ? "SIGINT" : "SIGTERM") << " at iteration "
                 << summary.iterations << "; checkpoint " << summary.last_checkpoint << "\n"

@@ -24,13 +24,21 @@ struct Batch {
   DataCursor cursor;                   // where this batch was taken
 };
 
+// The streams one process of a data-parallel run takes: [first, first + count) of all B.
+// count 0 means every stream.
+struct StreamShare {
+  std::size_t first = 0, count = 0;
+};
+
 // Splits ids [begin, end) into B equal contiguous streams. Batch k of an epoch covers steps
 // [k*T, (k+1)*T) of every stream, so stream b of batch k+1 continues stream b of batch k and
 // the hidden state can carry over. The tail that does not fill a whole batch is not used.
+// With a share, batches hold only the share's streams, laid out exactly as in the full batch.
 class Batcher {
  public:
   // Throws UsageError when the range cannot fill one batch (it needs B*T + 1 ids).
-  Batcher(const TokenIds& ids, std::size_t begin, std::size_t end, std::size_t streams, std::size_t steps);
+  Batcher(const TokenIds& ids, std::size_t begin, std::size_t end, std::size_t streams, std::size_t steps,
+          StreamShare share = {});
 
   std::size_t batches_per_epoch() const { return batches_per_epoch_; }
   std::size_t stream_length() const { return stream_length_; }
@@ -43,6 +51,7 @@ class Batcher {
  private:
   const TokenIds& ids_;
   std::size_t begin_, streams_, steps_;
+  StreamShare share_;
   std::size_t stream_length_ = 0, batches_per_epoch_ = 0;
   DataCursor cursor_;
 };

@@ -58,6 +58,9 @@ struct TrainingConfig {
   std::string summary_path;  // JSON
   std::int64_t log_every = 10;
   bool quiet = false;
+  // Data-parallel runs (mpirun): sum each gradient bucket while backward computes the rest,
+  // or (false) all of them after backward.
+  bool overlap_allreduce = true;
   std::string invocation;  // the command line, recorded in the model file
 };
 
@@ -75,6 +78,10 @@ struct TrainingSummary {
   int signal = 0;          // the signal that stopped the run, if any
   std::string last_checkpoint;
   std::string output;
+  // Data-parallel runs: this process's rank (only rank 0 reports), the number of processes,
+  // and per step the allreduce time, the part of it backward did not hide, and the whole step.
+  int rank = 0, processes = 1;
+  double allreduce_seconds_per_step = 0.0, allreduce_wait_seconds_per_step = 0.0, step_seconds = 0.0;
 };
 
 // Runs training; throws UsageError for bad settings, InputError for bad data or checkpoints,

@@ -7,9 +7,12 @@
 
 namespace charloom {
 
-Batcher::Batcher(const TokenIds& ids, std::size_t begin, std::size_t end, std::size_t streams, std::size_t steps)
-    : ids_(ids), begin_(begin), streams_(streams), steps_(steps) {
+Batcher::Batcher(const TokenIds& ids, std::size_t begin, std::size_t end, std::size_t streams, std::size_t steps,
+                 StreamShare share)
+    : ids_(ids), begin_(begin), streams_(streams), steps_(steps), share_(share) {
   if (streams == 0 || steps == 0) throw UsageError("--batch-size and --seq-length must be at least 1");
+  if (share_.count == 0) share_ = StreamShare{0, streams};
+  if (share_.first + share_.count > streams) throw UsageError("a stream share lies outside the batch");
   if (end > ids.size() || begin > end) throw UsageError("batcher range lies outside the corpus");
   const std::size_t available = end - begin;
   // Each stream needs its T inputs plus one more unit for the last target.
@@ -31,18 +34,19 @@ void Batcher::seek(const DataCursor& cursor) {
 }
 
 void Batcher::next(Batch& batch) {
+  const std::size_t width = share_.count;
   batch.steps = steps_;
-  batch.streams = streams_;
-  batch.inputs.resize(steps_ * streams_);
-  batch.targets.resize(steps_ * streams_);
+  batch.streams = width;
+  batch.inputs.resize(steps_ * width);
+  batch.targets.resize(steps_ * width);
   batch.cursor = cursor_;
   batch.starts_epoch = cursor_.batch == 0;
   const std::size_t offset = static_cast<std::size_t>(cursor_.batch) * steps_;
-  for (std::size_t b = 0; b < streams_; ++b) {
-    const std::size_t stream_start = begin_ + b * stream_length_ + offset;
+  for (std::size_t b = 0; b < width; ++b) {
+    const std::size_t stream_start = begin_ + (share_.first + b) * stream_length_ + offset;
     for (std::size_t t = 0; t < steps_; ++t) {
-      batch.inputs[t * streams_ + b] = ids_[stream_start + t];
-      batch.targets[t * streams_ + b] = ids_[stream_start + t + 1];
+      batch.inputs[t * width + b] = ids_[stream_start + t];
+      batch.targets[t * width + b] = ids_[stream_start + t + 1];
     }
   }
   if (++cursor_.batch == batches_per_epoch_) {

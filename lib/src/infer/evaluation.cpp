@@ -8,12 +8,16 @@
 namespace charloom::infer {
 
 SpanScore score_span(nn::Network& network, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
-                     int steps) {
+                     int steps, int part, int parts) {
   SpanScore score;
   if (end <= begin + 1) return score;
   const std::size_t predictable = end - begin - 1;
-  const std::size_t batch = std::min<std::size_t>(static_cast<std::size_t>(streams), predictable);
-  const std::size_t length = predictable / batch;  // every stream predicts this many units
+  const std::size_t all = std::min<std::size_t>(static_cast<std::size_t>(streams), predictable);
+  const std::size_t length = predictable / all;  // every stream predicts this many units
+  const std::size_t first = all * static_cast<std::size_t>(part) / static_cast<std::size_t>(parts);
+  const std::size_t batch = all * static_cast<std::size_t>(part + 1) / static_cast<std::size_t>(parts) - first;
+  if (batch == 0) return score;
+  begin += first * length;
   nn::StreamState state;
   state.reset(network.config(), static_cast<int>(batch));
   std::vector<std::uint32_t> inputs, targets;

@@ -18,8 +18,10 @@ struct SpanScore {
 // Splits ids [begin, end) into at most `streams` contiguous streams and scores them `steps`
 // at a time (a shorter last chunk included), carrying state from the zero state. At most
 // streams - 1 units at the very end go unscored. Returns zero units if the span is too short.
+// With parts > 1 it scores only part `part` of the streams (a contiguous share), so that the
+// processes of a data-parallel run can split the work and sum their scores.
 SpanScore score_span(nn::Network& network, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
-                     int steps);
+                     int steps, int part = 0, int parts = 1);
 
 // Scores each sequence on its own from the zero state, every unit after the first predicted.
 // Sequences run `batch` at a time, longest first, in chunks of a fixed number of steps, so

@@ -36,6 +36,12 @@ Encoder::Encoder(const ModelConfig& config, Precision precision, const Parameter
       layers_.emplace_back(config_.cell, config_.layer_input(layer), config_.hidden, precision);
     }
   }
+  // The layout puts each layer's tensors (and its reverse direction's) side by side.
+  for (int layer = 0; layer < config_.layers; ++layer) {
+    const std::string last = "rnn.bias_hh_l" + std::to_string(layer) + (config_.bidirectional ? "_reverse" : "");
+    const std::size_t begin = layout.find("rnn.weight_ih_l" + std::to_string(layer)).offset;
+    layer_ranges_.emplace_back(begin, layout.find(last).offset + layout.find(last).size() - begin);
+  }
   outputs_.resize(config_.layers);
   dropped_.resize(config_.layers);
   masks_.resize(config_.layers + 1);
@@ -99,10 +105,19 @@ void Encoder::apply_dropout(int site, std::size_t count, float* values, std::uin
   ensure(mask, count);
   const float p = config_.dropout, keep_scale = 1.0f / (1.0f - p);
   const std::uint64_t stream = dropout_stream_base + step * dropout_sites_per_step + static_cast<std::uint64_t>(site);
+  // Element (t, b, j) draws number (t * total + first + b) * width + j: the index it has when
+  // one process holds every stream, whichever share of them this process has.
+  const std::size_t rows = rows_, batch = static_cast<std::size_t>(batch_), width = count / rows;
+  const std::size_t total = total_streams_ > 0 ? static_cast<std::size_t>(total_streams_) : batch;
+  const std::size_t first = static_cast<std::size_t>(first_stream_);
 #pragma omp parallel for schedule(static)
-  for (std::size_t i = 0; i < count; ++i) {
-    mask[i] = uniform01(seed, stream, i) >= p ? keep_scale : 0.0f;
-    values[i] *= mask[i];
+  for (std::size_t row = 0; row < rows; ++row) {
+    const std::size_t global_row = (row / batch) * total + first + row % batch;
+    for (std::size_t j = 0; j < width; ++j) {
+      const std::size_t i = row * width + j;
+      mask[i] = uniform01(seed, stream, global_row * width + j) >= p ? keep_scale : 0.0f;
+      values[i] *= mask[i];
+    }
   }
 }
 
@@ -178,7 +193,7 @@ void Encoder::carry(StreamState& state) {
   }
 }
 
-void Encoder::backward(const float* top_gradient, std::vector<float>& gradients) {
+void Encoder::backward(const float* top_gradient, std::vector<float>& gradients, const GradientsReady& ready) {
   const std::size_t rows = rows_;
   const std::size_t hidden = config_.hidden, embedding = config_.embedding_size;
   const std::size_t width = static_cast<std::size_t>(config_.output_width());
@@ -214,6 +229,7 @@ void Encoder::backward(const float* top_gradient, std::vector<float>& gradients)
       for (std::size_t i = 0; i < rows * in_width; ++i) grad_b_[i] += grad_a_[i];
     }
     std::swap(grad_a_, grad_b_);
+    if (ready) ready(layer_ranges_[layer].first, layer_ranges_[layer].second);
   }
   // Embedding: scatter the input gradient into the rows that were looked up.
   if (dropout) {
@@ -227,6 +243,7 @@ void Encoder::backward(const float* top_gradient, std::vector<float>& gradients)
     const float* src = grad_a_.data() + row * embedding;
     for (std::size_t j = 0; j < embedding; ++j) dst[j] += src[j];
   }
+  if (ready) ready(embedding_offset_, static_cast<std::size_t>(config_.vocabulary_size) * embedding);
 }
 
 }  // namespace charloom::nn

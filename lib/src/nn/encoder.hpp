@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "charloom/model_config.hpp"
@@ -17,6 +18,10 @@ struct StreamState {
   std::vector<std::vector<float>> h, c;
   void reset(const ModelConfig& config, int batch_size);  // zeros
 };
+
+// Told each range [offset, offset + count) of the gradient buffer as soon as backward has
+// finished it, so that a data-parallel run can start summing it across processes.
+using GradientsReady = std::function<void(std::size_t offset, std::size_t count)>;
 
 // Works on views of its owner's flat parameter and gradient buffers, whose layout names the
 // tensors embedding.weight and rnn.{weight_ih,weight_hh,bias_ih,bias_hh}_lK as PyTorch does.
@@ -39,12 +44,20 @@ class Encoder {
   const float* forward(const std::vector<float>& parameters, const std::uint32_t* inputs, int steps, int batch,
                        StreamState& state, bool training, std::uint64_t seed, std::uint64_t step,
                        const int* lengths = nullptr);
+  // In a data-parallel run this process's batch holds streams [first, first + batch) of
+  // `total` streams. Dropout masks are drawn by global stream index, so every stream gets the
+  // mask it would get in one process.
+  void set_stream_share(int first, int total) {
+    first_stream_ = first;
+    total_streams_ = total;
+  }
   // Moves the states after the last forward into `state`.
   void carry(StreamState& state);
   // Gradients of the last training forward for d(loss)/d(top outputs) (T*B, H): writes (not
   // adds) the embedding's and every layer's gradients into `gradients`. Truncated BPTT: the
-  // final states get no gradient.
-  void backward(const float* top_gradient, std::vector<float>& gradients);
+  // final states get no gradient. `ready`, when given, hears of each layer's range of
+  // `gradients` (top layer first), then the embedding's.
+  void backward(const float* top_gradient, std::vector<float>& gradients, const GradientsReady& ready = {});
 
  private:
   struct LayerOffsets {
@@ -61,6 +74,9 @@ class Encoder {
   Precision precision_;
   std::size_t embedding_offset_ = 0;
   std::vector<LayerOffsets> layer_offsets_;  // forward layers, then reverse ones
+  // Per layer, the contiguous range of the buffer its tensors (both directions) take.
+  std::vector<std::pair<std::size_t, std::size_t>> layer_ranges_;
+  int first_stream_ = 0, total_streams_ = 0;  // 0 total: the batch is all the streams
   std::vector<RecurrentLayer> layers_;       // the same order
 
   // Activations of the last forward, kept for backward; sized for the largest batch seen.

@@ -27,6 +27,8 @@ class EncoderModel {
   }
   // Pushes the master weights into the layers; call after every change to parameters().
   void parameters_changed() { encoder_.parameters_changed(parameters_); }
+  // This process's streams of a data-parallel batch; see Encoder::set_stream_share.
+  void set_stream_share(int first, int total) { encoder_.set_stream_share(first, total); }
   // Takes the parameters from named tensors (as a checked model file holds them).
   void load_tensors(const std::vector<NamedTensor>& tensors) {
     copy_tensors(layout_, tensors, parameters_);

@@ -73,7 +73,8 @@ double Network::score_batch(const std::uint32_t* inputs, const std::uint32_t* ta
 }
 
 double Network::train_batch(const std::uint32_t* inputs, const std::uint32_t* targets, int steps, int batch,
-                            StreamState& state, std::uint64_t dropout_seed, std::uint64_t step) {
+                            StreamState& state, std::uint64_t dropout_seed, std::uint64_t step,
+                            const GradientsReady& ready) {
   const std::size_t rows = static_cast<std::size_t>(steps) * batch;
   const std::int64_t vocabulary = config_.vocabulary_size, hidden = config_.hidden;
   const float* top = encoder_.forward(parameters_, inputs, steps, batch, state, true, dropout_seed, step);
@@ -92,8 +93,10 @@ double Network::train_batch(const std::uint32_t* inputs, const std::uint32_t* ta
   std::fill_n(bias_gradient, vocabulary, 0.0f);
   for (std::size_t row = 0; row < rows; ++row)
     for (std::int64_t j = 0; j < vocabulary; ++j) bias_gradient[j] += logits_[row * vocabulary + j];
+  // head.weight and head.bias sit side by side at the end of the buffer.
+  if (ready) ready(head_weight_offset_, static_cast<std::size_t>(vocabulary) * (hidden + 1));
 
-  encoder_.backward(top_gradient_.data(), gradients_);
+  encoder_.backward(top_gradient_.data(), gradients_, ready);
   encoder_.carry(state);
   return loss / static_cast<double>(rows);
 }

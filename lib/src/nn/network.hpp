@@ -16,8 +16,11 @@ class Network : public EncoderModel {
   // B = batch streams, T = steps; inputs and targets time-major (T, B).
   // Forward with dropout, loss, backward: writes gradients() and returns the mean loss in nats.
   // `state` holds the states before the batch and, on return, after it (carried).
+  // `ready`, when given, hears of each range of gradients() as it becomes final: the head's,
+  // then each layer's from the top, then the embedding's.
   double train_batch(const std::uint32_t* inputs, const std::uint32_t* targets, int steps, int batch,
-                     StreamState& state, std::uint64_t dropout_seed, std::uint64_t step);
+                     StreamState& state, std::uint64_t dropout_seed, std::uint64_t step,
+                     const GradientsReady& ready = {});
   // Inference forward without dropout: returns the summed loss in nats over the T*B targets
   // and carries `state`.
   double score_batch(const std::uint32_t* inputs, const std::uint32_t* targets, int steps, int batch,

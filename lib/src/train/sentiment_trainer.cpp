@@ -16,6 +16,7 @@
 #include "charloom/language_model.hpp"
 #include "charloom/model_file.hpp"
 #include "charloom/threads.hpp"
+#include "dist/communicator.hpp"
 #include "infer/text_batches.hpp"
 #include "io/atomic_file.hpp"
 #include "nn/classifier.hpp"
@@ -180,6 +181,8 @@ std::vector<float> take_tensor(const ModelFile& checkpoint, const std::string& n
 }  // namespace
 
 SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfig& config) {
+  if (dist::Communicator::world().distributed())
+    throw UsageError("--task sentiment trains in one process; run it without mpirun");
   validate(config);
   set_thread_count(config.threads);
   train::check_writable(config.output);

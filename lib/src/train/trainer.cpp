@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <iostream>
 #include <limits>
 
 #include "charloom/batcher.hpp"
@@ -13,6 +14,8 @@
 #include "charloom/model_file.hpp"
 #include "charloom/threads.hpp"
 #include "charloom/training.hpp"
+#include "dist/communicator.hpp"
+#include "dist/gradient_reducer.hpp"
 #include "infer/evaluation.hpp"
 #include "io/atomic_file.hpp"
 #include "nn/engine.hpp"
@@ -58,7 +61,8 @@ nlohmann::json run_state_json(const RunState& run, const TrainingConfig& config,
       {"seed", config.seed},
       {"lr_decay_iters", config.lr_decay_iters},
       {"batch_size", config.batch_size},
-      {"seq_length", config.seq_length}};
+      {"seq_length", config.seq_length},
+      {"processes", dist::Communicator::world().size()}};
 }
 
 nlohmann::json training_json(const TrainingConfig& c) {
@@ -102,6 +106,11 @@ void validate(const TrainingConfig& c) {
   if (c.on_divergence != "stop" && c.on_divergence != "rollback")
     throw UsageError("--on-divergence must be stop or rollback");
   if (c.threads < 0) throw UsageError("--threads must not be negative");
+  const int processes = dist::Communicator::world().size();
+  if (c.batch_size % processes != 0)
+    throw UsageError("--batch-size " + std::to_string(c.batch_size) + " does not divide among " +
+                     std::to_string(processes) + " processes; give a multiple of " + std::to_string(processes) +
+                     " (it is the global batch, shared by all processes)");
   train::validate_schedule(c);
 }
 
@@ -128,8 +137,15 @@ class Trainer {
   void take_snapshot();
   void roll_back();
   void write_output(TrainingSummary& summary);
+  // Sums a local figure over the processes of a data-parallel run.
+  double sum_over_processes(double value);
 
   TrainingConfig config_;
+  // The processes of a data-parallel run; this one holds streams [first_stream_,
+  // first_stream_ + local_batch_) of the global batch. A plain run is one process of them all.
+  dist::Communicator& world_ = dist::Communicator::world();
+  int local_batch_ = 0, first_stream_ = 0;
+  std::unique_ptr<dist::GradientReducer> reducer_;
   EncodedCorpus corpus_;
   CorpusSplit split_;
   std::unique_ptr<nn::Network> network_;
@@ -153,8 +169,14 @@ void Trainer::prepare() {
   set_thread_count(config_.threads);
   ModelFile checkpoint;
   std::string checkpoint_path;
+  local_batch_ = config_.batch_size / world_.size();
+  first_stream_ = world_.rank() * local_batch_;
   if (!config_.resume.empty()) {
-    checkpoint = train::load_checkpoint(config_.resume, checkpoint_path);
+    // Rank 0 picks the checkpoint (the newest complete one in a directory); every other rank
+    // loads that same file, so all start from one state.
+    if (world_.is_root()) checkpoint = train::load_checkpoint(config_.resume, checkpoint_path);
+    world_.broadcast(checkpoint_path);
+    if (!world_.is_root()) checkpoint = train::load_checkpoint(checkpoint_path, checkpoint_path);
     if (checkpoint.checkpoint_json.empty())
       throw InputError(checkpoint_path +
                        " is a model, not a checkpoint; resume from a file in the checkpoint directory");
@@ -173,16 +195,21 @@ void Trainer::prepare() {
   if (corpus_.ids.size() == 0) throw UsageError("the corpus is empty; give a text file with some content");
   config_.model.vocabulary_size = static_cast<int>(corpus_.vocabulary.size());
   split_ = split_corpus(corpus_.ids.size(), config_.val_fraction);
-  batcher_ = std::make_unique<Batcher>(corpus_.ids, split_.train_begin, split_.train_end,
-                                       static_cast<std::size_t>(config_.batch_size),
-                                       static_cast<std::size_t>(config_.seq_length));
+  batcher_ = std::make_unique<Batcher>(
+      corpus_.ids, split_.train_begin, split_.train_end, static_cast<std::size_t>(config_.batch_size),
+      static_cast<std::size_t>(config_.seq_length),
+      StreamShare{static_cast<std::size_t>(first_stream_), static_cast<std::size_t>(local_batch_)});
   network_ = std::make_unique<nn::Network>(config_.model, config_.precision);
-  train::check_writable(config_.output);
+  network_->set_stream_share(first_stream_, config_.batch_size);
+  reducer_ = std::make_unique<dist::GradientReducer>(world_, config_.overlap_allreduce);
+  // Rank 0 alone writes the model, checkpoints and metrics.
+  if (world_.is_root()) train::check_writable(config_.output);
   optimizer_ = train::make_optimizer(config_, network_->parameters().size());
-  stream_.reset(config_.model, config_.batch_size);
+  stream_.reset(config_.model, local_batch_);
   const std::string directory =
       config_.checkpoint_dir.empty() ? config_.output + ".checkpoints" : config_.checkpoint_dir;
-  checkpoints_ = std::make_unique<train::CheckpointDirectory>(directory, config_.keep_last, config_.keep_best);
+  if (world_.is_root())
+    checkpoints_ = std::make_unique<train::CheckpointDirectory>(directory, config_.keep_last, config_.keep_best);
   if (resumed_) {
     restore(checkpoint);
     last_checkpoint_ = checkpoint_path;
@@ -215,6 +242,12 @@ void Trainer::restore(const ModelFile& checkpoint) {
     run_.elapsed_seconds = state.at("elapsed_seconds").get<double>();
     optimizer_->steps_taken = state.at("optimizer_steps").get<std::int64_t>();
     if (config_.lr_schedule == "auto") config_.lr_decay_iters = state.value("lr_decay_iters", std::int64_t{0});
+    const int processes = state.value("processes", 1);
+    if (processes != world_.size() && world_.is_root())
+      std::cerr << "train-model: warning: the checkpoint was written by " << processes << " process"
+                << (processes == 1 ? "" : "es") << " and this run has " << world_.size()
+                << "; each process now takes " << local_batch_
+                << " of the global batch's streams, so the data position and hidden states carry over\n";
   } catch (const nlohmann::json::exception& error) {
     throw InputError(config_.resume + ": the checkpoint state is incomplete: " + error.what());
   }
@@ -227,9 +260,16 @@ void Trainer::restore(const ModelFile& checkpoint) {
     into = tensor->values;
   };
   for (auto& [name, buffer] : optimizer_->state()) take(name, *buffer);
+  // The checkpoint holds every stream's state, (B, H); this process takes its share's rows.
+  const std::size_t hidden = static_cast<std::size_t>(config_.model.hidden);
+  auto take_rows = [&](const std::string& name, std::vector<float>& into) {
+    std::vector<float> all(static_cast<std::size_t>(config_.batch_size) * hidden);
+    take(name, all);
+    std::copy_n(all.begin() + static_cast<std::ptrdiff_t>(first_stream_ * hidden), into.size(), into.begin());
+  };
   for (int layer = 0; layer < config_.model.layers; ++layer) {
-    take("train_state.h_l" + std::to_string(layer), stream_.h[layer]);
-    if (config_.model.cell == CellKind::lstm) take("train_state.c_l" + std::to_string(layer), stream_.c[layer]);
+    take_rows("train_state.h_l" + std::to_string(layer), stream_.h[layer]);
+    if (config_.model.cell == CellKind::lstm) take_rows("train_state.c_l" + std::to_string(layer), stream_.c[layer]);
   }
   best_parameters_.assign(network_->parameters().size(), 0.0f);
   if (checkpoint.find("best.parameters") != nullptr)
@@ -247,10 +287,17 @@ ModelFile Trainer::checkpoint_file() {
   const std::int64_t hidden = config_.model.hidden, batch = config_.batch_size;
   const std::int64_t count = static_cast<std::int64_t>(network_->parameters().size());
   for (auto& [name, buffer] : optimizer_->state()) file.extra_tensors.push_back({name, {count}, *buffer});
+  // Every stream's state, gathered from the processes in stream order.
+  auto all_rows = [&](const std::vector<float>& mine) {
+    std::vector<float> all(static_cast<std::size_t>(batch * hidden));
+    world_.gather(mine.data(), mine.size(), all.data());
+    return all;
+  };
   for (int layer = 0; layer < config_.model.layers; ++layer) {
-    file.extra_tensors.push_back({"train_state.h_l" + std::to_string(layer), {batch, hidden}, stream_.h[layer]});
+    file.extra_tensors.push_back({"train_state.h_l" + std::to_string(layer), {batch, hidden}, all_rows(stream_.h[layer])});
     if (config_.model.cell == CellKind::lstm)
-      file.extra_tensors.push_back({"train_state.c_l" + std::to_string(layer), {batch, hidden}, stream_.c[layer]});
+      file.extra_tensors.push_back(
+          {"train_state.c_l" + std::to_string(layer), {batch, hidden}, all_rows(stream_.c[layer])});
   }
   if (!best_parameters_.empty()) file.extra_tensors.push_back({"best.parameters", {count}, best_parameters_});
   file.checkpoint_json = run_state_json(run_, config_, optimizer_->steps_taken).dump();
@@ -259,7 +306,8 @@ ModelFile Trainer::checkpoint_file() {
 
 std::string Trainer::write_checkpoint(bool is_best) {
   run_.elapsed_seconds = elapsed_before_ + seconds_since(started_);
-  last_checkpoint_ = checkpoints_->write(checkpoint_file(), run_.step, is_best);
+  ModelFile file = checkpoint_file();  // every process takes part: the hidden states are gathered
+  if (world_.is_root()) last_checkpoint_ = checkpoints_->write(file, run_.step, is_best);
   last_checkpoint_step_ = run_.step;
   // What was just written is what --on-divergence=rollback goes back to.
   take_snapshot();
@@ -289,12 +337,22 @@ void Trainer::roll_back() {
 }
 
 double Trainer::evaluate() {
-  const infer::SpanScore score = infer::score_span(*network_, corpus_.ids, split_.val_begin, split_.val_end,
-                                                   config_.batch_size, config_.seq_length);
-  return score.units == 0 ? std::numeric_limits<double>::quiet_NaN() : score.nats_per_unit();
+  // The processes split the validation streams and add up their losses.
+  const infer::SpanScore score =
+      infer::score_span(*network_, corpus_.ids, split_.val_begin, split_.val_end, config_.batch_size,
+                        config_.seq_length, world_.rank(), world_.size());
+  double totals[2] = {score.nats, static_cast<double>(score.units)};
+  world_.sum(totals, 2);
+  return totals[1] == 0 ? std::numeric_limits<double>::quiet_NaN() : totals[0] / totals[1];
+}
+
+double Trainer::sum_over_processes(double value) {
+  world_.sum(&value, 1);
+  return value;
 }
 
 void Trainer::write_output(TrainingSummary& summary) {
+  if (!world_.is_root()) return;
   ModelFile model;
   model.config = config_.model;
   model.vocabulary = corpus_.vocabulary;
@@ -312,6 +370,12 @@ void Trainer::write_output(TrainingSummary& summary) {
 TrainingSummary Trainer::run() {
   started_ = Clock::now();
   const auto started = started_;
+  if (!world_.is_root()) {
+    // Rank 0 alone reports; the others train in silence.
+    config_.quiet = true;
+    config_.metrics_path.clear();
+    config_.summary_path.clear();
+  }
   prepare();
   elapsed_before_ = run_.elapsed_seconds;
   const double elapsed_before = elapsed_before_;
@@ -330,6 +394,10 @@ TrainingSummary Trainer::run() {
                   network_->parameters().size(), split_.train_end - split_.train_begin, corpus_.vocabulary.size(),
                   batcher_->batches_per_epoch());
     log.message(text);
+    if (world_.distributed())
+      log.message("data-parallel over " + std::to_string(world_.size()) + " processes, " +
+                  std::to_string(local_batch_) + " streams each; gradients summed with MPI_Allreduce" +
+                  (config_.overlap_allreduce ? " while backward runs" : " after backward"));
   }
 
   TrainingSummary summary;
@@ -356,6 +424,7 @@ TrainingSummary Trainer::run() {
     const double per_iteration = per_step + evaluation_seconds / static_cast<double>(config_.eval_every);
     const double remaining = config_.time_limit - seconds_since(started);
     config_.lr_decay_iters = run_.step + static_cast<std::int64_t>(std::max(0.0, remaining) / per_iteration);
+    world_.broadcast(config_.lr_decay_iters);  // rank 0's clock decides, so every rank agrees
     log.message("learning rate decays to iteration " + std::to_string(config_.lr_decay_iters) +
                 ", where --time-limit is expected to end");
   };
@@ -385,7 +454,8 @@ TrainingSummary Trainer::run() {
   };
 
   while (true) {
-    if (int sig = train::pending_stop_signal(); sig != 0) {
+    // A signal or the time limit on any process stops them all at the same step.
+    if (int sig = world_.max(train::pending_stop_signal()); sig != 0) {
       summary.stopped_by = "signal";
       summary.signal = sig;
       break;
@@ -398,7 +468,7 @@ TrainingSummary Trainer::run() {
       summary.stopped_by = "max-epochs";
       break;
     }
-    if (config_.time_limit > 0 && seconds_since(started) >= config_.time_limit) {
+    if (config_.time_limit > 0 && world_.max(seconds_since(started) >= config_.time_limit ? 1 : 0) != 0) {
       summary.stopped_by = "time-limit";
       break;
     }
@@ -409,11 +479,20 @@ TrainingSummary Trainer::run() {
 
     const auto step_started = Clock::now();
     batcher_->next(batch);
-    if (batch.starts_epoch) stream_.reset(config_.model, config_.batch_size);
+    if (batch.starts_epoch) stream_.reset(config_.model, local_batch_);
     const double lr = train::learning_rate_at(config_, run_.step) * run_.lr_scale;
-    const double loss =
-        network_->train_batch(batch.inputs.data(), batch.targets.data(), config_.seq_length, config_.batch_size,
-                              stream_, config_.seed, static_cast<std::uint64_t>(run_.step));
+    reducer_->begin(network_->gradients().data(), network_->gradients().size());
+    double loss = network_->train_batch(
+        batch.inputs.data(), batch.targets.data(), config_.seq_length, local_batch_, stream_, config_.seed,
+        static_cast<std::uint64_t>(run_.step),
+        world_.distributed() ? nn::GradientsReady([this](std::size_t offset, std::size_t count) {
+          reducer_->ready(offset, count);
+        })
+                             : nn::GradientsReady());
+    // Each process's loss and gradients are means over its equal share of the batch, so their
+    // means over processes are those of the global batch.
+    reducer_->finish();
+    if (world_.distributed()) loss = sum_over_processes(loss) / static_cast<double>(world_.size());
     const double norm = train::global_norm(network_->gradients());
     if (!std::isfinite(loss) || !std::isfinite(norm)) {
       const std::string what = std::string(!std::isfinite(loss) ? "the loss" : "the gradient norm") + " became " +
@@ -491,6 +570,20 @@ TrainingSummary Trainer::run() {
       train_seconds > 0 ? static_cast<double>(units_per_step * trained_steps) / train_seconds : 0.0;
   summary.last_checkpoint = last_checkpoint_;
   summary.output = config_.output;
+  summary.rank = world_.rank();
+  summary.processes = world_.size();
+  if (world_.distributed() && trained_steps > 0) {
+    const double steps = static_cast<double>(trained_steps);
+    summary.allreduce_seconds_per_step = reducer_->communication_seconds() / steps;
+    summary.allreduce_wait_seconds_per_step = reducer_->waiting_seconds() / steps;
+    summary.step_seconds = train_seconds / steps;
+    char text[200];
+    std::snprintf(text, sizeof text,
+                  "allreduce %.1f ms per step, %.1f ms of it not hidden behind backward; step %.1f ms",
+                  1e3 * summary.allreduce_seconds_per_step, 1e3 * summary.allreduce_wait_seconds_per_step,
+                  1e3 * summary.step_seconds);
+    log.message(text);
+  }
   if (summary.signal == 0) write_output(summary);
   summary.seconds = seconds_since(started);
   log.finish();
@@ -506,6 +599,7 @@ TrainingSummary Trainer::run() {
         {"chars_per_second", summary.chars_per_second},
         {"parameters", summary.parameters},
         {"stopped_by", summary.stopped_by},
+        {"processes", summary.processes},
         {"best_step", run_.best_step},
         {"checkpoint", summary.last_checkpoint},
         {"output", summary.signal == 0 ? nlohmann::json(summary.output) : nlohmann::json(nullptr)}};
@@ -516,6 +610,17 @@ TrainingSummary Trainer::run() {
 
 }  // namespace
 
-TrainingSummary train_language_model(const TrainingConfig& config) { return Trainer(config).run(); }
+TrainingSummary train_language_model(const TrainingConfig& config) {
+  dist::Communicator& world = dist::Communicator::world();
+  if (!world.distributed()) return Trainer(config).run();
+  try {
+    return Trainer(config).run();
+  } catch (const std::exception& error) {
+    // A process that fails alone would leave the others waiting in a collective: stop the job.
+    std::cerr << "train-model: error (rank " << world.rank() << " of " << world.size() << "): " << error.what()
+              << "\n";
+    world.abort(dynamic_cast<const UsageError*>(&error) != nullptr ? 2 : 1);
+  }
+}
 
 }  // namespace charloom

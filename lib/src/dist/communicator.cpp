@@ -1,0 +1,140 @@
+// MPI_COMM_WORLD behind the Communicator, or the one-process identity when MPI is absent.
+#include "dist/communicator.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+#include <vector>
+
+#include "charloom/errors.hpp"
+
+#ifdef CHARLOOM_WITH_MPI
+#include <mpi.h>
+#endif
+
+namespace charloom::dist {
+namespace {
+
+#ifdef CHARLOOM_WITH_MPI
+// Launchers set these in every rank's environment: Open MPI's mpirun, and PMI/PMIx launchers
+// (MPICH's hydra, Slurm's srun).
+bool launched_by_mpi() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(name) != nullptr) return true;
+  return false;
+}
+
+// Finalizes MPI when the process exits normally, after every rank has left training.
+struct MpiSession {
+  MpiSession() {
+    int provided = 0;
+    // SERIALIZED: the gradient reducer's thread calls MPI while the main thread computes, and
+    // the main thread only calls MPI once the reducer has finished.
+    if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS)
+      throw Error("MPI_Init_thread failed; check the mpirun command line");
+    if (provided < MPI_THREAD_SERIALIZED)
+      throw Error("this MPI library cannot be called from a second thread (MPI_THREAD_SERIALIZED)");
+  }
+  ~MpiSession() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized == 0) MPI_Finalize();
+  }
+};
+
+int as_count(std::size_t count) {
+  if (count > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw Error("an MPI message of " + std::to_string(count) + " elements is beyond MPI's int count");
+  return static_cast<int>(count);
+}
+
+void check(int result, const char* what) {
+  if (result != MPI_SUCCESS) throw Error(std::string(what) + " failed");
+}
+#endif
+
+}  // namespace
+
+Communicator& Communicator::world() {
+#ifdef CHARLOOM_WITH_MPI
+  if (launched_by_mpi()) {
+    static MpiSession session;
+    static Communicator world = [] {
+      int rank = 0, size = 1;
+      MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+      MPI_Comm_size(MPI_COMM_WORLD, &size);
+      return Communicator(rank, size);
+    }();
+    return world;
+  }
+#endif
+  static Communicator alone(0, 1);
+  return alone;
+}
+
+void Communicator::sum(float* values, std::size_t count) {
+  if (size_ == 1) return;
+#ifdef CHARLOOM_WITH_MPI
+  check(MPI_Allreduce(MPI_IN_PLACE, values, as_count(count), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+#else
+  (void)values, (void)count;
+#endif
+}
+
+void Communicator::sum(double* values, std::size_t count) {
+  if (size_ == 1) return;
+#ifdef CHARLOOM_WITH_MPI
+  check(MPI_Allreduce(MPI_IN_PLACE, values, as_count(count), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+#else
+  (void)values, (void)count;
+#endif
+}
+
+int Communicator::max(int value) {
+  if (size_ == 1) return value;
+#ifdef CHARLOOM_WITH_MPI
+  check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+#endif
+  return value;
+}
+
+void Communicator::broadcast(std::int64_t& value) {
+  if (size_ == 1) return;
+#ifdef CHARLOOM_WITH_MPI
+  check(MPI_Bcast(&value, 1, MPI_INT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast");
+#else
+  (void)value;
+#endif
+}
+
+void Communicator::broadcast(std::string& text) {
+  if (size_ == 1) return;
+#ifdef CHARLOOM_WITH_MPI
+  std::int64_t length = static_cast<std::int64_t>(text.size());
+  broadcast(length);
+  text.resize(static_cast<std::size_t>(length));
+  check(MPI_Bcast(text.data(), as_count(text.size()), MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Bcast");
+#else
+  (void)text;
+#endif
+}
+
+void Communicator::gather(const float* mine, std::size_t count, float* all) {
+  if (size_ == 1) {
+    std::copy_n(mine, count, all);
+    return;
+  }
+#ifdef CHARLOOM_WITH_MPI
+  check(MPI_Gather(mine, as_count(count), MPI_FLOAT, all, as_count(count), MPI_FLOAT, 0, MPI_COMM_WORLD),
+        "MPI_Gather");
+#endif
+}
+
+void Communicator::abort(int code) {
+#ifdef CHARLOOM_WITH_MPI
+  if (size_ > 1) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+  std::exit(code);
+}
+
+}  // namespace charloom::dist

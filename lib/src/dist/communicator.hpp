@@ -1,0 +1,44 @@
+// The processes of a data-parallel training run, and the few collectives training needs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace charloom::dist {
+
+// One rank of the job. Under mpirun (in a build with MPI) this is MPI_COMM_WORLD; otherwise
+// the job is this one process and every collective is the identity, so single-process training
+// runs exactly the code it always did.
+class Communicator {
+ public:
+  // The job this process belongs to. MPI starts on the first call, and only when a launcher
+  // (mpirun) started the process: a plain run never touches MPI.
+  static Communicator& world();
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool is_root() const { return rank_ == 0; }
+  bool distributed() const { return size_ > 1; }
+
+  // In place: every rank ends with the element-wise sum over ranks.
+  void sum(float* values, std::size_t count);
+  void sum(double* values, std::size_t count);
+  // Every rank ends with the largest `value` any rank gave.
+  int max(int value);
+  // Every rank ends with rank 0's value.
+  void broadcast(std::int64_t& value);
+  void broadcast(std::string& text);
+  // Rank 0 receives each rank's `count` floats, in rank order, into `all` (size() * count);
+  // `all` is ignored elsewhere.
+  void gather(const float* mine, std::size_t count, float* all);
+  // Stops every rank of the job with `code`; a rank that fails alone must not leave the others
+  // waiting in a collective for ever.
+  [[noreturn]] void abort(int code);
+
+ private:
+  Communicator(int rank, int size) : rank_(rank), size_(size) {}
+  int rank_, size_;
+};
+
+}  // namespace charloom::dist
