@@ -572,11 +572,11 @@ TrainingSummary Trainer::run() {
   summary.output = config_.output;
   summary.rank = world_.rank();
   summary.processes = world_.size();
+  if (trained_steps > 0) summary.step_seconds = train_seconds / static_cast<double>(trained_steps);
   if (world_.distributed() && trained_steps > 0) {
     const double steps = static_cast<double>(trained_steps);
     summary.allreduce_seconds_per_step = reducer_->communication_seconds() / steps;
     summary.allreduce_wait_seconds_per_step = reducer_->waiting_seconds() / steps;
-    summary.step_seconds = train_seconds / steps;
     char text[200];
     std::snprintf(text, sizeof text,
                   "allreduce %.1f ms per step, %.1f ms of it not hidden behind backward; step %.1f ms",
@@ -600,6 +600,9 @@ TrainingSummary Trainer::run() {
         {"parameters", summary.parameters},
         {"stopped_by", summary.stopped_by},
         {"processes", summary.processes},
+        {"step_seconds", summary.step_seconds},
+        {"allreduce_seconds_per_step", summary.allreduce_seconds_per_step},
+        {"allreduce_wait_seconds_per_step", summary.allreduce_wait_seconds_per_step},
         {"best_step", run_.best_step},
         {"checkpoint", summary.last_checkpoint},
         {"output", summary.signal == 0 ? nlohmann::json(summary.output) : nlohmann::json(nullptr)}};

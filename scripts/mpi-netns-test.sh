@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Multi-host data-parallel training, tested on one machine: HOSTS network namespaces (default
+# 3), each with its own hostname, joined through a bridge by veth pairs, run Open MPI over TCP
+# between them. Checks:
+#   1. train-model across the hosts gives one process's losses and weights (20 steps);
+#   2. a rank killed mid-run stops the whole job with an error, the newest checkpoint stays
+#      intact and --resume continues from it;
+#   3. it measures the gradient allreduce of the 2x512 LSTM over the veth link and over
+#      loopback, and a 2-host 2x512 training step with and without overlap, into
+#      build/mpi/measurements.json for scripts/scaling.py.
+# Traffic stays inside the namespaces (10.77.0.0/24) and on loopback. Needs root.
+#
+#   scripts/mpi-netns-test.sh [HOSTS]      (--no-measure: checks 1 and 2 only)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+hosts=3
+measure=1
+for arg in "$@"; do
+  case $arg in
+    --no-measure) measure=0 ;;
+    *) hosts=$arg ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "mpi-netns-test.sh: needs root to create network namespaces" >&2; exit 2; }
+"$root/scripts/setup.sh" >/dev/null
+bin=$root/build/apps/train-model
+out=$root/build/mpi
+mkdir -p "$out"
+work=$(mktemp -d)
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+prefix=clmpi$$
+namespace() { echo "$prefix-h$1"; }
+address() { echo "10.77.0.$(($1 + 1))"; }
+cleanup() {
+  for ((h = 0; h < hosts; h++)); do ip netns del "$(namespace $h)" 2>/dev/null || true; done
+  ip netns del "$prefix-sw" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The switch: a bridge in a namespace of its own; each host's eth0 is a veth to a bridge port.
+ip netns add "$prefix-sw"
+ip -n "$prefix-sw" link add br0 type bridge
+ip -n "$prefix-sw" link set br0 up
+for ((h = 0; h < hosts; h++)); do
+  ns=$(namespace $h)
+  ip netns add "$ns"
+  ip link add "$prefix-p$h" netns "$prefix-sw" type veth peer name eth0 netns "$ns"
+  ip -n "$prefix-sw" link set "$prefix-p$h" master br0 up
+  ip -n "$ns" addr add "$(address $h)/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" link set lo up
+done
+
+# Open MPI starts its daemon on a "remote" host through an rsh-like agent; this one enters the
+# host's namespace and UTS namespace (its own hostname) instead of logging in with ssh.
+cat >"$work/agent.sh" <<AGENT
+#!/bin/sh
+host=\$1; shift
+case \$host in
+$(for ((h = 0; h < hosts; h++)); do echo "  $(address $h)) ns=$(namespace $h); name=host$h ;;"; done)
+  *) echo "agent: unknown host \$host" >&2; exit 1 ;;
+esac
+exec ip netns exec "\$ns" unshare --uts sh -c "hostname \$name; \$*"
+AGENT
+chmod +x "$work/agent.sh"
+for ((h = 0; h < hosts; h++)); do echo "$(address $h) slots=1"; done >"$work/hostfile"
+
+# mpirun itself runs on host 0. TCP between hosts: no shared-memory transport.
+on_host0() { ip netns exec "$(namespace 0)" unshare --uts sh -c 'hostname host0; exec "$@"' sh "$@"; }
+mpi_hosts() {
+  local n=$1; shift
+  on_host0 mpirun -np "$n" --hostfile "$work/hostfile" --map-by node --mca plm_rsh_agent "$work/agent.sh" \
+    --mca btl self,tcp --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
+    -x OMPI_ALLOW_RUN_AS_ROOT -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM "$@"
+}
+
+cd "$work"
+for i in $(seq 600); do echo "Line $i: the loom hums, the shuttle flies and the weaver counts thread $((i * 7 % 13))."; done >corpus.txt
+batch=$((hosts * 4))
+small=(--corpus corpus.txt --layers 2 --hidden 32 --embedding-size 16 --dropout 0.25 --batch-size $batch
+  --seq-length 24 --eval-every 10 --log-every 1 --threads 1 --seed 5 --quiet)
+
+# Each rank lands on a host of its own.
+expected=$(for ((h = 0; h < hosts; h++)); do echo "host$h"; done)
+placed=$(mpi_hosts "$hosts" hostname | sort)
+[ "$placed" = "$expected" ] || { echo "mpi-netns-test.sh: ranks ran on [$placed], not one per host" >&2; exit 1; }
+
+echo "mpi-netns-test.sh: 1. $hosts hosts against one process"
+"$bin" "${small[@]}" --max-iters 20 --output one.safetensors --metrics one.jsonl
+mpi_hosts "$hosts" "$bin" "${small[@]}" --max-iters 20 --output hosts.safetensors --metrics hosts.jsonl \
+  --summary-json hosts.json
+grep -q "\"processes\": $hosts" hosts.json || { echo "mpi-netns-test.sh: the run did not use $hosts processes" >&2; exit 1; }
+/usr/bin/python3 "$root/scripts/compare_runs.py" one.safetensors hosts.safetensors one.jsonl hosts.jsonl
+
+echo "mpi-netns-test.sh: 2. a rank killed mid-run"
+last=$((hosts - 1))
+mpi_hosts "$hosts" "$bin" "${small[@]}" --max-iters 100000 --checkpoint-every 5 --keep-last 0 --output killed.safetensors \
+  --checkpoint-dir killed.ckpt >killed.out 2>&1 &
+job=$!
+for _ in $(seq 600); do
+  [ -n "$(ls killed.ckpt 2>/dev/null | grep step- || true)" ] && break
+  sleep 0.1
+done
+sleep 1
+victim=$(ip netns pids "$(namespace $last)" | while read -r pid; do
+  [ "$(cat /proc/$pid/comm 2>/dev/null)" = train-model ] && echo "$pid"; done | head -1)
+[ -n "$victim" ] || { echo "mpi-netns-test.sh: no train-model process on host $last" >&2; exit 1; }
+kill -9 "$victim"
+status=0
+timeout 60 tail --pid=$job -f /dev/null || { echo "mpi-netns-test.sh: the job did not stop after a rank died" >&2; exit 1; }
+wait $job || status=$?
+[ "$status" -ne 0 ] || { echo "mpi-netns-test.sh: the job exited 0 after a rank was killed" >&2; exit 1; }
+grep -q "exited on signal 9" killed.out ||
+  { echo "mpi-netns-test.sh: mpirun did not say which rank died:" >&2; cat killed.out >&2; exit 1; }
+ls killed.ckpt | grep -q '\.tmp$' && { echo "mpi-netns-test.sh: a temporary checkpoint was left behind" >&2; exit 1; }
+newest=$(ls killed.ckpt | grep step- | sort | tail -1)
+step=$((10#${newest//[!0-9]/}))
+echo "mpi-netns-test.sh:    killed after step $step (exit $status); resuming from $newest"
+mpi_hosts "$hosts" "$bin" "${small[@]}" --max-iters $((step + 10)) --output resumed.safetensors \
+  --checkpoint-dir killed.ckpt --resume killed.ckpt --summary-json resumed.json
+grep -q "\"iterations\": $((step + 10))" resumed.json ||
+  { echo "mpi-netns-test.sh: the resumed run did not reach step $((step + 10))" >&2; exit 1; }
+
+if [ "$measure" -eq 1 ]; then
+  echo "mpi-netns-test.sh: 3. measurements (2x512 LSTM)"
+  bench=$root/build/tests/tools/bench-allreduce
+  veth=$(mpi_hosts 2 "$bench" --hidden 512 --layers 2 --runs 20 --json)
+  loopback=$(mpirun -np 2 --mca btl self,tcp --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo \
+    "$bench" --hidden 512 --layers 2 --runs 20 --json)
+  shared_memory=$(mpirun -np 2 --mca btl self,vader "$bench" --hidden 512 --layers 2 --runs 20 --json)
+  corpus=$root/../shared/data/corpora/tinyshakespeare.txt
+  [ -f "$corpus" ] || corpus=corpus.txt
+  big=(--corpus "$corpus" --layers 2 --hidden 512 --batch-size 64 --seq-length 100 --max-iters 12 --eval-every 1000
+    --threads 1 --quiet)
+  mpi_hosts 2 "$bin" "${big[@]}" --allreduce overlap --output big.safetensors --summary-json overlap.json
+  mpi_hosts 2 "$bin" "${big[@]}" --allreduce after --output big.safetensors --summary-json after.json
+  "$bin" "${big[@]}" --batch-size 32 --output big.safetensors --summary-json compute.json
+  python3 - "$out/measurements.json" "$veth" "$loopback" "$shared_memory" overlap.json after.json compute.json <<'PY'
+import json, sys
+path, veth, loopback, shm, overlap, after, compute = sys.argv[1:]
+load = lambda p: json.load(open(p))
+report = {
+    "machine": "2 cores (AVX-512), Debian 12; 2 ranks with 1 oneDNN thread each",
+    "allreduce_veth": json.loads(veth),
+    "allreduce_loopback_tcp": json.loads(loopback),
+    "allreduce_shared_memory": json.loads(shm),
+    # One rank's share of a global batch of 64 (32 streams), alone: the compute of a step.
+    "compute_step_seconds": load(compute)["step_seconds"],
+    "step_overlap": {k: load(overlap)[k] for k in ("step_seconds", "allreduce_seconds_per_step", "allreduce_wait_seconds_per_step")},
+    "step_after": {k: load(after)[k] for k in ("step_seconds", "allreduce_seconds_per_step", "allreduce_wait_seconds_per_step")},
+}
+json.dump(report, open(path, "w"), indent=2)
+print(json.dumps(report, indent=2))
+PY
+fi
+echo "mpi-netns-test.sh: passed"
