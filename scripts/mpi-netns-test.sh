@@ -133,23 +133,28 @@ if [ "$measure" -eq 1 ]; then
   corpus=$root/../shared/data/corpora/tinyshakespeare.txt
   [ -f "$corpus" ] || corpus=corpus.txt
   big=(--corpus "$corpus" --layers 2 --hidden 512 --batch-size 64 --seq-length 100 --max-iters 12 --eval-every 1000
-    --threads 1 --quiet)
-  mpi_hosts 2 "$bin" "${big[@]}" --allreduce overlap --output big.safetensors --summary-json overlap.json
-  mpi_hosts 2 "$bin" "${big[@]}" --allreduce after --output big.safetensors --summary-json after.json
-  "$bin" "${big[@]}" --batch-size 32 --output big.safetensors --summary-json compute.json
-  python3 - "$out/measurements.json" "$veth" "$loopback" "$shared_memory" overlap.json after.json compute.json <<'PY'
+    --quiet)
+  # A rank's compute alone: its share of the global batch of 64 on one thread, as each of the
+  # two ranks below has; and one whole host's step (batch 64 on both cores), for scaling.py.
+  "$bin" "${big[@]}" --batch-size 32 --threads 1 --output big.safetensors --summary-json share.json
+  "$bin" "${big[@]}" --threads 2 --output big.safetensors --summary-json host.json
+  mpi_hosts 2 "$bin" "${big[@]}" --threads 1 --allreduce overlap --output big.safetensors --summary-json overlap.json
+  mpi_hosts 2 "$bin" "${big[@]}" --threads 1 --allreduce after --output big.safetensors --summary-json after.json
+  python3 - "$out/measurements.json" "$veth" "$loopback" "$shared_memory" <<'PY'
 import json, sys
-path, veth, loopback, shm, overlap, after, compute = sys.argv[1:]
+path, veth, loopback, shm = sys.argv[1:]
 load = lambda p: json.load(open(p))
+fields = ("step_seconds", "allreduce_seconds_per_step", "allreduce_wait_seconds_per_step")
 report = {
-    "machine": "2 cores (AVX-512), Debian 12; 2 ranks with 1 oneDNN thread each",
+    "machine": "2 cores (AVX-512), Debian 12, Open MPI 4.1; hosts are network namespaces on it",
+    "model": "2x512 LSTM, vocabulary 65, global batch 64 x seq 100",
     "allreduce_veth": json.loads(veth),
     "allreduce_loopback_tcp": json.loads(loopback),
     "allreduce_shared_memory": json.loads(shm),
-    # One rank's share of a global batch of 64 (32 streams), alone: the compute of a step.
-    "compute_step_seconds": load(compute)["step_seconds"],
-    "step_overlap": {k: load(overlap)[k] for k in ("step_seconds", "allreduce_seconds_per_step", "allreduce_wait_seconds_per_step")},
-    "step_after": {k: load(after)[k] for k in ("step_seconds", "allreduce_seconds_per_step", "allreduce_wait_seconds_per_step")},
+    "compute_share_step_seconds": load("share.json")["step_seconds"],
+    "compute_host_step_seconds": load("host.json")["step_seconds"],
+    "two_hosts_overlap": {k: load("overlap.json")[k] for k in fields},
+    "two_hosts_after": {k: load("after.json")[k] for k in fields},
 }
 json.dump(report, open(path, "w"), indent=2)
 print(json.dumps(report, indent=2))

@@ -76,3 +76,27 @@ TEST_CASE("text shorter than one batch is a usage error that says what is needed
   CHECK_NOTHROW(Batcher(ids, 0, 64, 9, 7));
   CHECK_THROWS_AS(Batcher(ids, 0, 64, 0, 7), UsageError);
 }
+
+TEST_CASE("shares of the streams, side by side, are the whole batch") {
+  TokenIds ids = counting_ids(1000);
+  const std::size_t streams = 6, steps = 5;
+  Batcher whole(ids, 0, 1000, streams, steps);
+  Batcher first(ids, 0, 1000, streams, steps, StreamShare{0, 2}), rest(ids, 0, 1000, streams, steps, StreamShare{2, 4});
+  CHECK(first.batches_per_epoch() == whole.batches_per_epoch());
+  Batch all, a, b;
+  for (int k = 0; k < 3; ++k) {
+    whole.next(all);
+    first.next(a);
+    rest.next(b);
+    CHECK(a.streams == 2);
+    CHECK(b.streams == 4);
+    for (std::size_t t = 0; t < steps; ++t)
+      for (std::size_t s = 0; s < streams; ++s) {
+        const std::uint32_t mine = s < 2 ? a.inputs[t * 2 + s] : b.inputs[t * 4 + (s - 2)];
+        const std::uint32_t target = s < 2 ? a.targets[t * 2 + s] : b.targets[t * 4 + (s - 2)];
+        CHECK(mine == all.inputs[t * streams + s]);
+        CHECK(target == all.targets[t * streams + s]);
+      }
+  }
+  CHECK_THROWS_AS(Batcher(ids, 0, 1000, streams, steps, StreamShare{4, 3}), UsageError);
+}

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "charloom/errors.hpp"
+#include "infer/evaluation.hpp"
 #include "nn/network.hpp"
 #include "nn/random.hpp"
 #include "reference_model.hpp"
@@ -233,4 +234,97 @@ TEST_CASE("int8 refuses cells oneDNN cannot quantize, and training") {
   state.reset(network.config(), 2);
   const auto ids = random_ids(6, network.config().vocabulary_size, 3);
   CHECK_THROWS_AS(network.train_batch(ids.data(), ids.data(), 3, 2, state, 0, 0), Error);
+}
+
+TEST_CASE("shares of a batch add up to the whole batch: the identity data-parallel training rests on") {
+  // Two processes each train on half the streams with dropout on; the mean of their losses
+  // and gradients must be the full batch's, and the ready ranges must cover every gradient.
+  for (CellKind cell : {CellKind::lstm, CellKind::gru}) {
+    CAPTURE(to_string(cell));
+    ModelConfig config = tiny_config(cell);
+    config.dropout = 0.3f;
+    const int steps = 5, batch = 6, half = batch / 2;
+    const auto inputs = random_ids(static_cast<std::size_t>(steps) * batch, config.vocabulary_size, 51);
+    const auto targets = random_ids(static_cast<std::size_t>(steps) * batch, config.vocabulary_size, 52);
+    nn::Network whole(config);
+    whole.initialize(9);
+    nn::StreamState state;
+    state.reset(config, batch);
+    const double whole_loss = whole.train_batch(inputs.data(), targets.data(), steps, batch, state, 17, 3);
+
+    double mean_loss = 0.0;
+    std::vector<double> mean_gradient(whole.gradients().size(), 0.0);
+    for (int part = 0; part < 2; ++part) {
+      nn::Network share(config);
+      share.parameters() = whole.parameters();
+      share.parameters_changed();
+      share.set_stream_share(part * half, batch);
+      std::vector<std::uint32_t> my_inputs, my_targets;
+      for (int t = 0; t < steps; ++t)
+        for (int b = part * half; b < (part + 1) * half; ++b) {
+          my_inputs.push_back(inputs[t * batch + b]);
+          my_targets.push_back(targets[t * batch + b]);
+        }
+      nn::StreamState my_state;
+      my_state.reset(config, half);
+      std::size_t covered = 0, last_end = share.gradients().size();
+      const double loss = share.train_batch(my_inputs.data(), my_targets.data(), steps, half, my_state, 17, 3,
+                                            [&](std::size_t offset, std::size_t count) {
+                                              CHECK(offset + count == last_end);  // back to front, no gaps
+                                              last_end = offset;
+                                              covered += count;
+                                            });
+      CHECK(covered == share.gradients().size());
+      mean_loss += loss / 2;
+      for (std::size_t i = 0; i < mean_gradient.size(); ++i) mean_gradient[i] += share.gradients()[i] / 2.0;
+    }
+    CHECK(mean_loss == doctest::Approx(whole_loss).epsilon(1e-6));
+    double scale = 0.0, worst = 0.0;
+    for (std::size_t i = 0; i < mean_gradient.size(); ++i) {
+      scale = std::max(scale, std::fabs(static_cast<double>(whole.gradients()[i])));
+      worst = std::max(worst, std::fabs(mean_gradient[i] - whole.gradients()[i]));
+    }
+    CHECK(worst <= 1e-5 * scale);
+    // Without the share, the second half would draw the first half's dropout masks.
+    nn::Network unshared(config);
+    unshared.parameters() = whole.parameters();
+    unshared.parameters_changed();
+    std::vector<std::uint32_t> second_inputs, second_targets;
+    for (int t = 0; t < steps; ++t)
+      for (int b = half; b < batch; ++b) {
+        second_inputs.push_back(inputs[t * batch + b]);
+        second_targets.push_back(targets[t * batch + b]);
+      }
+    nn::StreamState second_state;
+    second_state.reset(config, half);
+    nn::Network shared(config);
+    shared.parameters() = whole.parameters();
+    shared.parameters_changed();
+    shared.set_stream_share(half, batch);
+    nn::StreamState shared_state;
+    shared_state.reset(config, half);
+    CHECK(unshared.train_batch(second_inputs.data(), second_targets.data(), steps, half, second_state, 17, 3) !=
+          shared.train_batch(second_inputs.data(), second_targets.data(), steps, half, shared_state, 17, 3));
+  }
+}
+
+TEST_CASE("validation split into parts scores the same units and nats as in one piece") {
+  ModelConfig config = tiny_config(CellKind::lstm);
+  nn::Network network(config);
+  network.initialize(4);
+  TokenIds ids(static_cast<std::size_t>(config.vocabulary_size));
+  for (std::uint32_t id : random_ids(503, config.vocabulary_size, 61)) ids.push_back(id);
+  const infer::SpanScore whole = infer::score_span(network, ids, 0, ids.size(), 7, 10);
+  for (int parts : {2, 3, 7, 9}) {
+    CAPTURE(parts);
+    double nats = 0.0;
+    std::uint64_t units = 0;
+    for (int part = 0; part < parts; ++part) {
+      const infer::SpanScore piece = infer::score_span(network, ids, 0, ids.size(), 7, 10, part, parts);
+      nats += piece.nats;
+      units += piece.units;
+    }
+    CHECK(units == whole.units);
+    CHECK(nats == doctest::Approx(whole.nats).epsilon(1e-9));
+  }
 }
