@@ -35,9 +35,10 @@ std::string quoted_command(int argc, char** argv) {
   return command;
 }
 
-// The command to resume: the same arguments without any old --resume, plus the new one.
-std::string resume_command(int argc, char** argv, const std::string& checkpoint) {
-  std::string command;
+// The command to resume: the same arguments without any old --resume, plus the new one,
+// under mpirun when the run was data-parallel.
+std::string resume_command(int argc, char** argv, const std::string& checkpoint, int processes) {
+  std::string command = processes > 1 ? "mpirun -np " + std::to_string(processes) + " " : "";
   for (int i = 0; i < argc; ++i) {
     std::string word = argv[i];
     if (word == "--resume") {
@@ -194,7 +195,7 @@ int main(int argc, char** argv) {
     if (summary.signal != 0) {
       std::cerr << "train-model: stopped by " << (summary.signal == SIGINT ? "SIGINT" : "SIGTERM") << " at iteration "
                 << summary.iterations << "; checkpoint " << summary.last_checkpoint << "\n"
-                << "train-model: resume with: " << resume_command(argc, argv, summary.last_checkpoint) << "\n";
+                << "train-model: resume with: " << resume_command(argc, argv, summary.last_checkpoint, summary.processes) << "\n";
       return 128 + summary.signal;
     }
     if (!config.quiet) {

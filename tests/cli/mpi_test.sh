@@ -18,8 +18,8 @@ mpi=(mpirun --oversubscribe --mca btl self,vader,tcp --mca btl_tcp_if_include lo
 for i in $(seq 400); do echo "Line $i: the loom hums, the shuttle flies and the weaver counts thread $((i * 7 % 13))."; done >corpus.txt
 # Two layers and dropout on, so that the dropout masks must agree stream by stream.
 model=(--corpus corpus.txt --layers 2 --hidden 32 --embedding-size 16 --dropout 0.25 --seq-length 24
-  --eval-every 10 --log-every 1 --threads 1 --seed 5 --quiet)
-common=("${model[@]}" --batch-size 8)
+  --eval-every 10 --log-every 1 --threads 1 --seed 5)
+common=("${model[@]}" --batch-size 8 --quiet)
 tolerance=1e-4
 
 run "$bin" "${common[@]}" --max-iters 20 --output one.safetensors --metrics one.jsonl
@@ -69,8 +69,25 @@ expect_contains "warning: the checkpoint was written by 2 processes and this run
 run /usr/bin/python3 "$compare" --tolerance $tolerance one.safetensors regrouped.safetensors
 expect_status 0 "-np 2 then -np 4 matches one process: $out"
 
+# SIGTERM to mpirun reaches every rank: they agree on a step, checkpoint it and stop, and rank 0
+# prints the command that resumes, under mpirun.
+"${mpi[@]}" -np 2 "$bin" "${model[@]}" --batch-size 8 --max-iters 100000 --output signal.safetensors \
+  >signal.out 2>&1 &
+job=$!
+for _ in $(seq 300); do
+  grep -q "iter 3/" signal.out 2>/dev/null && break
+  sleep 0.1
+done
+kill -TERM $job
+wait $job || true
+expect_contains "train-model: stopped by SIGTERM at iteration" "$(cat signal.out)" "SIGTERM under mpirun"
+expect_contains "resume with: mpirun -np 2 " "$(cat signal.out)" "the resume command names mpirun"
+step=$(sed -n 's/.*stopped by SIGTERM at iteration \([0-9]*\).*/\1/p' signal.out)
+[ -s "signal.safetensors.checkpoints/step-$(printf '%09d' "${step:-0}").safetensors" ] ||
+  fail "no checkpoint at the step the signal stopped ($step)"
+
 # Usage errors.
-run "${mpi[@]}" -np 4 "$bin" "${model[@]}" --batch-size 6 --max-iters 2 --output bad.safetensors
+run "${mpi[@]}" -np 4 "$bin" "${model[@]}" --quiet --batch-size 6 --max-iters 2 --output bad.safetensors
 expect_status 2 "a batch that does not divide among the ranks"
 expect_contains "--batch-size 6 does not divide among 4 processes; give a multiple of 4" "$err" "divide message"
 [ -e bad.safetensors ] && fail "a refused run wrote a model"
