@@ -195,7 +195,8 @@ int main(int argc, char** argv) {
     if (summary.signal != 0) {
       std::cerr << "train-model: stopped by " << (summary.signal == SIGINT ? "SIGINT" : "SIGTERM") << " at iteration "
                 << summary.iterations << "; checkpoint " << summary.last_checkpoint << "\n"
-                << "train-model: resume with: " << resume_command(argc, argv, summary.last_checkpoint, summary.processes) << "\n";
+                << "train-model: resume with: "
+                << resume_command(argc, argv, summary.last_checkpoint, summary.processes) << "\n";
       return 128 + summary.signal;
     }
     if (!config.quiet) {

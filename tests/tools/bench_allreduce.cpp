@@ -48,9 +48,10 @@ int main(int argc, char** argv) {
   // Bus bandwidth as NCCL's tests define it: what each link carries in a ring, 2(N-1)/N x bytes.
   const double ring_bytes = 2.0 * (world.size() - 1) / world.size() * bytes;
   if (json) {
-    std::printf("{\"ranks\": %d, \"floats\": %zu, \"bytes\": %.0f, \"runs\": %d, \"median_seconds\": %.6g, "
-                "\"bus_gigabits_per_second\": %.4g}\n",
-                world.size(), count, bytes, runs, median, ring_bytes * 8 / median / 1e9);
+    std::printf(
+        "{\"ranks\": %d, \"floats\": %zu, \"bytes\": %.0f, \"runs\": %d, \"median_seconds\": %.6g, "
+        "\"bus_gigabits_per_second\": %.4g}\n",
+        world.size(), count, bytes, runs, median, ring_bytes * 8 / median / 1e9);
   } else {
     std::printf("allreduce of %zu floats (%.1f MB) over %d ranks: median %.2f ms of %d runs, bus %.2f Gb/s\n", count,
                 bytes / 1e6, world.size(), 1e3 * median, runs, ring_bytes * 8 / median / 1e9);

@@ -125,8 +125,7 @@ void Communicator::gather(const float* mine, std::size_t count, float* all) {
     return;
   }
 #ifdef CHARLOOM_WITH_MPI
-  check(MPI_Gather(mine, as_count(count), MPI_FLOAT, all, as_count(count), MPI_FLOAT, 0, MPI_COMM_WORLD),
-        "MPI_Gather");
+  check(MPI_Gather(mine, as_count(count), MPI_FLOAT, all, as_count(count), MPI_FLOAT, 0, MPI_COMM_WORLD), "MPI_Gather");
 #endif
 }
 

@@ -77,7 +77,7 @@ class Encoder {
   // Per layer, the contiguous range of the buffer its tensors (both directions) take.
   std::vector<std::pair<std::size_t, std::size_t>> layer_ranges_;
   int first_stream_ = 0, total_streams_ = 0;  // 0 total: the batch is all the streams
-  std::vector<RecurrentLayer> layers_;       // the same order
+  std::vector<RecurrentLayer> layers_;        // the same order
 
   // Activations of the last forward, kept for backward; sized for the largest batch seen.
   const std::uint32_t* inputs_ = nullptr;

@@ -146,6 +146,7 @@ class Trainer {
   dist::Communicator& world_ = dist::Communicator::world();
   int local_batch_ = 0, first_stream_ = 0;
   std::unique_ptr<dist::GradientReducer> reducer_;
+  nn::GradientsReady gradients_ready_;  // hands finished gradients to the reducer; empty alone
   EncodedCorpus corpus_;
   CorpusSplit split_;
   std::unique_ptr<nn::Network> network_;
@@ -202,6 +203,8 @@ void Trainer::prepare() {
   network_ = std::make_unique<nn::Network>(config_.model, config_.precision);
   network_->set_stream_share(first_stream_, config_.batch_size);
   reducer_ = std::make_unique<dist::GradientReducer>(world_, config_.overlap_allreduce);
+  if (world_.distributed())
+    gradients_ready_ = [this](std::size_t offset, std::size_t count) { reducer_->ready(offset, count); };
   // Rank 0 alone writes the model, checkpoints and metrics.
   if (world_.is_root()) train::check_writable(config_.output);
   optimizer_ = train::make_optimizer(config_, network_->parameters().size());
@@ -245,8 +248,8 @@ void Trainer::restore(const ModelFile& checkpoint) {
     const int processes = state.value("processes", 1);
     if (processes != world_.size() && world_.is_root())
       std::cerr << "train-model: warning: the checkpoint was written by " << processes << " process"
-                << (processes == 1 ? "" : "es") << " and this run has " << world_.size()
-                << "; each process now takes " << local_batch_
+                << (processes == 1 ? "" : "es") << " and this run has " << world_.size() << "; each process now takes "
+                << local_batch_
                 << " of the global batch's streams, so the data position and hidden states carry over\n";
   } catch (const nlohmann::json::exception& error) {
     throw InputError(config_.resume + ": the checkpoint state is incomplete: " + error.what());
@@ -294,7 +297,8 @@ ModelFile Trainer::checkpoint_file() {
     return all;
   };
   for (int layer = 0; layer < config_.model.layers; ++layer) {
-    file.extra_tensors.push_back({"train_state.h_l" + std::to_string(layer), {batch, hidden}, all_rows(stream_.h[layer])});
+    file.extra_tensors.push_back(
+        {"train_state.h_l" + std::to_string(layer), {batch, hidden}, all_rows(stream_.h[layer])});
     if (config_.model.cell == CellKind::lstm)
       file.extra_tensors.push_back(
           {"train_state.c_l" + std::to_string(layer), {batch, hidden}, all_rows(stream_.c[layer])});
@@ -482,13 +486,8 @@ TrainingSummary Trainer::run() {
     if (batch.starts_epoch) stream_.reset(config_.model, local_batch_);
     const double lr = train::learning_rate_at(config_, run_.step) * run_.lr_scale;
     reducer_->begin(network_->gradients().data(), network_->gradients().size());
-    double loss = network_->train_batch(
-        batch.inputs.data(), batch.targets.data(), config_.seq_length, local_batch_, stream_, config_.seed,
-        static_cast<std::uint64_t>(run_.step),
-        world_.distributed() ? nn::GradientsReady([this](std::size_t offset, std::size_t count) {
-          reducer_->ready(offset, count);
-        })
-                             : nn::GradientsReady());
+    double loss = network_->train_batch(batch.inputs.data(), batch.targets.data(), config_.seq_length, local_batch_,
+                                        stream_, config_.seed, static_cast<std::uint64_t>(run_.step), gradients_ready_);
     // Each process's loss and gradients are means over its equal share of the batch, so their
     // means over processes are those of the global batch.
     reducer_->finish();
@@ -620,8 +619,7 @@ TrainingSummary train_language_model(const TrainingConfig& config) {
     return Trainer(config).run();
   } catch (const std::exception& error) {
     // A process that fails alone would leave the others waiting in a collective: stop the job.
-    std::cerr << "train-model: error (rank " << world.rank() << " of " << world.size() << "): " << error.what()
-              << "\n";
+    std::cerr << "train-model: error (rank " << world.rank() << " of " << world.size() << "): " << error.what() << "\n";
     world.abort(dynamic_cast<const UsageError*>(&error) != nullptr ? 2 : 1);
   }
 }
