@@ -82,13 +82,16 @@ AGENT
 chmod +x "$work/agent.sh"
 for ((h = 0; h < hosts; h++)); do echo "$(address $h) slots=1"; done >"$work/hostfile"
 
+# Leak checking is off in the ranks when sanitized: Open MPI 4.1 leaks at MPI_Finalize from
+# components it has closed (see tests/cli/mpi_test.sh); ASan's other checks stay on.
+rank_asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 # mpirun itself runs on host 0. TCP between hosts: no shared-memory transport.
 on_host0() { ip netns exec "$(namespace 0)" unshare --uts sh -c 'hostname host0; exec "$@"' sh "$@"; }
 mpi_hosts() {
   local n=$1; shift
-  on_host0 mpirun -np "$n" --hostfile "$work/hostfile" --map-by node --mca plm_rsh_agent "$work/agent.sh" \
+  on_host0 env "ASAN_OPTIONS=$rank_asan" mpirun -np "$n" --hostfile "$work/hostfile" --map-by node --mca plm_rsh_agent "$work/agent.sh" \
     --mca btl self,tcp --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
-    -x OMPI_ALLOW_RUN_AS_ROOT -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM "$@"
+    -x OMPI_ALLOW_RUN_AS_ROOT -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM -x ASAN_OPTIONS "$@"
 }
 
 cd "$work"
@@ -171,8 +174,15 @@ report = {
     "two_hosts_overlap": {k: load("overlap.json")[k] for k in fields},
     "two_hosts_after": {k: load("after.json")[k] for k in fields},
 }
+# Overlap shows when a 2-host step takes less than its compute plus its communication.
+compute, communication = report["compute_share_step_seconds"], report["allreduce_veth"]["median_seconds"]
+step = report["two_hosts_overlap"]["step_seconds"]
+report["overlap_shown"] = step < compute + communication
 json.dump(report, open(path, "w"), indent=2)
 print(json.dumps(report, indent=2))
+print(f"overlap: a 2-host step takes {1e3 * step:.0f} ms against compute {1e3 * compute:.0f} ms + allreduce "
+      f"{1e3 * communication:.0f} ms = {1e3 * (compute + communication):.0f} ms: "
+      + ("overlap shown" if report["overlap_shown"] else "NOT shown"))
 PY
 fi
 echo "mpi-netns-test.sh: passed"

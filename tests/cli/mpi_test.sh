@@ -12,8 +12,13 @@ scratch_directory
 cd "$tmp"
 # Open MPI refuses root without these; CI machines often run as root.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Under scripts/sanitize.sh: Open MPI 4.1 leaks at MPI_Finalize, from components it dlopen()ed
+# and has closed by then, so LeakSanitizer sees "<unknown module>" frames that no suppression
+# can name. Leak checking is off in the ranks only (ASan's other checks stay on); every
+# single-process run here, and every other test, still checks leaks.
+rank_asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 # Shared memory and TCP on loopback only; oversubscription makes waiting ranks yield the core.
-mpi=(mpirun --oversubscribe --mca btl self,vader,tcp --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo)
+mpi=(env "ASAN_OPTIONS=$rank_asan" mpirun --oversubscribe --mca btl self,vader,tcp --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo)
 
 for i in $(seq 400); do echo "Line $i: the loom hums, the shuttle flies and the weaver counts thread $((i * 7 % 13))."; done >corpus.txt
 # Two layers and dropout on, so that the dropout masks must agree stream by stream.
