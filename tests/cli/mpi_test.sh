@@ -94,8 +94,12 @@ step=$(sed -n 's/.*stopped by SIGTERM at iteration \([0-9]*\).*/\1/p' signal.out
 # Usage errors.
 run "${mpi[@]}" -np 4 "$bin" "${model[@]}" --quiet --batch-size 6 --max-iters 2 --output bad.safetensors
 expect_status 2 "a batch that does not divide among the ranks"
-expect_contains "--batch-size 6 does not divide among 4 processes; give a multiple of 4" "$err" "divide message"
+expect_contains "error (rank 0 of 4): --batch-size 6 does not divide among 4 processes; give a multiple of 4" "$err" \
+  "divide message"
 [ -e bad.safetensors ] && fail "a refused run wrote a model"
+run "$bin" "${common[@]}" --allreduce sometimes --max-iters 2 --output bad.safetensors
+expect_status 2 "a bad --allreduce"
+expect_contains "--allreduce must be overlap or after, got 'sometimes'" "$err" "--allreduce message"
 printf '1\tgood\n0\tbad\n' >labeled.tsv
 run "${mpi[@]}" -np 2 "$bin" --task sentiment --train labeled.tsv --dev labeled.tsv --output s.safetensors
 expect_status 2 "sentiment under mpirun"
