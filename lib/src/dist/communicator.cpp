@@ -2,8 +2,10 @@
 #include "dist/communicator.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <limits>
+#include <thread>
 #include <vector>
 
 #include "charloom/errors.hpp"
@@ -78,6 +80,24 @@ void Communicator::sum(float* values, std::size_t count) {
   check(MPI_Allreduce(MPI_IN_PLACE, values, as_count(count), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
 #else
   (void)values, (void)count;
+#endif
+}
+
+void Communicator::sum_sleeping(float* values, std::size_t count, int poll_microseconds) {
+  if (size_ == 1) return;
+#ifdef CHARLOOM_WITH_MPI
+  MPI_Request request = MPI_REQUEST_NULL;
+  check(MPI_Iallreduce(MPI_IN_PLACE, values, as_count(count), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request),
+        "MPI_Iallreduce");
+  int done = 0;
+  while (true) {
+    // Each test also moves the collective on, so the sleep must stay short.
+    check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (done != 0) return;
+    std::this_thread::sleep_for(std::chrono::microseconds(poll_microseconds));
+  }
+#else
+  (void)values, (void)count, (void)poll_microseconds;
 #endif
 }
 

@@ -23,6 +23,10 @@ class Communicator {
 
   // In place: every rank ends with the element-wise sum over ranks.
   void sum(float* values, std::size_t count);
+  // The same, for a thread that runs beside compute: MPI's blocking calls spin on a core while
+  // they wait for the network, taking it from the compute threads. This one starts the
+  // allreduce and checks on it every `poll_microseconds`, sleeping in between.
+  void sum_sleeping(float* values, std::size_t count, int poll_microseconds = 500);
   void sum(double* values, std::size_t count);
   // Every rank ends with the largest `value` any rank gave.
   int max(int value);

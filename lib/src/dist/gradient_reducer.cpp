@@ -55,7 +55,7 @@ void GradientReducer::work() {
     float* values = buffer_ + offset;
     lock.unlock();
     const auto started = Clock::now();
-    world_.sum(values, count);
+    world_.sum_sleeping(values, count);
     const double seconds = seconds_since(started);
     lock.lock();
     communication_seconds_ += seconds;
