@@ -74,13 +74,24 @@ Communicator& Communicator::world() {
   return alone;
 }
 
-void Communicator::sum(float* values, std::size_t count) {
+void Communicator::reduce(void* values, std::size_t count, Element element, bool maximum) {
   if (size_ == 1) return;
 #ifdef CHARLOOM_WITH_MPI
-  check(MPI_Allreduce(MPI_IN_PLACE, values, as_count(count), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+  const MPI_Datatype type = element == Element::f32 ? MPI_FLOAT : element == Element::f64 ? MPI_DOUBLE : MPI_INT;
+  check(MPI_Allreduce(MPI_IN_PLACE, values, as_count(count), type, maximum ? MPI_MAX : MPI_SUM, MPI_COMM_WORLD),
+        "MPI_Allreduce");
 #else
-  (void)values, (void)count;
+  (void)values, (void)count, (void)element, (void)maximum;
 #endif
+}
+
+void Communicator::sum(float* values, std::size_t count) { reduce(values, count, Element::f32, false); }
+
+void Communicator::sum(double* values, std::size_t count) { reduce(values, count, Element::f64, false); }
+
+int Communicator::max(int value) {
+  reduce(&value, 1, Element::i32, true);
+  return value;
 }
 
 void Communicator::sum_sleeping(float* values, std::size_t count, int poll_microseconds) {
@@ -99,23 +110,6 @@ void Communicator::sum_sleeping(float* values, std::size_t count, int poll_micro
 #else
   (void)values, (void)count, (void)poll_microseconds;
 #endif
-}
-
-void Communicator::sum(double* values, std::size_t count) {
-  if (size_ == 1) return;
-#ifdef CHARLOOM_WITH_MPI
-  check(MPI_Allreduce(MPI_IN_PLACE, values, as_count(count), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
-#else
-  (void)values, (void)count;
-#endif
-}
-
-int Communicator::max(int value) {
-  if (size_ == 1) return value;
-#ifdef CHARLOOM_WITH_MPI
-  check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
-#endif
-  return value;
 }
 
 void Communicator::broadcast(std::int64_t& value) {

@@ -42,6 +42,9 @@ class Communicator {
 
  private:
   Communicator(int rank, int size) : rank_(rank), size_(size) {}
+  enum class Element { f32, f64, i32 };
+  // The one in-place allreduce behind sum() and max().
+  void reduce(void* values, std::size_t count, Element element, bool maximum);
   int rank_, size_;
 };
 
