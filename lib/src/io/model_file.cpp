@@ -10,6 +10,8 @@
 #include <cstdio>
 
 #include "charloom/errors.hpp"
+#include "io/file_reader.hpp"
+#include "io/model_bytes.hpp"
 #include "io/safetensors.hpp"
 #include "nn/model_layout.hpp"
 
@@ -150,8 +152,10 @@ void save_model_file(const std::string& path, const ModelFile& model) {
   io::write_safetensors(path, entries, metadata);
 }
 
-ModelFile load_model_file(const std::string& path) {
-  const io::SafetensorsFile file = io::SafetensorsFile::read(path);
+ModelFile load_model_file(const std::string& path) { return io::parse_model_file(io::read_file(path), path); }
+
+ModelFile io::parse_model_file(std::string bytes, const std::string& path) {
+  const io::SafetensorsFile file = io::SafetensorsFile::parse(std::move(bytes), path);
   const auto& metadata = file.metadata();
   auto field = [&](const char* key) -> const std::string& {
     auto found = metadata.find(key);

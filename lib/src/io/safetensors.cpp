@@ -49,8 +49,9 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorsEnt
   });
 }
 
-SafetensorsFile SafetensorsFile::read(const std::string& path) {
-  std::string content = read_file(path);
+SafetensorsFile SafetensorsFile::read(const std::string& path) { return parse(read_file(path), path); }
+
+SafetensorsFile SafetensorsFile::parse(std::string content, const std::string& path) {
   auto bad = [&](const std::string& what) { return InputError(path + ": " + what); };
   if (content.size() < 8)
     throw bad("truncated: " + std::to_string(content.size()) + " bytes, too short for a model file");

@@ -30,6 +30,8 @@ class SafetensorsFile {
   // Reads and checks the container (sizes, offsets, dtypes); throws InputError naming the
   // file and what is wrong for anything truncated or inconsistent.
   static SafetensorsFile read(const std::string& path);
+  // The same for a file's bytes already in memory; `path` names it in errors.
+  static SafetensorsFile parse(std::string content, const std::string& path);
 
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   const std::vector<SafetensorsTensor>& tensors() const { return tensors_; }

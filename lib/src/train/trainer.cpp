@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <limits>
@@ -18,6 +19,8 @@
 #include "dist/gradient_reducer.hpp"
 #include "infer/evaluation.hpp"
 #include "io/atomic_file.hpp"
+#include "io/file_reader.hpp"
+#include "io/model_bytes.hpp"
 #include "nn/engine.hpp"
 #include "nn/network.hpp"
 #include "train/checkpoints.hpp"
@@ -173,11 +176,15 @@ void Trainer::prepare() {
   local_batch_ = config_.batch_size / world_.size();
   first_stream_ = world_.rank() * local_batch_;
   if (!config_.resume.empty()) {
-    // Rank 0 picks the checkpoint (the newest complete one in a directory); every other rank
-    // loads that same file, so all start from one state.
+    // Rank 0 picks the checkpoint (the newest complete one in a directory) and sends its bytes
+    // to every other rank, so all start from one state and other hosts need no copy of it.
     if (world_.is_root()) checkpoint = train::load_checkpoint(config_.resume, checkpoint_path);
     world_.broadcast(checkpoint_path);
-    if (!world_.is_root()) checkpoint = train::load_checkpoint(checkpoint_path, checkpoint_path);
+    if (world_.distributed()) {
+      std::string bytes = world_.is_root() ? io::read_file(checkpoint_path) : std::string();
+      world_.broadcast(bytes);
+      if (!world_.is_root()) checkpoint = io::parse_model_file(std::move(bytes), checkpoint_path);
+    }
     if (checkpoint.checkpoint_json.empty())
       throw InputError(checkpoint_path +
                        " is a model, not a checkpoint; resume from a file in the checkpoint directory");
@@ -619,7 +626,11 @@ TrainingSummary train_language_model(const TrainingConfig& config) {
     return Trainer(config).run();
   } catch (const std::exception& error) {
     // A process that fails alone would leave the others waiting in a collective: stop the job.
-    std::cerr << "train-model: error (rank " << world.rank() << " of " << world.size() << "): " << error.what() << "\n";
+    // One write per line, so that the ranks' messages do not interleave mid-line.
+    const std::string line = "train-model: error (rank " + std::to_string(world.rank()) + " of " +
+                             std::to_string(world.size()) + "): " + error.what() + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
     world.abort(dynamic_cast<const UsageError*>(&error) != nullptr ? 2 : 1);
   }
 }
