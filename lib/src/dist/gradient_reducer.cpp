@@ -13,8 +13,9 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 
 }  // namespace
 
-GradientReducer::GradientReducer(Communicator& world, bool overlap) : world_(world), overlap_(overlap) {
-  if (overlap_ && world_.distributed()) thread_ = std::thread([this] { work(); });
+GradientReducer::GradientReducer(Communicator& world, bool overlap) : world_(world) {
+  // Without overlap there is no thread, and finish() reduces the whole buffer in one call.
+  if (overlap && world_.distributed()) thread_ = std::thread([this] { work(); });
 }
 
 GradientReducer::~GradientReducer() {

@@ -44,7 +44,6 @@ class GradientReducer {
   void work();
 
   Communicator& world_;
-  bool overlap_;
   float* buffer_ = nullptr;
   std::size_t total_ = 0, reduced_ = 0;
   std::mutex mutex_;

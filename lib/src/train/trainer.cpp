@@ -140,8 +140,6 @@ class Trainer {
   void take_snapshot();
   void roll_back();
   void write_output(TrainingSummary& summary);
-  // Sums a local figure over the processes of a data-parallel run.
-  double sum_over_processes(double value);
 
   TrainingConfig config_;
   // The processes of a data-parallel run; this one holds streams [first_stream_,
@@ -357,11 +355,6 @@ double Trainer::evaluate() {
   return totals[1] == 0 ? std::numeric_limits<double>::quiet_NaN() : totals[0] / totals[1];
 }
 
-double Trainer::sum_over_processes(double value) {
-  world_.sum(&value, 1);
-  return value;
-}
-
 void Trainer::write_output(TrainingSummary& summary) {
   if (!world_.is_root()) return;
   ModelFile model;
@@ -498,7 +491,10 @@ TrainingSummary Trainer::run() {
     // Each process's loss and gradients are means over its equal share of the batch, so their
     // means over processes are those of the global batch.
     reducer_->finish();
-    if (world_.distributed()) loss = sum_over_processes(loss) / static_cast<double>(world_.size());
+    if (world_.distributed()) {
+      world_.sum(&loss, 1);
+      loss /= static_cast<double>(world_.size());
+    }
     const double norm = train::global_norm(network_->gradients());
     if (!std::isfinite(loss) || !std::isfinite(norm)) {
       const std::string what = std::string(!std::isfinite(loss) ? "the loss" : "the gradient norm") + " became " +
