@@ -89,6 +89,8 @@ int main(int argc, char** argv) {
         ("lr-decay-iters", po::value(&config.lr_decay_iters)->default_value(config.lr_decay_iters),
          "cosine schedule: horizon (0 = --max-iters)")
         ("min-lr-fraction", po::value(&config.min_lr_fraction)->default_value(config.min_lr_fraction), "cosine floor")
+        ("lr-decay-fraction", po::value(&config.lr_decay_fraction)->default_value(config.lr_decay_fraction),
+         "cosine and auto: decay over this final share of the horizon, constant before it (0 = 1 for cosine, 0.3 for auto)")
         ("momentum", po::value(&config.momentum)->default_value(config.momentum), "sgd momentum")
         ("weight-decay", po::value(&config.weight_decay)->default_value(config.weight_decay), "decoupled weight decay")
         ("grad-clip", po::value(&config.grad_clip)->default_value(config.grad_clip), "clip the global gradient norm (0 = off)");

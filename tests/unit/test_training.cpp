@@ -134,6 +134,18 @@ TEST_CASE("learning-rate schedules give the documented values") {
   CHECK(train::learning_rate_at(config, 50) == doctest::Approx(0.55));
   CHECK(train::learning_rate_at(config, 100) == doctest::Approx(0.1));
   CHECK(train::learning_rate_at(config, 500) == doctest::Approx(0.1));
+  // A decay fraction holds the peak, then fits the same cosine into the horizon's last fifth.
+  config.lr_decay_fraction = 0.2;
+  CHECK(train::learning_rate_at(config, 79) == 1.0);
+  CHECK(train::learning_rate_at(config, 80) == doctest::Approx(1.0));
+  CHECK(train::learning_rate_at(config, 90) == doctest::Approx(0.55));
+  CHECK(train::learning_rate_at(config, 100) == doctest::Approx(0.1));
+  CHECK_FALSE(train::decay_has_begun(config, 80));
+  CHECK(train::decay_has_begun(config, 81));
+  config.lr_decay_fraction = 1.5;
+  CHECK_THROWS_AS(train::validate_schedule(config), UsageError);
+  config.lr_decay_fraction = 0.0;  // cosine's own: the whole horizon
+  CHECK(train::learning_rate_at(config, 50) == doctest::Approx(0.55));
   config.max_iters = 0;
   CHECK_THROWS_AS(train::validate_schedule(config), UsageError);
   // auto is constant until the trainer sets a horizon, then cosine to it.
@@ -141,8 +153,11 @@ TEST_CASE("learning-rate schedules give the documented values") {
   config.lr_decay_iters = 0;
   CHECK_NOTHROW(train::validate_schedule(config));
   CHECK(train::learning_rate_at(config, 5000) == 1.0);
-  config.lr_decay_iters = 100;
-  CHECK(train::learning_rate_at(config, 50) == doctest::Approx(0.55));
+  CHECK_FALSE(train::decay_has_begun(config, 5000));
+  config.lr_decay_iters = 100;  // auto's own share: the last 30%
+  CHECK(train::learning_rate_at(config, 70) == doctest::Approx(1.0));
+  CHECK(train::learning_rate_at(config, 85) == doctest::Approx(0.55));
+  CHECK(train::decay_has_begun(config, 71));
   config.lr_schedule = "linear";
   CHECK_THROWS_AS(train::validate_schedule(config), UsageError);
 }

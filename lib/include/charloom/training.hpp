@@ -22,14 +22,17 @@ struct TrainingConfig {
 
   std::string optimizer = "adam";  // adam, rmsprop or sgd (with momentum)
   double learning_rate = 2e-3;
-  // auto: cosine decay to the end of --time-limit when one is given (the horizon is
-  // estimated from the measured speed at the first evaluation), constant otherwise.
-  std::string lr_schedule = "constant";  // constant, auto, step or cosine
-  std::int64_t warmup_iters = 0;         // linear warm-up, for any schedule
-  std::int64_t lr_decay_every = 0;       // step: multiply by lr_decay_rate every this many iterations
+  // auto: under --time-limit, constant and then a cosine over the last lr_decay_fraction of
+  // the iterations the time allows (estimated from the measured speed); constant otherwise.
+  std::string lr_schedule = "auto";  // auto, constant, step or cosine
+  std::int64_t warmup_iters = 0;     // linear warm-up, for any schedule
+  std::int64_t lr_decay_every = 0;   // step: multiply by lr_decay_rate every this many iterations
   double lr_decay_rate = 0.5;
   std::int64_t lr_decay_iters = 0;                    // cosine and auto: the horizon (cosine's 0 = --max-iters)
   double min_lr_fraction = 0.1;                       // cosine: the floor, as a fraction of the peak
+  // cosine and auto: the share of the horizon, at its end, over which the rate decays; the
+  // rate is constant before it. 0 = the schedule's own: 1 (all of it) for cosine, 0.3 for auto.
+  double lr_decay_fraction = 0.0;
   double momentum = 0.9;                              // sgd
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;  // adam; rmsprop uses beta2 as alpha
   double weight_decay = 0.0;                          // decoupled (AdamW-style) for every optimizer

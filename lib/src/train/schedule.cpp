@@ -11,16 +11,36 @@ namespace {
 std::int64_t cosine_horizon(const TrainingConfig& config) {
   return config.lr_decay_iters > 0 ? config.lr_decay_iters : config.max_iters;
 }
+
+// 0 asks for the schedule's own share: cosine decays over the whole horizon; auto holds the
+// peak and anneals at the end, which measured 0.04 nats/char better than a constant rate on
+// tinyshakespeare (README, "The defaults").
+double decay_fraction(const TrainingConfig& config) {
+  if (config.lr_decay_fraction > 0.0) return config.lr_decay_fraction;
+  return config.lr_schedule == "auto" ? kAutoDecayFraction : 1.0;
+}
+
+bool decays(const TrainingConfig& config) {
+  return config.lr_schedule == "cosine" || (config.lr_schedule == "auto" && config.lr_decay_iters > 0);
+}
+
+// The step where the decay begins: the horizon's last decay_fraction of the steps after warm-up.
+double decay_start(const TrainingConfig& config) {
+  const double after_warmup = static_cast<double>(std::max<std::int64_t>(1, cosine_horizon(config) - config.warmup_iters));
+  return static_cast<double>(cosine_horizon(config)) - std::max(1.0, after_warmup * decay_fraction(config));
+}
 }  // namespace
 
 void validate_schedule(const TrainingConfig& config) {
-  if (config.lr_schedule == "constant" || config.lr_schedule == "auto") return;
+  if (config.lr_schedule == "constant") return;
   if (config.lr_schedule == "step") {
     if (config.lr_decay_every <= 0) throw UsageError("--lr-schedule step needs --lr-decay-every N (iterations)");
     return;
   }
-  // auto decays like cosine once the trainer has set a horizon, and is constant before.
-  if (config.lr_schedule == "cosine" || (config.lr_schedule == "auto" && config.lr_decay_iters > 0)) {
+  if (!(config.lr_decay_fraction >= 0.0 && config.lr_decay_fraction <= 1.0))
+    throw UsageError("--lr-decay-fraction must be in [0, 1]: 1 decays over the whole horizon, 0 picks the schedule's own");
+  if (config.lr_schedule == "auto") return;
+  if (config.lr_schedule == "cosine") {
     if (cosine_horizon(config) <= 0) throw UsageError("--lr-schedule cosine needs --max-iters or --lr-decay-iters");
     return;
   }
@@ -34,13 +54,18 @@ double learning_rate_at(const TrainingConfig& config, std::int64_t step) {
   if (config.lr_schedule == "step")
     return peak * std::pow(config.lr_decay_rate, std::floor(static_cast<double>(step) / config.lr_decay_every));
   // auto decays like cosine once the trainer has set a horizon, and is constant before.
-  if (config.lr_schedule == "cosine" || (config.lr_schedule == "auto" && config.lr_decay_iters > 0)) {
-    const double span = static_cast<double>(std::max<std::int64_t>(1, cosine_horizon(config) - config.warmup_iters));
-    const double progress = std::min(1.0, static_cast<double>(step - config.warmup_iters) / span);
+  if (decays(config)) {
+    const double start = decay_start(config);
+    const double span = static_cast<double>(cosine_horizon(config)) - start;
+    const double progress = std::clamp((static_cast<double>(step) - start) / span, 0.0, 1.0);
     const double floor = peak * config.min_lr_fraction;
     return floor + (peak - floor) * 0.5 * (1.0 + std::cos(3.14159265358979323846 * progress));
   }
   return peak;
+}
+
+bool decay_has_begun(const TrainingConfig& config, std::int64_t step) {
+  return decays(config) && static_cast<double>(step) > decay_start(config);
 }
 
 }  // namespace charloom::train

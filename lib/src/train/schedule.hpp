@@ -7,10 +7,17 @@
 
 namespace charloom::train {
 
+// auto's default share of the horizon over which the rate decays, at the end of the run.
+constexpr double kAutoDecayFraction = 0.3;
+
 // Throws UsageError for an unknown schedule or one missing its horizon.
 void validate_schedule(const TrainingConfig& config);
 
 // The learning rate for the update that follows `step` completed updates.
 double learning_rate_at(const TrainingConfig& config, std::int64_t step);
+
+// Whether the update after `step` is past the constant part of a decaying schedule, so
+// moving the horizon would change rates already used.
+bool decay_has_begun(const TrainingConfig& config, std::int64_t step);
 
 }  // namespace charloom::train

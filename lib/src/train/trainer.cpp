@@ -76,6 +76,7 @@ nlohmann::json training_json(const TrainingConfig& c) {
           {"learning_rate", c.learning_rate},
           {"lr_schedule", c.lr_schedule},
           {"warmup_iters", c.warmup_iters},
+          {"lr_decay_fraction", c.lr_decay_fraction},
           {"grad_clip", c.grad_clip},
           {"weight_decay", c.weight_decay},
           {"val_fraction", c.val_fraction},
@@ -419,22 +420,21 @@ TrainingSummary Trainer::run() {
     return static_cast<double>(run_.cursor.epoch) + static_cast<double>(run_.cursor.batch) / batches_per_epoch;
   };
 
-  // auto schedule under a time limit: at the first evaluation of this invocation, when the
-  // step and evaluation costs are known, fix the horizon at the iteration the time runs out.
-  bool horizon_estimated = !(config_.lr_schedule == "auto" && config_.time_limit > 0);
-  auto estimate_horizon = [&](double evaluation_seconds) {
-    horizon_estimated = true;
-    const double per_step = train_seconds / static_cast<double>(std::max<std::int64_t>(1, trained_steps));
-    const double per_iteration = per_step + evaluation_seconds / static_cast<double>(config_.eval_every);
+  // auto schedule under a time limit: at each evaluation, while the rate is still at its peak,
+  // set the horizon to the iteration where the time runs out. The measured seconds per
+  // iteration so far include evaluations and checkpoints, and re-estimating follows a machine
+  // whose speed drifts; once the decay has begun the horizon stays, so rates already used stay.
+  const bool horizon_from_time = config_.lr_schedule == "auto" && config_.time_limit > 0;
+  auto estimate_horizon = [&] {
+    if (trained_steps == 0 || train::decay_has_begun(config_, run_.step)) return;
+    const double per_iteration = seconds_since(started) / static_cast<double>(trained_steps);
     const double remaining = config_.time_limit - seconds_since(started);
     config_.lr_decay_iters = run_.step + static_cast<std::int64_t>(std::max(0.0, remaining) / per_iteration);
     world_.broadcast(config_.lr_decay_iters);  // rank 0's clock decides, so every rank agrees
-    log.message("learning rate decays to iteration " + std::to_string(config_.lr_decay_iters) +
-                ", where --time-limit is expected to end");
   };
+  bool decay_announced = train::decay_has_begun(config_, run_.step);
 
   auto evaluate_and_checkpoint = [&](bool force_checkpoint) {
-    const auto evaluation_started = Clock::now();
     const double val = evaluate();
     last_eval_step = run_.step;
     bool best = false;
@@ -450,7 +450,7 @@ TrainingSummary Trainer::run() {
       }
       log.evaluation(run_.step, epoch_now(), val, elapsed_before + seconds_since(started), best);
     }
-    if (!horizon_estimated) estimate_horizon(seconds_since(evaluation_started));
+    if (horizon_from_time) estimate_horizon();
     if (config_.checkpoint_every == 0 || force_checkpoint) {
       write_checkpoint(best);
     }
@@ -485,6 +485,11 @@ TrainingSummary Trainer::run() {
     batcher_->next(batch);
     if (batch.starts_epoch) stream_.reset(config_.model, local_batch_);
     const double lr = train::learning_rate_at(config_, run_.step) * run_.lr_scale;
+    if (horizon_from_time && !decay_announced && train::decay_has_begun(config_, run_.step)) {
+      decay_announced = true;
+      log.message("the learning rate decays from iteration " + std::to_string(run_.step) + " to iteration " +
+                  std::to_string(config_.lr_decay_iters) + ", where --time-limit is expected to end");
+    }
     reducer_->begin(network_->gradients().data(), network_->gradients().size());
     double loss = network_->train_batch(batch.inputs.data(), batch.targets.data(), config_.seq_length, local_batch_,
                                         stream_, config_.seed, static_cast<std::uint64_t>(run_.step), gradients_ready_);
