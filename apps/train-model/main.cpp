@@ -25,6 +25,13 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
+// A rate as --help shows it: 0.003, not Boost's 0.0030000000000000001.
+std::string shortest(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
 std::string quoted_command(int argc, char** argv) {
   std::string command;
   for (int i = 0; i < argc; ++i) {
@@ -71,7 +78,9 @@ int main(int argc, char** argv) {
         ("hidden", po::value(&config.model.hidden)->default_value(config.model.hidden), "hidden units per layer")
         ("embedding-size", po::value(&config.model.embedding_size)->default_value(config.model.embedding_size), "embedding width")
         ("dropout", po::value(&config.model.dropout)->default_value(config.model.dropout),
-         "dropout on the embedding output and between layers");
+         "dropout on the embedding output, between layers and (see the next flag) before the head")
+        ("dropout-before-head", po::value(&config.dropout_before_head)->default_value(config.dropout_before_head, "true"),
+         "also drop out the top layer's outputs before the head (training only): true or false");
     // clang-format on
     // clang-format off
     batching.add_options()
@@ -81,16 +90,16 @@ int main(int argc, char** argv) {
     // clang-format off
     optimisation.add_options()
         ("optimizer", po::value(&config.optimizer)->default_value(config.optimizer), "adam, rmsprop or sgd")
-        ("learning-rate", po::value(&config.learning_rate)->default_value(config.learning_rate), "peak learning rate")
-        ("lr-schedule", po::value(&config.lr_schedule)->default_value(config.lr_schedule), "auto (cosine to the end of --time-limit, if given, else constant), constant, step or cosine")
+        ("learning-rate", po::value(&config.learning_rate)->default_value(config.learning_rate, shortest(config.learning_rate)), "peak learning rate")
+        ("lr-schedule", po::value(&config.lr_schedule)->default_value(config.lr_schedule), "auto (under --time-limit: constant, then a cosine over the last 40% of the time; else constant), constant, step or cosine")
         ("warmup-iters", po::value(&config.warmup_iters)->default_value(config.warmup_iters), "linear warm-up iterations")
         ("lr-decay-every", po::value(&config.lr_decay_every)->default_value(config.lr_decay_every), "step schedule: period")
         ("lr-decay-rate", po::value(&config.lr_decay_rate)->default_value(config.lr_decay_rate), "step schedule: factor")
         ("lr-decay-iters", po::value(&config.lr_decay_iters)->default_value(config.lr_decay_iters),
          "cosine schedule: horizon (0 = --max-iters)")
-        ("min-lr-fraction", po::value(&config.min_lr_fraction)->default_value(config.min_lr_fraction), "cosine floor")
+        ("min-lr-fraction", po::value(&config.min_lr_fraction)->default_value(config.min_lr_fraction), "cosine and auto: the floor, as a fraction of the peak")
         ("lr-decay-fraction", po::value(&config.lr_decay_fraction)->default_value(config.lr_decay_fraction),
-         "cosine and auto: decay over this final share of the horizon, constant before it (0 = 1 for cosine, 0.3 for auto)")
+         "cosine and auto: decay over this final share of the horizon, constant before it (0 = 1 for cosine, 0.4 for auto)")
         ("momentum", po::value(&config.momentum)->default_value(config.momentum), "sgd momentum")
         ("weight-decay", po::value(&config.weight_decay)->default_value(config.weight_decay), "decoupled weight decay")
         ("grad-clip", po::value(&config.grad_clip)->default_value(config.grad_clip), "clip the global gradient norm (0 = off)");

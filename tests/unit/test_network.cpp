@@ -32,6 +32,13 @@ std::vector<std::uint32_t> random_ids(std::size_t count, int vocabulary, std::ui
   return ids;
 }
 
+// Uniform in [-1, 1): a direction for directional derivatives.
+std::vector<float> random_values(std::size_t count, std::uint64_t seed) {
+  std::vector<float> values(count);
+  for (std::size_t i = 0; i < count; ++i) values[i] = 2.0f * nn::uniform01(seed, 98, i) - 1.0f;
+  return values;
+}
+
 std::vector<std::vector<double>> to_double(const std::vector<std::vector<float>>& states) {
   std::vector<std::vector<double>> result;
   for (const auto& s : states) result.emplace_back(s.begin(), s.end());
@@ -236,6 +243,47 @@ TEST_CASE("int8 refuses cells oneDNN cannot quantize, and training") {
   CHECK_THROWS_AS(network.train_batch(ids.data(), ids.data(), 3, 2, state, 0, 0), Error);
 }
 
+TEST_CASE("with dropout on, before the head too, the gradient is the derivative of the masked loss") {
+  // The masks are fixed by (seed, step), so the training loss is a smooth function of the
+  // parameters; its derivative along a random direction must match the analytic gradient.
+  // (Not relu: a step that long crosses its kinks; the test above covers its gradient.)
+  for (CellKind cell : {CellKind::lstm, CellKind::gru, CellKind::rnn_tanh}) {
+    CAPTURE(to_string(cell));
+    ModelConfig config = tiny_config(cell);
+    config.dropout = 0.4f;
+    nn::Network network(config);
+    network.initialize(7);
+    network.set_top_dropout(true);
+    const int steps = 4, batch = 3;
+    const auto inputs = random_ids(static_cast<std::size_t>(steps) * batch, config.vocabulary_size, 61);
+    const auto targets = random_ids(static_cast<std::size_t>(steps) * batch, config.vocabulary_size, 62);
+    auto loss_at = [&](const std::vector<float>& parameters) {
+      network.parameters() = parameters;
+      network.parameters_changed();
+      nn::StreamState state;
+      state.reset(config, batch);
+      return network.train_batch(inputs.data(), targets.data(), steps, batch, state, 29, 4);
+    };
+    const std::vector<float> base = network.parameters();
+    const double with_top = loss_at(base);
+    const std::vector<float> analytic = network.gradients();
+    const auto direction = random_values(base.size(), 63);
+    double along = 0.0;
+    for (std::size_t i = 0; i < base.size(); ++i) along += static_cast<double>(analytic[i]) * direction[i];
+    const float epsilon = 1e-3f;
+    std::vector<float> up = base, down = base;
+    for (std::size_t i = 0; i < base.size(); ++i) {
+      up[i] += epsilon * direction[i];
+      down[i] -= epsilon * direction[i];
+    }
+    const double numeric = (loss_at(up) - loss_at(down)) / (2.0 * epsilon);
+    CHECK(numeric == doctest::Approx(along).epsilon(1e-2));
+    // The top mask is really applied: the same step without it gives another loss.
+    network.set_top_dropout(false);
+    CHECK(loss_at(base) != doctest::Approx(with_top).epsilon(1e-4));
+  }
+}
+
 TEST_CASE("shares of a batch add up to the whole batch: the identity data-parallel training rests on") {
   // Two processes each train on half the streams with dropout on; the mean of their losses
   // and gradients must be the full batch's, and the ready ranges must cover every gradient.
@@ -248,6 +296,7 @@ TEST_CASE("shares of a batch add up to the whole batch: the identity data-parall
     const auto targets = random_ids(static_cast<std::size_t>(steps) * batch, config.vocabulary_size, 52);
     nn::Network whole(config);
     whole.initialize(9);
+    whole.set_top_dropout(true);
     nn::StreamState state;
     state.reset(config, batch);
     const double whole_loss = whole.train_batch(inputs.data(), targets.data(), steps, batch, state, 17, 3);
@@ -259,6 +308,7 @@ TEST_CASE("shares of a batch add up to the whole batch: the identity data-parall
       share.parameters() = whole.parameters();
       share.parameters_changed();
       share.set_stream_share(part * half, batch);
+      share.set_top_dropout(true);
       std::vector<std::uint32_t> my_inputs, my_targets;
       for (int t = 0; t < steps; ++t)
         for (int b = part * half; b < (part + 1) * half; ++b) {

@@ -21,7 +21,7 @@ struct TrainingConfig {
   int seq_length = 100;
 
   std::string optimizer = "adam";  // adam, rmsprop or sgd (with momentum)
-  double learning_rate = 2e-3;
+  double learning_rate = 3e-3;
   // auto: under --time-limit, constant and then a cosine over the last lr_decay_fraction of
   // the iterations the time allows (estimated from the measured speed); constant otherwise.
   std::string lr_schedule = "auto";  // auto, constant, step or cosine
@@ -29,14 +29,17 @@ struct TrainingConfig {
   std::int64_t lr_decay_every = 0;   // step: multiply by lr_decay_rate every this many iterations
   double lr_decay_rate = 0.5;
   std::int64_t lr_decay_iters = 0;                    // cosine and auto: the horizon (cosine's 0 = --max-iters)
-  double min_lr_fraction = 0.1;                       // cosine: the floor, as a fraction of the peak
+  double min_lr_fraction = 0.02;                      // cosine and auto: the floor, as a fraction of the peak
   // cosine and auto: the share of the horizon, at its end, over which the rate decays; the
-  // rate is constant before it. 0 = the schedule's own: 1 (all of it) for cosine, 0.3 for auto.
+  // rate is constant before it. 0 = the schedule's own: 1 (all of it) for cosine, 0.4 for auto.
   double lr_decay_fraction = 0.0;
   double momentum = 0.9;                              // sgd
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;  // adam; rmsprop uses beta2 as alpha
   double weight_decay = 0.0;                          // decoupled (AdamW-style) for every optimizer
   double grad_clip = 5.0;                             // global L2 norm; 0 = off
+  // --dropout also on the top layer's outputs, before the head, as char-rnn does: it trains
+  // only, so the model file and PyTorch's modules are unchanged (README, "The defaults").
+  bool dropout_before_head = true;
 
   std::int64_t max_iters = 0;    // 0 = no limit; counts the whole run, across resumes
   std::int64_t max_epochs = 50;  // 0 = no limit; counts the whole run

@@ -175,8 +175,8 @@ const float* Encoder::forward(const std::vector<float>& parameters, const std::u
       }
     }
     src = outputs_[layer].data();
-    // Dropout sits between layers, as in nn.LSTM(dropout=p); the top layer's output is as is.
-    if (dropout && layer + 1 < config_.layers) {
+    // Dropout sits between layers, as in nn.LSTM(dropout=p), and after the top layer when asked.
+    if (dropout && dropped_out(layer)) {
       ensure(dropped_[layer], rows * width);
       std::copy_n(outputs_[layer].data(), rows * width, dropped_[layer].data());
       apply_dropout(layer + 1, rows * width, dropped_[layer].data(), seed, step);
@@ -204,7 +204,7 @@ void Encoder::backward(const float* top_gradient, std::vector<float>& gradients,
   // Down the stack: undo each dropout, then the layer's own backward.
   const bool dropout = config_.dropout > 0.0f;
   for (int layer = config_.layers - 1; layer >= 0; --layer) {
-    if (dropout && layer + 1 < config_.layers) {
+    if (dropout && dropped_out(layer)) {
       const float* mask = masks_[layer + 1].data();
       for (std::size_t i = 0; i < rows * width; ++i) grad_a_[i] *= mask[i];
     }

@@ -51,6 +51,9 @@ class Encoder {
     first_stream_ = first;
     total_streams_ = total;
   }
+  // Also drop out the top layer's outputs (training only), as char-rnn does before its
+  // decoder. The language model turns it on; it regularises a large model on a small corpus.
+  void set_top_dropout(bool on) { top_dropout_ = on; }
   // Moves the states after the last forward into `state`.
   void carry(StreamState& state);
   // Gradients of the last training forward for d(loss)/d(top outputs) (T*B, H): writes (not
@@ -68,6 +71,8 @@ class Encoder {
   // Copies rows (T*B, width) reversed within each text's length, zeros past it; its own inverse.
   void reverse_within_lengths(const float* src, float* dst, std::size_t width) const;
   void embed(const std::vector<float>& parameters, const std::uint32_t* inputs, std::size_t rows);
+  // Whether dropout follows this layer's outputs (site layer + 1).
+  bool dropped_out(int layer) const { return layer + 1 < config_.layers || top_dropout_; }
   void apply_dropout(int site, std::size_t count, float* values, std::uint64_t seed, std::uint64_t step);
 
   ModelConfig config_;
@@ -77,6 +82,7 @@ class Encoder {
   // Per layer, the contiguous range of the buffer its tensors (both directions) take.
   std::vector<std::pair<std::size_t, std::size_t>> layer_ranges_;
   int first_stream_ = 0, total_streams_ = 0;  // 0 total: the batch is all the streams
+  bool top_dropout_ = false;
   std::vector<RecurrentLayer> layers_;        // the same order
 
   // Activations of the last forward, kept for backward; sized for the largest batch seen.

@@ -29,6 +29,8 @@ class EncoderModel {
   void parameters_changed() { encoder_.parameters_changed(parameters_); }
   // This process's streams of a data-parallel batch; see Encoder::set_stream_share.
   void set_stream_share(int first, int total) { encoder_.set_stream_share(first, total); }
+  // Dropout on the top layer's outputs too; see Encoder::set_top_dropout.
+  void set_top_dropout(bool on) { encoder_.set_top_dropout(on); }
   // Takes the parameters from named tensors (as a checked model file holds them).
   void load_tensors(const std::vector<NamedTensor>& tensors) {
     copy_tensors(layout_, tensors, parameters_);

@@ -8,7 +8,7 @@
 namespace charloom::train {
 
 // auto's default share of the horizon over which the rate decays, at the end of the run.
-constexpr double kAutoDecayFraction = 0.3;
+constexpr double kAutoDecayFraction = 0.4;
 
 // Throws UsageError for an unknown schedule or one missing its horizon.
 void validate_schedule(const TrainingConfig& config);

@@ -78,6 +78,7 @@ nlohmann::json training_json(const TrainingConfig& c) {
           {"warmup_iters", c.warmup_iters},
           {"lr_decay_fraction", c.lr_decay_fraction},
           {"grad_clip", c.grad_clip},
+          {"dropout_before_head", c.dropout_before_head},
           {"weight_decay", c.weight_decay},
           {"val_fraction", c.val_fraction},
           {"min_count", c.min_count},
@@ -208,6 +209,7 @@ void Trainer::prepare() {
       StreamShare{static_cast<std::size_t>(first_stream_), static_cast<std::size_t>(local_batch_)});
   network_ = std::make_unique<nn::Network>(config_.model, config_.precision);
   network_->set_stream_share(first_stream_, config_.batch_size);
+  network_->set_top_dropout(config_.dropout_before_head);
   reducer_ = std::make_unique<dist::GradientReducer>(world_, config_.overlap_allreduce);
   if (world_.distributed())
     gradients_ready_ = [this](std::size_t offset, std::size_t count) { reducer_->ready(offset, count); };
