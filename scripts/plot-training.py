@@ -2,9 +2,10 @@
 """Draws the training and validation loss of a train-model run against iterations and
 against wall-clock time.
 
-    plot-training.py METRICS.jsonl [MORE.jsonl ...] OUT.png
+    plot-training.py [--ylim LOW,HIGH] METRICS.jsonl [MORE.jsonl ...] OUT.png
 
-Each METRICS file is what `train-model --metrics` wrote; several runs share the axes."""
+Each METRICS file is what `train-model --metrics` wrote; several runs share the axes.
+--ylim zooms in on the loss axis, where runs a few hundredths apart would look the same."""
 import json
 import sys
 
@@ -32,9 +33,19 @@ def read_metrics(path):
 
 
 def main():
-    if len(sys.argv) < 3:
+    arguments = sys.argv[1:]
+    limits = None
+    if arguments[:1] == ["--ylim"] and len(arguments) > 1:
+        try:
+            limits = tuple(float(value) for value in arguments[1].split(","))
+        except ValueError:
+            limits = ()
+        if len(limits) != 2:
+            sys.exit(f"plot-training: error: --ylim takes LOW,HIGH, such as 1.3,2.0; got {arguments[1]}")
+        arguments = arguments[2:]
+    if len(arguments) < 2:
         sys.exit(__doc__)
-    *inputs, output = sys.argv[1:]
+    *inputs, output = arguments
     figure, (by_iteration, by_time) = plt.subplots(1, 2, figsize=(12, 4.5))
     for path in inputs:
         train, evals = read_metrics(path)
@@ -50,6 +61,8 @@ def main():
     for axis in (by_iteration, by_time):
         axis.set_ylabel("loss (nats per character)")
         axis.grid(alpha=0.3)
+        if limits:
+            axis.set_ylim(*limits)
         axis.legend()
     figure.tight_layout()
     figure.savefig(output, dpi=110)

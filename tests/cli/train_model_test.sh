@@ -13,7 +13,7 @@ small=(--corpus corpus.txt --hidden 24 --embedding-size 8 --batch-size 4 --seq-l
 run "$bin" --help
 expect_status 0 "--help"
 for flag in --cell --layers --hidden --embedding-size --dropout --batch-size --seq-length --optimizer \
-  --learning-rate --lr-schedule --grad-clip --max-iters --max-epochs --time-limit --eval-every --val-fraction \
+  --learning-rate --lr-schedule --lr-decay-fraction --dropout-before-head --grad-clip --max-iters --max-epochs --time-limit --eval-every --val-fraction \
   --checkpoint-dir --keep-last --resume --seed --threads --unit --normalize --min-count --metrics \
   --summary-json --config --quiet; do
   expect_contains -- "$flag" "$out" "--help lists $flag"
@@ -39,6 +39,21 @@ printf 'hidden = 24\nembedding-size = 8\nbatch-size = 4\nseq-length = 20\nmax-it
 run "$bin" --config train.cfg --corpus corpus.txt --output c.safetensors --max-iters 2 --quiet --summary-json c.json
 expect_status 0 "--config"
 expect_contains '"iterations": 2' "$(cat c.json)" "--config with a command-line override"
+
+# --lr-schedule auto, the default, under --time-limit: the rate starts at its peak and, once
+# an evaluation has measured the speed, decays without ever rising again, and the log says
+# where. Decaying over the whole horizon (--lr-decay-fraction 1) keeps this true however
+# unevenly a loaded machine runs; unit tests pin the default shape.
+run "$bin" --corpus corpus.txt --hidden 24 --embedding-size 8 --batch-size 4 --seq-length 20 \
+  --output auto.safetensors --time-limit 4 --eval-every 5 --log-every 1 --lr-decay-fraction 1 --metrics auto.jsonl
+expect_status 0 "a run under --time-limit"
+expect_contains "the learning rate decays from iteration" "$out$err" "the decay is announced"
+expect_equal "ok" "$(/usr/bin/python3 -c '
+import json, sys
+rates = [r["lr"] for r in map(json.loads, open("auto.jsonl")) if r["type"] == "train"]
+peak = rates[0] == 0.003 and rates[-1] < 0.003
+print("ok" if peak and all(b <= a for a, b in zip(rates, rates[1:])) else rates)
+')" "auto: the peak, then a decay that never rises"
 
 # SIGTERM and SIGINT finish the step, checkpoint, and say how to resume.
 for signal in TERM INT; do
@@ -86,6 +101,7 @@ bad 2 "--layers must be from 1 to 64, got -2" "${small[@]}" --output e.safetenso
 bad 2 "--batch-size must be from 1 to 65536, got 9999999" "${base[@]}" --hidden 24 --output e.safetensors --batch-size 9999999
 bad 2 "the argument ('abc') for option '--hidden' is invalid" "${base[@]}" --batch-size 4 --output e.safetensors --hidden abc
 bad 2 "--dropout must be in [0, 1)" "${small[@]}" --output e.safetensors --dropout 1.5
+bad 2 "--lr-decay-fraction must be in [0, 1]" "${small[@]}" --output e.safetensors --lr-decay-fraction 1.5
 # A value holding one of Boost's %placeholders% once hung its message builder (found by fuzzing).
 bad 2 "the argument ('?value?') for option '--hidden' is invalid" "${base[@]}" --batch-size 4 --output e.safetensors --hidden '%value%'
 bad 2 "--precision int8 is for inference (generate-text, evaluate-model, score-sentiment); train in f32 or bf16" \

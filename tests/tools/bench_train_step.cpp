@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   nn::Network network(config, precision);
   network.initialize(1);
   TrainingConfig training;
+  network.set_top_dropout(training.dropout_before_head);  // as train-model runs it
   auto optimizer = train::make_optimizer(training, network.parameters().size());
   std::vector<std::uint32_t> inputs(static_cast<std::size_t>(steps) * batch), targets(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) {

@@ -41,7 +41,7 @@ struct ModelConfig {
   int hidden = 512;
   int embedding_size = 128;
   int vocabulary_size = 0;
-  float dropout = 0.25f;  // on the embedding output and between layers
+  float dropout = 0.25f;  // on the embedding output, between layers and (when training asks) before the head
   TextOptions text;
   Pooling pool = Pooling::last;  // sentiment classifiers only
   // Sentiment classifiers only: every layer also reads each text backwards, and its outputs
