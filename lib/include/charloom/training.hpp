@@ -28,8 +28,8 @@ struct TrainingConfig {
   std::int64_t warmup_iters = 0;     // linear warm-up, for any schedule
   std::int64_t lr_decay_every = 0;   // step: multiply by lr_decay_rate every this many iterations
   double lr_decay_rate = 0.5;
-  std::int64_t lr_decay_iters = 0;                    // cosine and auto: the horizon (cosine's 0 = --max-iters)
-  double min_lr_fraction = 0.02;                      // cosine and auto: the floor, as a fraction of the peak
+  std::int64_t lr_decay_iters = 0;  // cosine and auto: the horizon (cosine's 0 = --max-iters)
+  double min_lr_fraction = 0.02;    // cosine and auto: the floor, as a fraction of the peak
   // cosine and auto: the share of the horizon, at its end, over which the rate decays; the
   // rate is constant before it. 0 = the schedule's own: 1 (all of it) for cosine, 0.4 for auto.
   double lr_decay_fraction = 0.0;

@@ -83,7 +83,7 @@ class Encoder {
   std::vector<std::pair<std::size_t, std::size_t>> layer_ranges_;
   int first_stream_ = 0, total_streams_ = 0;  // 0 total: the batch is all the streams
   bool top_dropout_ = false;
-  std::vector<RecurrentLayer> layers_;        // the same order
+  std::vector<RecurrentLayer> layers_;  // the same order
 
   // Activations of the last forward, kept for backward; sized for the largest batch seen.
   const std::uint32_t* inputs_ = nullptr;

@@ -26,7 +26,8 @@ bool decays(const TrainingConfig& config) {
 
 // The step where the decay begins: the horizon's last decay_fraction of the steps after warm-up.
 double decay_start(const TrainingConfig& config) {
-  const double after_warmup = static_cast<double>(std::max<std::int64_t>(1, cosine_horizon(config) - config.warmup_iters));
+  const double after_warmup =
+      static_cast<double>(std::max<std::int64_t>(1, cosine_horizon(config) - config.warmup_iters));
   return static_cast<double>(cosine_horizon(config)) - std::max(1.0, after_warmup * decay_fraction(config));
 }
 }  // namespace
@@ -38,7 +39,8 @@ void validate_schedule(const TrainingConfig& config) {
     return;
   }
   if (!(config.lr_decay_fraction >= 0.0 && config.lr_decay_fraction <= 1.0))
-    throw UsageError("--lr-decay-fraction must be in [0, 1]: 1 decays over the whole horizon, 0 picks the schedule's own");
+    throw UsageError(
+        "--lr-decay-fraction must be in [0, 1]: 1 decays over the whole horizon, 0 picks the schedule's own");
   if (config.lr_schedule == "auto") return;
   if (config.lr_schedule == "cosine") {
     if (cosine_horizon(config) <= 0) throw UsageError("--lr-schedule cosine needs --max-iters or --lr-decay-iters");
