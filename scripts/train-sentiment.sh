@@ -5,6 +5,7 @@
 #
 #   scripts/train-sentiment.sh OUTPUT_MODEL [LM_SECONDS]
 #
+# The language model is kept beside the output, as OUTPUT.lm.safetensors, for other fine-tunes.
 # SST-2 comes from ../shared/data/sentiment (or $CHARLOOM_SENTIMENT_DATA). The language model
 # reads only the movie-reviews corpus of scripts/fetch-corpora.sh: Pang & Lee's polarity
 # v2.0 full IMDb reviews, which do not contain SST's Rotten Tomatoes sentences.
@@ -26,16 +27,16 @@ trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
 
 echo "== 1. A 1x512 LSTM language model on movie reviews, $lm_seconds s"
-"$bin/train-model" --corpus "$corpus" --output "$work/lm.safetensors" --layers 1 --hidden 512 --embedding-size 64 \
+"$bin/train-model" --corpus "$corpus" --output "$output.lm.safetensors" --layers 1 --hidden 512 --embedding-size 64 \
   --dropout 0.1 --time-limit "$lm_seconds" --val-fraction 0.02 --eval-every 300 --log-every 100 \
   --checkpoint-dir "$work/checkpoints"
 
 echo "== 2. Fine-tuned as a classifier on SST-2 (dev accuracy picks the epoch)"
-"$bin/train-model" --task sentiment --init-from "$work/lm.safetensors" --train "$data/sst2-train.tsv" \
-  --dev "$data/sst2-dev.tsv" --output "$output" --pool max --dropout 0.3 --learning-rate 1e-3 --max-epochs 6 \
+"$bin/train-model" --task sentiment --init-from "$output.lm.safetensors" --train "$data/sst2-train.tsv" \
+  --dev "$data/sst2-dev.tsv" --output "$output" --pool max --dropout 0.3 --learning-rate 1e-3 --max-epochs 10 \
   --patience 3 --summary-json "$work/sentiment.json"
 
 echo "== 3. Dev accuracy: charloom against the bag-of-words baseline"
 "$bin/score-sentiment" --model "$output" --eval "$data/sst2-dev.tsv"
 /usr/bin/python3 "$root/scripts/sentiment_baseline.py" "$data/sst2-train.tsv" "$data/sst2-dev.tsv"
-echo "train-sentiment: $(( $(date +%s) - start )) s in all; wrote $output"
+echo "train-sentiment: $(( $(date +%s) - start )) s in all; wrote $output and its language model $output.lm.safetensors"
