@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "charloom/errors.hpp"
 #include "charloom/training.hpp"
@@ -15,14 +16,24 @@ namespace {
 using namespace charloom;
 namespace po = cli::po;
 
-extern "C" void on_stop_signal(int signal_number) { request_training_stop(signal_number); }
-
-void install_signal_handlers() {
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+// SIGINT and SIGTERM stop training at the end of a step. No handler may run on a thread that
+// computes: oneDNN 2.6's JIT sgemm points rsp into the heap while it runs, so the frame a
+// handler pushes there corrupts the heap (oneDNN issue #4845, fixed in 3.11.2). Both signals
+// are therefore blocked here, before any thread exists, so that every thread inherits the
+// mask, and one thread of ours takes them with sigwait.
+void stop_on_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread([signals] {
+    pthread_setname_np(pthread_self(), "stop-on-signal");  // sigwait unblocks them here: tests look for it
+    for (;;) {
+      int signal_number = 0;
+      if (sigwait(&signals, &signal_number) == 0) request_training_stop(signal_number);
+    }
+  }).detach();
 }
 
 // A rate as --help shows it: 0.003, not Boost's 0.0030000000000000001.
@@ -172,7 +183,7 @@ int main(int argc, char** argv) {
       return 0;
     if (!config_file.empty()) cli::parse_config_file(config_file, all, values);
     if (task == "sentiment") {
-      install_signal_handlers();
+      stop_on_signals();
       return sentiment.run(config, cell == "rnn" ? "rnn_" + activation : cell, text.resolve(), values,
                            quoted_command(argc, argv));
     }
@@ -193,7 +204,7 @@ int main(int argc, char** argv) {
     for (const char* flag : {"cell", "activation", "layers", "hidden", "embedding-size", "unit", "normalize"})
       if (values.count(flag) != 0 && !values[flag].defaulted()) config.architecture_given = true;
 
-    install_signal_handlers();
+    stop_on_signals();
     TrainingSummary summary;
     try {
       summary = train_language_model(config);
