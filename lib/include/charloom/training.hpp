@@ -94,7 +94,10 @@ struct TrainingSummary {
 // IoError for failed writes, and TrainingDiverged when the loss stops being finite.
 TrainingSummary train_language_model(const TrainingConfig& config);
 
-// Asks a running training to finish its step, checkpoint and return. Async-signal-safe.
+// Asks a running training to finish its step, checkpoint and return. Async-signal-safe, but
+// call it from a thread that takes the signals with sigwait, with them blocked in every other
+// thread, as train-model does: a handler that interrupts oneDNN 2.6's JIT sgemm writes its
+// frame over the heap (oneDNN issue #4845).
 void request_training_stop(int signal_number);
 
 class TrainingDiverged : public std::runtime_error {
