@@ -28,7 +28,9 @@ cli::po::options_description SentimentFlags::options() {
        "frozen encoder's features, C chosen on dev (the sentiment-neuron probe)")
       ("class-weight", po::value(&class_weight)->default_value(defaults.class_weight),
        "balanced (weight classes by inverse frequency) or none")
-      ("max-length", po::value(&max_length)->default_value(defaults.max_length), "units read per text; the rest is cut");
+      ("max-length", po::value(&max_length)->default_value(defaults.max_length), "units read per text; the rest is cut")
+      ("head-only-epochs", po::value(&head_only_epochs)->default_value(defaults.head_only_epochs),
+       "with --init-from: fit only the classifier layer for this many epochs, then everything");
   // clang-format on
   return flags;
 }
@@ -58,6 +60,12 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.class_weight = class_weight;
   if (given("batch-size")) config.batch_size = shared.batch_size;
   if (given("learning-rate")) config.learning_rate = shared.learning_rate;
+  // --lr-schedule's shared default (auto) means the classifier's own, constant.
+  if (given("lr-schedule")) config.lr_schedule = shared.lr_schedule;
+  config.min_lr_fraction = shared.min_lr_fraction;
+  config.lr_decay_fraction = shared.lr_decay_fraction;
+  config.warmup_iters = shared.warmup_iters;
+  config.head_only_epochs = head_only_epochs;
   if (given("grad-clip")) config.grad_clip = shared.grad_clip;
   if (given("weight-decay")) config.weight_decay = shared.weight_decay;
   if (given("max-epochs")) config.max_epochs = shared.max_epochs;

@@ -13,7 +13,7 @@ namespace charloom {
 struct SentimentFlags {
   std::string train, dev, input_format, columns = "label,text", pool, init_from, class_weight, probe;
   bool freeze_encoder = false, bidirectional = false;
-  int max_length = 0;
+  int max_length = 0, head_only_epochs = 0;
 
   cli::po::options_description options();
   // Trains and prints the outcome; returns the exit status.

@@ -15,7 +15,7 @@ field() {  # field JSON NAME: one field of a JSON object
 run "$evaluate" --help
 expect_status 0 "--help"
 for flag in --model --per-line --split --val-fraction --batch-size --seq-length --threads --precision; do
-  expect_contains -- "$flag" "$out" "--help lists $flag"
+  expect_contains "$flag" "$out" "--help lists $flag"
 done
 
 # The whole-text figures, consistent with each other.

@@ -13,7 +13,7 @@ run "$generate" --help
 expect_status 0 "--help"
 for flag in --model --prime --prime-file --unknown --length --temperature --top-k --top-p --seed --samples --stop \
   --format --threads --precision; do
-  expect_contains -- "$flag" "$out" "--help lists $flag"
+  expect_contains "$flag" "$out" "--help lists $flag"
 done
 
 # The golden model's argmax output is exact across versions (scripts/regenerate-golden.sh).

@@ -18,8 +18,8 @@ head -60 train.tsv >dev.tsv
 
 run "$train" --task sentiment --help
 expect_status 0 "--help"
-for flag in --task --train --dev --input-format --columns --pool --init-from --freeze-encoder --class-weight --max-length; do
-  expect_contains -- "$flag" "$out" "--help lists $flag"
+for flag in --task --train --dev --input-format --columns --pool --init-from --freeze-encoder --class-weight --max-length --head-only-epochs; do
+  expect_contains "$flag" "$out" "--help lists $flag"
 done
 run "$train" --task sentiment --train train.tsv --dev dev.tsv --output s.safetensors --hidden 24 --embedding-size 8 \
   --max-epochs 25 --patience 0 --summary-json summary.json --metrics metrics.jsonl --quiet
@@ -133,4 +133,10 @@ run "$score" --model s.safetensors --format xml <<<'good'
 expect_status 2 "--format xml"
 run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors --checkpoint-every 5 --quiet
 expect_status 2 "--checkpoint-every with --task sentiment"
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors --head-only-epochs 2 --quiet
+expect_status 2 "--head-only-epochs without --init-from"
+expect_contains "--head-only-epochs needs --init-from LM" "$err" "--head-only-epochs without --init-from: the message"
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors --lr-schedule step --quiet
+expect_status 2 "--lr-schedule step with --task sentiment"
+expect_contains "--lr-schedule for --task sentiment is constant or cosine, got 'step'" "$err" "--lr-schedule step: the message"
 finish

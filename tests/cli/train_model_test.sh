@@ -16,7 +16,7 @@ for flag in --cell --layers --hidden --embedding-size --dropout --batch-size --s
   --learning-rate --lr-schedule --lr-decay-fraction --dropout-before-head --grad-clip --max-iters --max-epochs --time-limit --eval-every --val-fraction \
   --checkpoint-dir --keep-last --resume --seed --threads --unit --normalize --min-count --metrics \
   --summary-json --config --quiet; do
-  expect_contains -- "$flag" "$out" "--help lists $flag"
+  expect_contains "$flag" "$out" "--help lists $flag"
 done
 expect_contains "--hidden arg (=512)" "$out" "--help shows defaults"
 

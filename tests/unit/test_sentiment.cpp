@@ -1,10 +1,13 @@
 // Sentiment: metrics against hand-computed figures, a separable toy learned perfectly, the
 // transfer of a language model's encoder, and the training data checks.
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -83,6 +86,25 @@ struct CheckpointCleanup {
   }
 };
 
+// A 1x16 LSTM language model of the toy texts, 20 iterations long, as a classifier's start.
+ModelFile train_tiny_language_model(const std::string& output) {
+  const testing::TempFile corpus(separable(200), ".txt");
+  TrainingConfig lm;
+  lm.corpus = {corpus.path()};
+  lm.output = output;
+  lm.model.layers = 1;
+  lm.model.hidden = 16;
+  lm.model.embedding_size = 8;
+  lm.batch_size = 4;
+  lm.seq_length = 16;
+  lm.max_iters = 20;
+  lm.checkpoint_dir = output + ".checkpoints";
+  lm.quiet = true;
+  train_language_model(lm);
+  std::filesystem::remove_all(lm.checkpoint_dir);
+  return load_model_file(output);
+}
+
 }  // namespace
 
 TEST_CASE("a separable toy (texts with 'good' against texts with 'bad') is learned perfectly") {
@@ -104,20 +126,8 @@ TEST_CASE("a separable toy (texts with 'good' against texts with 'bad') is learn
 }
 
 TEST_CASE("--init-from copies a language model's encoder; --freeze-encoder and --probe keep it exactly") {
-  const testing::TempFile corpus(separable(200), ".txt"), language_model("", ".safetensors");
-  TrainingConfig lm;
-  lm.corpus = {corpus.path()};
-  lm.output = language_model.path();
-  lm.model.layers = 1;
-  lm.model.hidden = 16;
-  lm.model.embedding_size = 8;
-  lm.batch_size = 4;
-  lm.seq_length = 16;
-  lm.max_iters = 20;
-  lm.checkpoint_dir = language_model.path() + ".checkpoints";
-  lm.quiet = true;
-  train_language_model(lm);
-  const ModelFile source = load_model_file(language_model.path());
+  const testing::TempFile language_model("", ".safetensors");
+  const ModelFile source = train_tiny_language_model(language_model.path());
 
   const testing::TempFile train(separable(120), ".tsv"), dev(separable(40), ".tsv");
   const testing::TempFile frozen("", ".safetensors"), tuned("", ".safetensors"), probed("", ".safetensors");
@@ -150,7 +160,51 @@ TEST_CASE("--init-from copies a language model's encoder; --freeze-encoder and -
     CHECK(tuned_file.find(tensor.name)->values != tensor.values);
   }
   CHECK(encoder_tensors == 5);
-  std::filesystem::remove_all(lm.checkpoint_dir);
+}
+
+TEST_CASE("--head-only-epochs keeps the encoder for those epochs, then trains it; cosine decays over --max-epochs") {
+  const testing::TempFile language_model("", ".safetensors");
+  const ModelFile source = train_tiny_language_model(language_model.path());
+
+  const testing::TempFile train(separable(120), ".tsv"), dev(separable(40), ".tsv"), output("", ".safetensors");
+  const testing::TempFile metrics("", ".jsonl");
+  const CheckpointCleanup cleanup{{output.path()}};
+  SentimentTrainingConfig config = toy_config(train.path(), dev.path(), output.path());
+  config.init_from = language_model.path();
+  config.head_only_epochs = 2;
+  config.max_epochs = 4;
+  config.keep_last = 0;
+  config.lr_schedule = "cosine";
+  config.metrics_path = metrics.path();
+  train_sentiment_classifier(config);
+  // Checkpoints hold the parameters at each epoch's end, iterations 4 a batch of 32 apart.
+  for (int epoch = 1; epoch <= 4; ++epoch) {
+    char name[64];
+    std::snprintf(name, sizeof name, "/step-%09d.safetensors", 4 * epoch);
+    std::string path;
+    const ModelFile checkpoint = train::load_checkpoint(config.checkpoint_dir + name, path);
+    for (const NamedTensor& tensor : source.tensors) {
+      if (tensor.name.rfind("head.", 0) == 0) continue;
+      CAPTURE(epoch);
+      CAPTURE(tensor.name);
+      REQUIRE(checkpoint.find(tensor.name) != nullptr);
+      CHECK((checkpoint.find(tensor.name)->values == tensor.values) == (epoch <= 2));
+    }
+  }
+  // One rate per epoch, at its last update: falling from below the peak towards the floor.
+  std::vector<double> rates;
+  std::vector<bool> trained;
+  std::ifstream lines(metrics.path());
+  for (std::string line; std::getline(lines, line);) {
+    const nlohmann::json record = nlohmann::json::parse(line);
+    rates.push_back(record["lr"].get<double>());
+    trained.push_back(record["encoder_trained"].get<bool>());
+  }
+  REQUIRE(rates.size() == 4);
+  CHECK(trained == std::vector<bool>{false, false, true, true});
+  CHECK(rates[0] < config.learning_rate);
+  for (std::size_t i = 1; i < rates.size(); ++i) CHECK(rates[i] < rates[i - 1]);
+  CHECK(rates.back() > config.learning_rate * config.min_lr_fraction);
 }
 
 TEST_CASE("training data with one class, an empty text or a bad label is refused with its line") {

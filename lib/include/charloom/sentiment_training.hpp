@@ -33,6 +33,15 @@ struct SentimentTrainingConfig {
   std::string class_weight = "balanced";  // balanced (by inverse class frequency) or none
   int batch_size = 32;
   double learning_rate = 2e-3;
+  // The rate over the run, as train-model's: constant, or cosine, which decays to
+  // min_lr_fraction of the peak over the last lr_decay_fraction (0 = all) of max_epochs.
+  std::string lr_schedule = "constant";
+  double min_lr_fraction = 0.02, lr_decay_fraction = 0.0;
+  std::int64_t warmup_iters = 0;
+  // With init_from: the first head_only_epochs epochs fit only the classifier layer, so that
+  // its first, random gradients do not reach the pretrained encoder (ULMFiT's gradual
+  // unfreezing, for one recurrent stack).
+  int head_only_epochs = 0;
   double grad_clip = 5.0;
   double weight_decay = 0.0;
   std::int64_t max_epochs = 20;  // 0 = no limit

@@ -25,6 +25,7 @@
 #include "train/optimizer.hpp"
 #include "train/probe.hpp"
 #include "train/run_control.hpp"
+#include "train/schedule.hpp"
 
 namespace charloom {
 namespace {
@@ -76,6 +77,13 @@ void validate(const SentimentTrainingConfig& c) {
   if (c.class_weight != "balanced" && c.class_weight != "none")
     throw UsageError("--class-weight must be balanced or none");
   if (c.freeze_encoder && c.init_from.empty()) throw UsageError("--freeze-encoder needs --init-from LM");
+  if (c.head_only_epochs < 0) throw UsageError("--head-only-epochs must not be negative");
+  if (c.head_only_epochs > 0 && c.init_from.empty() && c.resume.empty())
+    throw UsageError("--head-only-epochs needs --init-from LM: a fresh encoder has nothing to protect");
+  if (c.lr_schedule != "constant" && c.lr_schedule != "cosine")
+    throw UsageError("--lr-schedule for --task sentiment is constant or cosine, got '" + c.lr_schedule + "'");
+  if (c.lr_schedule == "cosine" && c.max_epochs == 0)
+    throw UsageError("--lr-schedule cosine needs --max-epochs: it decays over them");
   if (!c.probe.empty() && c.init_from.empty()) throw UsageError("--probe needs --init-from LM");
   if (!c.probe.empty()) train::parse_penalty(c.probe);
   if (c.max_epochs < 0 || c.time_limit < 0.0 || c.patience < 0) throw UsageError("budgets must not be negative");
@@ -322,6 +330,19 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       std::fprintf(stderr, "train-model: %s probe, C = %g, %zu of %zu features used, dev accuracy %.4f\n",
                    config.probe.c_str(), probe.c, probe.nonzero, probe.weights.size(), best_dev.accuracy);
   }
+  // The schedule runs over iterations; its horizon is max_epochs of this data's batches.
+  TrainingConfig schedule;
+  schedule.learning_rate = config.learning_rate;
+  schedule.lr_schedule = config.lr_schedule;
+  schedule.min_lr_fraction = config.min_lr_fraction;
+  schedule.lr_decay_fraction = config.lr_decay_fraction;
+  schedule.warmup_iters = config.warmup_iters;
+  const auto batch_count =
+      static_cast<std::int64_t>((train.texts.size() + static_cast<std::size_t>(config.batch_size) - 1) /
+                                static_cast<std::size_t>(config.batch_size));
+  schedule.max_iters = config.max_epochs * batch_count;
+  train::validate_schedule(schedule);
+  double last_rate = config.learning_rate;
   std::int64_t texts_this_run = 0;
   double epochs_done = static_cast<double>(run.epoch - 1);
   for (; config.probe.empty() && (config.max_epochs == 0 || run.epoch <= config.max_epochs);
@@ -343,10 +364,11 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       run.epoch_loss += classifier.train_batch(padded.view(), labels.data(), weights.data(), config.seed,
                                                static_cast<std::uint64_t>(run.iterations));
       std::vector<float>& gradients = classifier.gradients();
-      if (config.freeze_encoder)
+      if (config.freeze_encoder || run.epoch <= config.head_only_epochs)
         std::fill(gradients.begin(), gradients.begin() + static_cast<std::ptrdiff_t>(head_begin), 0.0f);
       if (config.grad_clip > 0.0) train::clip_to_norm(gradients, train::global_norm(gradients), config.grad_clip);
-      optimizer->step(classifier.parameters(), gradients, config.learning_rate);
+      last_rate = train::learning_rate_at(schedule, run.iterations);
+      optimizer->step(classifier.parameters(), gradients, last_rate);
       classifier.parameters_changed();
       ++run.iterations;
       run.texts_seen += static_cast<std::int64_t>(members.size());
@@ -390,6 +412,8 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
          {"train_loss", summary.train_loss},
          {"dev_accuracy", figures.accuracy},
          {"dev_loss", figures.loss},
+         {"lr", last_rate},
+         {"encoder_trained", !config.freeze_encoder && run.epoch > config.head_only_epochs},
          {"best", improved},
          {"seconds", seconds_since(start)}});
     if (!config.quiet)
@@ -434,6 +458,8 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       {"bidirectional", model.bidirectional},
       {"batch_size", config.batch_size},
       {"learning_rate", config.learning_rate},
+      {"lr_schedule", config.lr_schedule},
+      {"head_only_epochs", config.head_only_epochs},
       {"max_length", config.max_length},
       {"class_weight", config.class_weight},
       {"seed", config.seed},
