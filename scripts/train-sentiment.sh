@@ -13,7 +13,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [ $# -ge 1 ] || { echo "usage: $0 OUTPUT_MODEL [LM_SECONDS]" >&2; exit 2; }
 output=$1
-lm_seconds=${2:-900}
+lm_seconds=${2:-720}
 data=${CHARLOOM_SENTIMENT_DATA:-$root/../shared/data/sentiment}
 bin=$root/build/apps
 for file in sst2-train.tsv sst2-dev.tsv; do
@@ -33,8 +33,8 @@ echo "== 1. A 1x512 LSTM language model on movie reviews, $lm_seconds s"
 
 echo "== 2. Fine-tuned as a classifier on SST-2 (dev accuracy picks the epoch)"
 "$bin/train-model" --task sentiment --init-from "$output.lm.safetensors" --train "$data/sst2-train.tsv" \
-  --dev "$data/sst2-dev.tsv" --output "$output" --pool max --dropout 0.3 --learning-rate 1e-3 --max-epochs 10 \
-  --patience 3 --summary-json "$work/sentiment.json"
+  --dev "$data/sst2-dev.tsv" --output "$output" --pool max --dropout 0.3 --learning-rate 2e-3 --max-epochs 20 \
+  --patience 4 --summary-json "$work/sentiment.json"
 
 echo "== 3. Dev accuracy: charloom against the bag-of-words baseline"
 "$bin/score-sentiment" --model "$output" --eval "$data/sst2-dev.tsv"
