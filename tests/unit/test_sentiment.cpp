@@ -1,5 +1,5 @@
 // Sentiment: metrics against hand-computed figures, a separable toy learned perfectly, the
-// transfer of a language model's encoder, and the training data checks.
+// transfer of a language model's encoder and its gradual unfreezing, and the training data checks.
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
