@@ -22,7 +22,8 @@ cli::po::options_description SentimentFlags::options() {
        "how the text's outputs become one vector: last, mean or max")
       ("bidirectional", po::bool_switch(&bidirectional),
        "every layer also reads each text backwards (from scratch, not with --init-from)")
-      ("init-from", po::value(&init_from), "start the encoder (and vocabulary) from this language model")
+      ("init-from", po::value(&init_from),
+       "start the encoder (and vocabulary) from this language model, or every weight from this sentiment classifier")
       ("freeze-encoder", po::bool_switch(&freeze_encoder), "with --init-from: train only the classifier layer")
       ("probe", po::value(&probe), "with --init-from: fit the classifier layer as an l1 or l2 logistic regression on the "
        "frozen encoder's features, C chosen on dev (the sentiment-neuron probe)")
@@ -30,7 +31,10 @@ cli::po::options_description SentimentFlags::options() {
        "balanced (weight classes by inverse frequency) or none")
       ("max-length", po::value(&max_length)->default_value(defaults.max_length), "units read per text; the rest is cut")
       ("head-only-epochs", po::value(&head_only_epochs)->default_value(defaults.head_only_epochs),
-       "with --init-from: fit only the classifier layer for this many epochs, then everything");
+       "with --init-from: fit only the classifier layer for this many epochs, then everything")
+      ("ema-decay", po::value(&ema_decay)->default_value(defaults.ema_decay),
+       "keep an exponential moving average of the weights with this decay per step (e.g. 0.999); dev accuracy "
+       "scores it and the output keeps it. 0 = off");
   // clang-format on
   return flags;
 }
@@ -66,6 +70,7 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.lr_decay_fraction = shared.lr_decay_fraction;
   config.warmup_iters = shared.warmup_iters;
   config.head_only_epochs = head_only_epochs;
+  config.ema_decay = ema_decay;
   if (given("grad-clip")) config.grad_clip = shared.grad_clip;
   if (given("weight-decay")) config.weight_decay = shared.weight_decay;
   if (given("max-epochs")) config.max_epochs = shared.max_epochs;

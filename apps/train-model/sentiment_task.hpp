@@ -14,6 +14,7 @@ struct SentimentFlags {
   std::string train, dev, input_format, columns = "label,text", pool, init_from, class_weight, probe;
   bool freeze_encoder = false, bidirectional = false;
   int max_length = 0, head_only_epochs = 0;
+  double ema_decay = 0.0;
 
   cli::po::options_description options();
   // Trains and prints the outcome; returns the exit status.

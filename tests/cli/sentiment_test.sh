@@ -18,7 +18,8 @@ head -60 train.tsv >dev.tsv
 
 run "$train" --task sentiment --help
 expect_status 0 "--help"
-for flag in --task --train --dev --input-format --columns --pool --init-from --freeze-encoder --class-weight --max-length --head-only-epochs; do
+for flag in --task --train --dev --input-format --columns --pool --init-from --freeze-encoder --class-weight --max-length --head-only-epochs \
+  --ema-decay; do
   expect_contains "$flag" "$out" "--help lists $flag"
 done
 run "$train" --task sentiment --train train.tsv --dev dev.tsv --output s.safetensors --hidden 24 --embedding-size 8 \
@@ -139,4 +140,14 @@ expect_contains "--head-only-epochs needs --init-from LM" "$err" "--head-only-ep
 run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors --lr-schedule step --quiet
 expect_status 2 "--lr-schedule step with --task sentiment"
 expect_contains "--lr-schedule for --task sentiment is constant or cosine, got 'step'" "$err" "--lr-schedule step: the message"
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors --ema-decay 1.5 --quiet
+expect_status 2 "--ema-decay 1.5"
+expect_contains "--ema-decay must be at least 0 and below 1" "$err" "--ema-decay 1.5: the message"
+# A classifier can start another run from all its weights (an intermediate task); a text file cannot.
+run "$train" --task sentiment --init-from s.safetensors --train train.tsv --dev dev.tsv --output from-s.safetensors \
+  --max-epochs 1 --summary-json from-s.json --quiet
+expect_status 0 "--init-from a sentiment classifier"
+expect_contains '"dev_accuracy": 1.0' "$(cat from-s.json)" "the run keeps the perfect classifier it started from"
+run "$train" --task sentiment --init-from corpus.txt --train train.tsv --dev dev.tsv --output y.safetensors --quiet
+expect_status 1 "--init-from a text file"
 finish

@@ -16,6 +16,8 @@
 #include "charloom/sentiment.hpp"
 #include "charloom/sentiment_training.hpp"
 #include "charloom/training.hpp"
+#include "nn/classifier.hpp"
+#include "nn/parameters.hpp"
 #include "nn/random.hpp"
 #include "test_helpers.hpp"
 #include "train/checkpoints.hpp"
@@ -160,6 +162,27 @@ TEST_CASE("--init-from copies a language model's encoder; --freeze-encoder and -
     CHECK(tuned_file.find(tensor.name)->values != tensor.values);
   }
   CHECK(encoder_tensors == 5);
+
+  // A classifier as the start (an intermediate task): its classifier layer comes too. With the
+  // encoder frozen and a rate too small to matter, the result is the starting classifier.
+  const testing::TempFile continued("", ".safetensors");
+  const CheckpointCleanup more{{continued.path()}};
+  config.init_from = tuned.path();
+  config.output = continued.path();
+  config.probe.clear();
+  config.freeze_encoder = true;
+  config.max_epochs = 1;
+  config.learning_rate = 1e-12;
+  train_sentiment_classifier(config);
+  const ModelFile continued_file = load_model_file(continued.path());
+  for (const NamedTensor& tensor : tuned_file.tensors) {
+    CAPTURE(tensor.name);
+    REQUIRE(continued_file.find(tensor.name) != nullptr);
+    const std::vector<float>& values = continued_file.find(tensor.name)->values;
+    REQUIRE(values.size() == tensor.values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) CHECK(values[i] == doctest::Approx(tensor.values[i]).epsilon(1e-6));
+  }
+  CHECK(continued_file.find("classifier.weight")->values != probed_file.find("classifier.weight")->values);
 }
 
 TEST_CASE("--head-only-epochs keeps the encoder for those epochs, then trains it; cosine decays over --max-epochs") {
@@ -264,10 +287,12 @@ TEST_CASE("a classifier run resumed from its checkpoint ends bit-identical to on
   const CheckpointCleanup cleanup{{straight.path(), halves.path()}};
   SentimentTrainingConfig config = toy_config(train.path(), dev.path(), straight.path());
   config.model.dropout = 0.2f;  // the dropout masks must continue exactly too
+  config.ema_decay = 0.9;       // and the average of the weights
   config.max_epochs = 4;
   const SentimentTrainingSummary whole = train_sentiment_classifier(config);
   config = toy_config(train.path(), dev.path(), halves.path());
   config.model.dropout = 0.2f;
+  config.ema_decay = 0.9;
   config.max_epochs = 2;
   const SentimentTrainingSummary first = train_sentiment_classifier(config);
   CHECK(first.iterations * 2 == whole.iterations);
@@ -288,4 +313,49 @@ TEST_CASE("a classifier run resumed from its checkpoint ends bit-identical to on
   const ModelFile last_a = train::load_checkpoint(straight.path() + ".checkpoints", path_a);
   const ModelFile last_b = train::load_checkpoint(halves.path() + ".checkpoints", path_b);
   for (std::size_t i = 0; i < last_a.tensors.size(); ++i) CHECK(last_a.tensors[i].values == last_b.tensors[i].values);
+}
+
+TEST_CASE("--ema-decay keeps a moving average of the weights, and dev accuracy picks the best average") {
+  const testing::TempFile train(separable(120), ".tsv"), dev(separable(40), ".tsv"), output("", ".safetensors");
+  const CheckpointCleanup cleanup{{output.path()}};
+  SentimentTrainingConfig config = toy_config(train.path(), dev.path(), output.path());
+  config.batch_size = 128;  // one step per epoch, so each checkpoint is one update of the average
+  config.max_epochs = 6;
+  config.ema_decay = 0.75;
+  config.keep_last = 0;
+  const SentimentTrainingSummary summary = train_sentiment_classifier(config);
+  REQUIRE(summary.iterations == 6);
+  std::vector<ModelFile> checkpoints;
+  for (int epoch = 1; epoch <= 6; ++epoch) {
+    char name[64];
+    std::snprintf(name, sizeof name, "/step-%09d.safetensors", epoch);
+    std::string path;
+    checkpoints.push_back(train::load_checkpoint(config.checkpoint_dir + name, path));
+  }
+  // Each epoch's average is 0.75 of the last one plus 0.25 of the weights after its step.
+  const nn::Classifier shape(checkpoints[0].config);
+  const auto average_of = [&](const ModelFile& checkpoint) {
+    REQUIRE(checkpoint.find("ema.parameters") != nullptr);
+    return nn::named_tensors(shape.layout(), checkpoint.find("ema.parameters")->values);
+  };
+  for (std::size_t e = 1; e < checkpoints.size(); ++e) {
+    const std::vector<NamedTensor> before = average_of(checkpoints[e - 1]), after = average_of(checkpoints[e]);
+    for (std::size_t t = 0; t < after.size(); ++t) {
+      const std::vector<float>& weights = checkpoints[e].find(after[t].name)->values;
+      CAPTURE(after[t].name);
+      for (std::size_t i = 0; i < weights.size(); ++i)
+        CHECK(after[t].values[i] == doctest::Approx(0.75f * before[t].values[i] + 0.25f * weights[i]).epsilon(1e-6));
+    }
+    CHECK(after[0].values != checkpoints[e].find(after[0].name)->values);  // the average is not the weights
+  }
+  // The output is the average of the best epoch, not that epoch's weights.
+  REQUIRE(summary.best_epoch >= 1);
+  const ModelFile saved = load_model_file(output.path());
+  const ModelFile& best = checkpoints[static_cast<std::size_t>(summary.best_epoch - 1)];
+  for (const NamedTensor& tensor : average_of(best)) {
+    CAPTURE(tensor.name);
+    CHECK(saved.find(tensor.name)->values == tensor.values);
+  }
+  config.ema_decay = 1.0;
+  CHECK_THROWS_AS(train_sentiment_classifier(config), UsageError);
 }

@@ -42,6 +42,10 @@ struct SentimentTrainingConfig {
   // its first, random gradients do not reach the pretrained encoder (ULMFiT's gradual
   // unfreezing, for one recurrent stack).
   int head_only_epochs = 0;
+  // With ema_decay in (0, 1): an exponential moving average of the weights, updated after
+  // every step as ema = decay * ema + (1 - decay) * weights. Dev accuracy then scores the
+  // average, and the output is the best average (Polyak averaging). 0 = off.
+  double ema_decay = 0.0;
   double grad_clip = 5.0;
   double weight_decay = 0.0;
   std::int64_t max_epochs = 20;  // 0 = no limit

@@ -88,6 +88,8 @@ void validate(const SentimentTrainingConfig& c) {
   if (!c.probe.empty()) train::parse_penalty(c.probe);
   if (c.max_epochs < 0 || c.time_limit < 0.0 || c.patience < 0) throw UsageError("budgets must not be negative");
   if (c.threads < 0) throw UsageError("--threads must not be negative");
+  if (!(c.ema_decay >= 0.0 && c.ema_decay < 1.0))
+    throw UsageError("--ema-decay must be at least 0 and below 1 (0 = off), got " + std::to_string(c.ema_decay));
 }
 
 // The dev figures of the classifier as it is: accuracy at 0.5 and the mean logistic loss.
@@ -137,6 +139,14 @@ std::vector<std::vector<std::size_t>> epoch_batches(const infer::Texts& texts, i
   std::vector<std::vector<std::size_t>> shuffled;
   for (std::size_t i : batch_order) shuffled.push_back(std::move(batches[i]));
   return shuffled;
+}
+
+// One step of the exponential moving average of the weights.
+void update_average(std::vector<float>& average, const std::vector<float>& weights, double decay) {
+  const auto keep = static_cast<float>(decay), take = static_cast<float>(1.0 - decay);
+  const std::size_t n = weights.size();
+#pragma omp parallel for schedule(static)
+  for (std::size_t i = 0; i < n; ++i) average[i] = keep * average[i] + take * weights[i];
 }
 
 // The pooled features of every text, for the probe.
@@ -206,12 +216,14 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     model = checkpoint.config;  // the run continues with the architecture and vocabulary it began with
   } else if (!config.init_from.empty()) {
     language_model = load_model_file(config.init_from);
-    if (language_model.kind != language_model_kind)
+    if (language_model.kind != language_model_kind && language_model.kind != sentiment_classifier_kind)
       throw InputError("--init-from " + config.init_from + " holds a model of kind '" + language_model.kind +
-                       "', not a language model");
-    // The encoder comes whole from the language model: its architecture, text options and vocabulary.
-    if (model.bidirectional)
-      throw UsageError("--bidirectional cannot start from a language model, which reads one way");
+                       "', not a language model or a sentiment classifier");
+    // The encoder comes whole from the model: its architecture, text options and vocabulary.
+    // A sentiment classifier brings its classifier layer too, so that a classifier trained on
+    // other labeled text (an intermediate task) goes on learning here.
+    if (model.bidirectional && !language_model.config.bidirectional)
+      throw UsageError("--bidirectional cannot start from " + config.init_from + ", which reads one way");
     const Pooling pool = model.pool;
     const float dropout = model.dropout;
     model = language_model.config;
@@ -268,11 +280,15 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   const std::size_t count = classifier.parameters().size();
   RunState run;
   std::vector<float> best = classifier.parameters();
+  // The average starts at the starting weights: a language model's, or a fresh draw.
+  const bool averaging = config.ema_decay > 0.0;
+  std::vector<float> average = averaging ? classifier.parameters() : std::vector<float>{};
   if (!config.resume.empty()) {
     run = run_state_from(checkpoint, checkpoint_path);
     for (auto& [name, buffer] : optimizer->state()) *buffer = take_tensor(checkpoint, name, count, checkpoint_path);
     optimizer->steps_taken = run.optimizer_steps;
     best = take_tensor(checkpoint, "best.parameters", count, checkpoint_path);
+    if (averaging) average = take_tensor(checkpoint, "ema.parameters", count, checkpoint_path);
   }
   train::CheckpointDirectory checkpoints(
       config.checkpoint_dir.empty() ? config.output + ".checkpoints" : config.checkpoint_dir, config.keep_last, true);
@@ -286,6 +302,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     for (auto& [name, buffer] : optimizer->state())
       file.extra_tensors.push_back({name, {static_cast<std::int64_t>(count)}, *buffer});
     file.extra_tensors.push_back({"best.parameters", {static_cast<std::int64_t>(count)}, best});
+    if (averaging) file.extra_tensors.push_back({"ema.parameters", {static_cast<std::int64_t>(count)}, average});
     RunState saved = run;
     saved.optimizer_steps = optimizer->steps_taken;
     saved.elapsed_seconds = run.elapsed_seconds + seconds_since(start);  // run's holds earlier invocations
@@ -370,6 +387,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       last_rate = train::learning_rate_at(schedule, run.iterations);
       optimizer->step(classifier.parameters(), gradients, last_rate);
       classifier.parameters_changed();
+      if (averaging) update_average(average, classifier.parameters(), config.ema_decay);
       ++run.iterations;
       run.texts_seen += static_cast<std::int64_t>(members.size());
       texts_this_run += static_cast<std::int64_t>(members.size());
@@ -393,11 +411,18 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     if (stopped) break;
     epochs_done = static_cast<double>(run.epoch);
     summary.train_loss = run.epoch_weight > 0.0 ? run.epoch_loss / run.epoch_weight : 0.0;
+    // With averaging, dev scores the average: swapped in for the evaluation, then back out.
+    const auto swap_average = [&] {
+      std::swap(classifier.parameters(), average);
+      classifier.parameters_changed();
+    };
+    if (averaging) swap_average();
     const DevFigures figures = evaluate(classifier, dev, config.batch_size);
     const bool improved =
         figures.accuracy > best_dev.accuracy || (figures.accuracy == best_dev.accuracy && figures.loss < best_dev.loss);
+    if (improved) best = classifier.parameters();
+    if (averaging) swap_average();
     if (improved) {
-      best = classifier.parameters();
       best_dev = figures;
       run.best_epoch = run.epoch;
       run.best_accuracy = figures.accuracy;
@@ -460,6 +485,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       {"learning_rate", config.learning_rate},
       {"lr_schedule", config.lr_schedule},
       {"head_only_epochs", config.head_only_epochs},
+      {"ema_decay", config.ema_decay},
       {"max_length", config.max_length},
       {"class_weight", config.class_weight},
       {"seed", config.seed},
