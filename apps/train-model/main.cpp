@@ -134,6 +134,9 @@ int main(int argc, char** argv) {
         ("keep-best", po::value(&config.keep_best)->default_value(config.keep_best)->implicit_value(true),
          "also keep best.safetensors, the best by validation loss")
         ("resume", po::value(&config.resume), "a checkpoint, or a directory to take its newest checkpoint")
+        ("init-from", po::value(&config.init_from),
+         "start from this model. A language model: its architecture, vocabulary and weights, to fine-tune on "
+         "--corpus. With --task sentiment: the encoder from a language model, or every weight from a classifier")
         ("on-divergence", po::value(&config.on_divergence)->default_value(config.on_divergence),
          "when the loss is NaN or infinite: stop, or rollback (restore and halve the learning rate)");
     // clang-format on

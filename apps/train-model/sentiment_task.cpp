@@ -22,8 +22,6 @@ cli::po::options_description SentimentFlags::options() {
        "how the text's outputs become one vector: last, mean or max")
       ("bidirectional", po::bool_switch(&bidirectional),
        "every layer also reads each text backwards (from scratch, not with --init-from)")
-      ("init-from", po::value(&init_from),
-       "start the encoder (and vocabulary) from this language model, or every weight from this sentiment classifier")
       ("freeze-encoder", po::bool_switch(&freeze_encoder), "with --init-from: train only the classifier layer")
       ("probe", po::value(&probe), "with --init-from: fit the classifier layer as an l1 or l2 logistic regression on the "
        "frozen encoder's features, C chosen on dev (the sentiment-neuron probe)")
@@ -58,7 +56,7 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.model.bidirectional = bidirectional;
   if (given("min-count")) config.min_count = shared.min_count;
   config.max_length = max_length;
-  config.init_from = init_from;
+  config.init_from = shared.init_from;
   config.freeze_encoder = freeze_encoder;
   config.probe = probe;
   config.class_weight = class_weight;

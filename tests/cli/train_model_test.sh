@@ -15,7 +15,7 @@ expect_status 0 "--help"
 for flag in --cell --layers --hidden --embedding-size --dropout --batch-size --seq-length --optimizer \
   --learning-rate --lr-schedule --lr-decay-fraction --dropout-before-head --grad-clip --max-iters --max-epochs --time-limit --eval-every --val-fraction \
   --checkpoint-dir --keep-last --resume --seed --threads --unit --normalize --min-count --metrics \
-  --summary-json --config --quiet; do
+  --summary-json --config --quiet --init-from; do
   expect_contains "$flag" "$out" "--help lists $flag"
 done
 expect_contains "--hidden arg (=512)" "$out" "--help shows defaults"
@@ -28,6 +28,19 @@ for field in iterations epochs train_loss val_loss val_bpc seconds chars_per_sec
   expect_contains "\"$field\":" "$(cat s.json)" "summary field $field"
 done
 expect_contains '"iterations": 12' "$(cat s.json)" "summary iterations"
+
+# --init-from fine-tunes a language model on other text: its architecture comes along.
+printf 'other text, with a unit it never saw: \xc3\xa9\n' >>other.txt
+cat corpus.txt >>other.txt
+run "$bin" --corpus other.txt --init-from m.safetensors --output tuned.safetensors --max-iters 2 --batch-size 4 \
+  --seq-length 20 --summary-json tuned.json --quiet
+expect_status 0 "--init-from a language model"
+expect_contains '"iterations": 2' "$(cat tuned.json)" "the fine-tune runs"
+run "$bin" --corpus other.txt --init-from m.safetensors --output tuned.safetensors --max-iters 2 --hidden 7 --quiet
+expect_status 2 "--init-from with other architecture flags"
+expect_contains "drop the architecture flags or match them" "$err" "--init-from architecture clash: the advice"
+run "$bin" --corpus other.txt --init-from corpus.txt --output tuned.safetensors --max-iters 2 --quiet
+expect_status 1 "--init-from a text file"
 expect_contains '"type":"train"' "$(cat m.jsonl)" "metrics train records"
 expect_contains '"type":"eval"' "$(cat m.jsonl)" "metrics eval records"
 expect_equal "best.safetensors step-000000005.safetensors step-000000010.safetensors step-000000012.safetensors" \

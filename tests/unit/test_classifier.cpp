@@ -2,6 +2,7 @@
 // cell, and padding that never changes a text's score.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -103,6 +104,45 @@ TEST_CASE("classifier gradients match finite differences for every pooling and c
         CHECK(across_kinks < (pool == Pooling::max ? total * 3 / 5 : 1));
         CHECK(checked > (pool == Pooling::max ? total / 4 : total / 3));
       }
+    }
+}
+
+TEST_CASE("batches of many lengths, in any order and across updates, train as a fresh classifier would") {
+  // Plans of different lengths share the layers' weight copies, gradient buffers and
+  // workspace; a longer batch grows the workspace under the plans built before it.
+  for (bool bidirectional : {false, true})
+    for (CellKind cell : {CellKind::lstm, CellKind::gru}) {
+      CAPTURE(bidirectional);
+      CAPTURE(to_string(cell));
+      const Toy toy;
+      std::vector<std::uint32_t> long_inputs(std::size_t{12} * 3, 0);
+      std::copy(toy.inputs.begin(), toy.inputs.end(), long_inputs.begin());
+      const std::vector<int> short_lengths{2, 2, 2};
+      const nn::TextBatch short_batch{toy.inputs.data(), short_lengths.data(), 2, 3};
+      const nn::TextBatch long_batch{long_inputs.data(), toy.lengths.data(), 12, 3};
+      const auto gradients_of = [&](nn::Classifier& classifier, const nn::TextBatch& batch) {
+        classifier.train_batch(batch, toy.labels.data(), toy.weights.data(), 1, 0);
+        return classifier.gradients();
+      };
+      const auto fresh = [&](const std::vector<float>& parameters, const nn::TextBatch& batch) {
+        nn::Classifier classifier(tiny(cell, Pooling::mean, bidirectional));
+        classifier.parameters() = parameters;
+        classifier.parameters_changed();
+        return gradients_of(classifier, batch);
+      };
+      nn::Classifier shared(tiny(cell, Pooling::mean, bidirectional));
+      shared.initialize(3);
+      const std::vector<float> start = shared.parameters();
+      CHECK(gradients_of(shared, short_batch) == fresh(start, short_batch));
+      CHECK(gradients_of(shared, long_batch) == fresh(start, long_batch));
+      CHECK(gradients_of(shared, short_batch) == fresh(start, short_batch));
+      // An update reaches every plan's weights, whichever plan ran last.
+      for (float& p : shared.parameters()) p *= 0.9f;
+      shared.parameters_changed();
+      const std::vector<float> updated = shared.parameters();
+      CHECK(gradients_of(shared, toy.batch()) == fresh(updated, toy.batch()));
+      CHECK(gradients_of(shared, long_batch) == fresh(updated, long_batch));
+      CHECK(gradients_of(shared, short_batch) == fresh(updated, short_batch));
     }
 }
 

@@ -111,6 +111,30 @@ TEST_CASE("the loss on a tiny repetitive corpus falls to near zero") {
   const TrainingSummary summary = train_language_model(config);
   CHECK(summary.train_loss < 0.05);
   CHECK(summary.val_loss < 0.05);  // the validation text repeats the same sentence
+
+  // --init-from: a run on new text starts from that model, vocabulary, architecture and
+  // weights. One step at a negligible rate keeps its near-zero loss, where a fresh model
+  // would start near log(vocabulary); a unit the model never saw reads as <unk>.
+  testing::TempFile new_text(repeated_text(3000) + "\u00e9\u00e9");
+  TrainingConfig tune = small_config(new_text.path(), dir, "tuned");
+  tune.init_from = config.output;
+  tune.learning_rate = 1e-12;
+  tune.max_iters = 1;
+  tune.val_fraction = 0.2;
+  const TrainingSummary tuned = train_language_model(tune);
+  CHECK(tuned.val_loss < 0.1);  // the two <unk> at the end cost a little
+  const ModelFile source = load_model_file(config.output), result = load_model_file(tune.output);
+  CHECK(result.config.hidden == 64);
+  CHECK(result.config.layers == 1);
+  CHECK(result.vocabulary == source.vocabulary);
+  for (const NamedTensor& tensor : source.tensors) {
+    CAPTURE(tensor.name);
+    const std::vector<float>& values = result.find(tensor.name)->values;
+    for (std::size_t i = 0; i < values.size(); ++i) CHECK(values[i] == doctest::Approx(tensor.values[i]).epsilon(1e-6));
+  }
+  tune.model.hidden = 32;
+  tune.architecture_given = true;
+  CHECK_THROWS_AS(train_language_model(tune), UsageError);
 }
 
 TEST_CASE("learning-rate schedules give the documented values") {

@@ -52,6 +52,9 @@ struct TrainingConfig {
   int keep_last = 3;
   bool keep_best = true;
   std::string resume;  // a checkpoint file, or a directory (its newest checkpoint)
+  // A language model to start from (not with resume): its architecture, text options,
+  // vocabulary and weights, to fine-tune on this corpus. Units it has never seen read as <unk>.
+  std::string init_from;
   // Set when the user chose the architecture explicitly: resuming then checks it matches.
   bool architecture_given = false;
   std::string on_divergence = "stop";  // stop or rollback

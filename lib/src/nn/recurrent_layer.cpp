@@ -1,5 +1,6 @@
 // The oneDNN recipe for one layer: format_tag::any for weights, reorder once per update,
-// primitives and workspaces built once per shape, states in plain ldnc. In bf16 the layer
+// primitives built once per shape, states in plain ldnc. The buffers a shape does not own
+// (formatted weights, weight gradients, the workspace) are shared by every shape. In bf16 the layer
 // keeps its own bf16 copies of activations and hidden states and converts at its edges, so
 // callers always see f32; every gradient stays f32, as oneDNN's bf16 backward requires.
 // In int8 only the layer input is quantized here (to u8); states and outputs stay f32 and
@@ -144,10 +145,10 @@ struct RecurrentLayer::Impl {
   memory int8_source_layer, int8_source_iter;
   dnnl::primitive_attr quantization;
 
+  struct SharedWeights;  // below, with the other buffers plans share
   struct Plan {
     int steps = 0, batch = 0;
     bool training = false;
-    std::uint64_t weights_version = ~std::uint64_t{0};
     LayerDescs descs;
     // The caller's side: f32 in plain layouts.
     memory::desc user_src, user_dst, user_iter;
@@ -159,19 +160,66 @@ struct RecurrentLayer::Impl {
     // on every call, this one is built once.
     std::vector<dnnl_exec_arg_t> forward_c_args;
     dnnl::primitive forward;
-    FormattedWeights weights_layer, weights_iter;
-    memory workspace;
+    SharedWeights *weights_layer = nullptr, *weights_iter = nullptr;
+    memory workspace;  // points into workspace_storage
     // bf16 only: the primitive's own activations and states (kept for backward). int8 uses
     // src alone, for its u8 input.
     memory src, dst, h0, h_out, c0, c_out;
     // Training only.
     dnnl::primitive backward;
-    FormattedWeights backward_weights_layer, backward_weights_iter;
+    SharedWeights *backward_weights_layer = nullptr, *backward_weights_iter = nullptr;
     memory diff_weights_layer, diff_weights_iter, diff_bias;
-    memory plain_diff_weights_layer, plain_diff_weights_iter;
+    memory plain_diff_weights_layer, plain_diff_weights_iter;  // shared too: see scratch()
     std::vector<float> zeros, diff_src_iter, diff_src_iter_c;
   };
   std::map<std::tuple<int, int, bool>, Plan> plans;
+
+  // What plans share. A model trained on texts of many lengths builds a plan per length; with
+  // a copy of every weight-sized buffer and a workspace each, a 1x512 classifier took 2 GB.
+  // Sharing is safe because a layer runs one forward, or one forward and its backward, at a
+  // time: nothing in these buffers outlives the call that fills it, except the formatted
+  // weights, which are the same for every plan and refreshed once per update.
+  struct SharedWeights {
+    FormattedWeights weights;
+    std::uint64_t version = ~std::uint64_t{0};
+  };
+  std::vector<std::unique_ptr<SharedWeights>> shared_weights;
+  struct Scratch {
+    int role;
+    memory buffer;
+  };
+  std::vector<Scratch> scratch_buffers;
+  memory workspace_storage;
+
+  // The formatted copy of `source` in the layout `wanted`, shared with other plans.
+  SharedWeights* formatted_weights(const memory& source, const memory::desc& wanted,
+                                   const dnnl::primitive_attr& attr = dnnl::primitive_attr()) {
+    for (const auto& shared : shared_weights)
+      if (shared->weights.plain_memory.get() == source.get() && shared->weights.formatted.get_desc() == wanted)
+        return shared.get();
+    shared_weights.push_back(std::make_unique<SharedWeights>());
+    shared_weights.back()->weights = FormattedWeights(source, wanted, attr);
+    return shared_weights.back().get();
+  }
+  // A buffer for one role (a gradient in some layout), shared by the plans that want that layout.
+  memory scratch(int role, const memory::desc& desc) {
+    for (const Scratch& existing : scratch_buffers)
+      if (existing.role == role && existing.buffer.get_desc() == desc) return existing.buffer;
+    scratch_buffers.push_back({role, memory(desc, cpu_engine())});
+    return scratch_buffers.back().buffer;
+  }
+  void refresh(SharedWeights* shared) {
+    if (shared->version == weights_version) return;
+    shared->weights.refresh();
+    shared->version = weights_version;
+  }
+  // Points the plan's workspace at storage big enough for it.
+  void bind_workspace(Plan& plan) {
+    const std::size_t needed = plan.workspace.get_desc().get_size();
+    if (!workspace_storage || workspace_storage.get_desc().get_size() < needed)
+      workspace_storage = memory({{static_cast<memory::dim>(needed)}, dt::u8, tag::a}, cpu_engine());
+    plan.workspace.set_data_handle(workspace_storage.get_data_handle());
+  }
 
   // What the last forward_training used, for backward.
   struct Saved {
@@ -247,10 +295,10 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch,
 
   Descriptors pds = make_descriptors(cell, training, d, quantization);
   plan.forward = dnnl::primitive(pds.forward);
-  plan.weights_layer = FormattedWeights(int8() ? int8_source_layer : plain_weights_layer,
-                                        query(pds.forward, dnnl::query::weights_md, 0), quantization);
-  plan.weights_iter = FormattedWeights(int8() ? int8_source_iter : plain_weights_iter,
-                                       query(pds.forward, dnnl::query::weights_md, 1), quantization);
+  plan.weights_layer = formatted_weights(int8() ? int8_source_layer : plain_weights_layer,
+                                         query(pds.forward, dnnl::query::weights_md, 0), quantization);
+  plan.weights_iter = formatted_weights(int8() ? int8_source_iter : plain_weights_iter,
+                                        query(pds.forward, dnnl::query::weights_md, 1), quantization);
   if (int8()) plan.src = memory(d.src_layer, cpu_engine());
   if (bf16()) {
     plan.src = memory(d.src_layer, cpu_engine());
@@ -261,16 +309,16 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch,
     plan.c_out = memory(d.iter, cpu_engine());
   }
   if (training) {
-    plan.workspace = memory(query(pds.forward, dnnl::query::workspace_md), cpu_engine());
+    plan.workspace = memory(query(pds.forward, dnnl::query::workspace_md), cpu_engine(), DNNL_MEMORY_NONE);
     plan.backward = dnnl::primitive(pds.backward);
     plan.backward_weights_layer =
-        FormattedWeights(plain_weights_layer, query(pds.backward, dnnl::query::weights_md, 0));
-    plan.backward_weights_iter = FormattedWeights(plain_weights_iter, query(pds.backward, dnnl::query::weights_md, 1));
-    plan.diff_weights_layer = memory(query(pds.backward, dnnl::query::diff_weights_md, 0), cpu_engine());
-    plan.diff_weights_iter = memory(query(pds.backward, dnnl::query::diff_weights_md, 1), cpu_engine());
-    plan.diff_bias = memory(query(pds.backward, dnnl::query::diff_weights_md, 2), cpu_engine());
-    plan.plain_diff_weights_layer = memory(plain_weights_layer.get_desc(), cpu_engine());
-    plan.plain_diff_weights_iter = memory(plain_weights_iter.get_desc(), cpu_engine());
+        formatted_weights(plain_weights_layer, query(pds.backward, dnnl::query::weights_md, 0));
+    plan.backward_weights_iter = formatted_weights(plain_weights_iter, query(pds.backward, dnnl::query::weights_md, 1));
+    plan.diff_weights_layer = scratch(0, query(pds.backward, dnnl::query::diff_weights_md, 0));
+    plan.diff_weights_iter = scratch(1, query(pds.backward, dnnl::query::diff_weights_md, 1));
+    plan.diff_bias = scratch(2, query(pds.backward, dnnl::query::diff_weights_md, 2));
+    plan.plain_diff_weights_layer = scratch(3, plain_weights_layer.get_desc());
+    plan.plain_diff_weights_iter = scratch(4, plain_weights_iter.get_desc());
     plan.diff_src_iter.resize(static_cast<std::size_t>(batch) * hidden);
     plan.diff_src_iter_c.resize(static_cast<std::size_t>(batch) * hidden);
   }
@@ -291,8 +339,8 @@ void RecurrentLayer::Impl::bind_forward(Plan& plan) {
   plan.forward_args = {
       {DNNL_ARG_SRC_LAYER, int8() ? plan.src : side(plan.src, plan.user_src_view)},
       {DNNL_ARG_SRC_ITER, side(plan.h0, plan.user_h0_view)},
-      {DNNL_ARG_WEIGHTS_LAYER, plan.weights_layer.formatted},
-      {DNNL_ARG_WEIGHTS_ITER, plan.weights_iter.formatted},
+      {DNNL_ARG_WEIGHTS_LAYER, plan.weights_layer->weights.formatted},
+      {DNNL_ARG_WEIGHTS_ITER, plan.weights_iter->weights.formatted},
       {DNNL_ARG_BIAS, plain_bias},
       {DNNL_ARG_DST_LAYER, side(plan.dst, plan.user_dst_view)},
       {DNNL_ARG_DST_ITER, side(plan.h_out, plan.user_h_out_view)},
@@ -309,14 +357,12 @@ void RecurrentLayer::Impl::bind_forward(Plan& plan) {
 
 void RecurrentLayer::Impl::forward(Plan& plan, const float* src, float* dst, const float* h0, const float* c0,
                                    float* h_out, float* c_out) {
-  if (plan.weights_version != weights_version) {
-    plan.weights_layer.refresh();
-    plan.weights_iter.refresh();
-    if (plan.training) {
-      plan.backward_weights_layer.refresh();
-      plan.backward_weights_iter.refresh();
-    }
-    plan.weights_version = weights_version;
+  refresh(plan.weights_layer);
+  refresh(plan.weights_iter);
+  if (plan.training) {
+    refresh(plan.backward_weights_layer);
+    refresh(plan.backward_weights_iter);
+    bind_workspace(plan);
   }
   const float* h_in = h0 ? h0 : plan.zeros.data();
   const float* c_in = c0 ? c0 : plan.zeros.data();
@@ -389,6 +435,7 @@ void RecurrentLayer::Impl::quantize_weights() {
   quantization.set_rnn_weights_qparams(per_gate_row_mask, scales);
   // The scales live in every primitive and reorder: rebuild them.
   plans.clear();
+  shared_weights.clear();
 }
 
 void RecurrentLayer::set_weights(const LayerTensors& master, float input_bound) {
@@ -426,8 +473,8 @@ void RecurrentLayer::backward(const float* diff_dst, float* diff_src, const Laye
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC_LAYER, m.primitive_side(plan.src, plan.user_src, m.saved.src)},
       {DNNL_ARG_SRC_ITER, m.primitive_side(plan.h0, plan.user_iter, m.saved.h0 ? m.saved.h0 : zeros)},
-      {DNNL_ARG_WEIGHTS_LAYER, plan.backward_weights_layer.formatted},
-      {DNNL_ARG_WEIGHTS_ITER, plan.backward_weights_iter.formatted},
+      {DNNL_ARG_WEIGHTS_LAYER, plan.backward_weights_layer->weights.formatted},
+      {DNNL_ARG_WEIGHTS_ITER, plan.backward_weights_iter->weights.formatted},
       {DNNL_ARG_BIAS, m.plain_bias},
       {DNNL_ARG_DST_LAYER, m.primitive_side(plan.dst, plan.user_dst, m.saved.dst)},
       {DNNL_ARG_DST_ITER, m.primitive_side(plan.h_out, plan.user_iter, m.saved.h_out)},

@@ -83,6 +83,7 @@ nlohmann::json training_json(const TrainingConfig& c) {
           {"val_fraction", c.val_fraction},
           {"min_count", c.min_count},
           {"seed", c.seed},
+          {"init_from", c.init_from},
           {"precision", to_string(c.precision)},
           {"invocation", c.invocation}};
 }
@@ -194,7 +195,24 @@ void Trainer::prepare() {
     config_.model = checkpoint.config;
     resumed_ = true;
   }
-  if (resumed_) {
+  ModelFile start;
+  if (!resumed_ && !config_.init_from.empty()) {
+    // As with a checkpoint, rank 0 reads the file and every rank parses the same bytes.
+    std::string bytes = world_.is_root() ? io::read_file(config_.init_from) : std::string();
+    world_.broadcast(bytes);
+    start = io::parse_model_file(std::move(bytes), config_.init_from);
+    if (start.kind != language_model_kind)
+      throw InputError("--init-from " + config_.init_from + " holds a model of kind '" + start.kind +
+                       "'; a language model trains from a language model");
+    if (config_.architecture_given && describe(config_.model) != describe(start.config))
+      throw UsageError(config_.init_from + " holds " + describe(start.config) + " but the flags ask for " +
+                       describe(config_.model) + "; drop the architecture flags or match them");
+    const float dropout = config_.model.dropout;  // a training choice, not the model's
+    config_.model = start.config;
+    config_.model.dropout = dropout;
+    checkpoint.vocabulary = start.vocabulary;
+  }
+  if (resumed_ || !config_.init_from.empty()) {
     corpus_.vocabulary = checkpoint.vocabulary;
     corpus_.ids = encode_files(config_.corpus, config_.model.text, corpus_.vocabulary);
   } else {
@@ -227,6 +245,7 @@ void Trainer::prepare() {
     last_checkpoint_step_ = run_.step;
   } else {
     network_->initialize(config_.seed);
+    if (!config_.init_from.empty()) network_->load_tensors(start.tensors);
   }
   take_snapshot();
 }
