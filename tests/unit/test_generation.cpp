@@ -208,10 +208,9 @@ TEST_CASE("a model file of another kind is refused as a language model, and the 
 namespace {
 
 // Allocations inside one call of a bare oneDNN LSTM inference primitive, run through the C
-// API with its arguments built beforehand. oneDNN 2.6 builds an argument map inside
+// API with its nine arguments built beforehand. oneDNN 2.6 builds an argument map inside
 // every execute, so this is not zero; it is the floor for a recurrent layer.
 // int8 as charloom runs it: u8 input, s8 weights in the primitive's format, f32 states.
-// f32 as charloom runs it too: with the scratchpad passed in (scratchpad_mode::user).
 std::size_t allocations_per_onednn_execute(Precision precision) {
   using dnnl::memory;
   using tag = memory::format_tag;
@@ -228,8 +227,6 @@ std::size_t allocations_per_onednn_execute(Precision precision) {
   if (int8) {
     attr.set_rnn_data_qparams(127.5f, 127.5f);
     attr.set_rnn_weights_qparams(0, {1.0f});
-  } else {
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   }
   const dnnl::lstm_forward::primitive_desc pd(
       dnnl::lstm_forward::desc(dnnl::prop_kind::forward_inference, dnnl::rnn_direction::unidirectional_left2right,
@@ -248,9 +245,7 @@ std::size_t allocations_per_onednn_execute(Precision precision) {
                                                            {DNNL_ARG_BIAS, bias},
                                                            {DNNL_ARG_DST_LAYER, data},
                                                            {DNNL_ARG_DST_ITER, state},
-                                                           {DNNL_ARG_DST_ITER_C, state},
-                                                           {DNNL_ARG_SCRATCHPAD, pd.scratchpad_desc()}}) {
-    if (desc.get_size() == 0) continue;  // int8's scratchpad stays the library's
+                                                           {DNNL_ARG_DST_ITER_C, state}}) {
     memories.emplace_back(desc, engine);
     std::memset(memories.back().get_data_handle(), 0, desc.get_size());
     args.push_back({argument, memories.back().get()});

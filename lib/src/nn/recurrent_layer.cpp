@@ -83,7 +83,7 @@ Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d, 
                                      d.weights_iter, d.bias, d.dst_layer, d.iter, d.iter_c, d.diff_src_layer,
                                      d.diff_iter, d.diff_iter, d.diff_weights_layer, d.diff_weights_iter, d.diff_bias,
                                      d.diff_dst_layer, d.diff_iter, d.diff_iter);
-        result.backward = dnnl::lstm_backward::primitive_desc(bd, attr, cpu_engine(), fpd);
+        result.backward = dnnl::lstm_backward::primitive_desc(bd, cpu_engine(), fpd);
       }
       break;
     }
@@ -97,7 +97,7 @@ Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d, 
                                         d.weights_iter, d.bias, d.dst_layer, d.iter, d.diff_src_layer, d.diff_iter,
                                         d.diff_weights_layer, d.diff_weights_iter, d.diff_bias, d.diff_dst_layer,
                                         d.diff_iter);
-        result.backward = dnnl::lbr_gru_backward::primitive_desc(bd, attr, cpu_engine(), fpd);
+        result.backward = dnnl::lbr_gru_backward::primitive_desc(bd, cpu_engine(), fpd);
       }
       break;
     }
@@ -114,7 +114,7 @@ Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d, 
                                             d.weights_layer, d.weights_iter, d.bias, d.dst_layer, d.iter,
                                             d.diff_src_layer, d.diff_iter, d.diff_weights_layer, d.diff_weights_iter,
                                             d.diff_bias, d.diff_dst_layer, d.diff_iter);
-        result.backward = dnnl::vanilla_rnn_backward::primitive_desc(bd, attr, cpu_engine(), fpd);
+        result.backward = dnnl::vanilla_rnn_backward::primitive_desc(bd, cpu_engine(), fpd);
       }
       break;
     }
@@ -162,9 +162,6 @@ struct RecurrentLayer::Impl {
     dnnl::primitive forward;
     SharedWeights *weights_layer = nullptr, *weights_iter = nullptr;
     memory workspace;  // points into workspace_storage
-    // oneDNN's temporary buffers (f32 and bf16; int8 keeps the library's own): point into
-    // scratchpad_storage while the primitive runs.
-    memory forward_scratchpad, backward_scratchpad;
     // bf16 only: the primitive's own activations and states (kept for backward). int8 uses
     // src alone, for its u8 input.
     memory src, dst, h0, h_out, c0, c_out;
@@ -192,7 +189,7 @@ struct RecurrentLayer::Impl {
     memory buffer;
   };
   std::vector<Scratch> scratch_buffers;
-  memory workspace_storage, scratchpad_storage;
+  memory workspace_storage;
 
   // The formatted copy of `source` in the layout `wanted`, shared with other plans.
   SharedWeights* formatted_weights(const memory& source, const memory::desc& wanted,
@@ -216,14 +213,12 @@ struct RecurrentLayer::Impl {
     shared->weights.refresh();
     shared->version = weights_version;
   }
-  // Points a plan's buffer at shared storage, grown first if the buffer needs more.
-  static void bind(const memory& buffer, memory& storage) {
-    if (!buffer) return;
-    const std::size_t needed = buffer.get_desc().get_size();
-    if (needed == 0) return;
-    if (!storage || storage.get_desc().get_size() < needed)
-      storage = memory({{static_cast<memory::dim>(needed)}, dt::u8, tag::a}, cpu_engine());
-    buffer.set_data_handle(storage.get_data_handle());
+  // Points the plan's workspace at storage big enough for it.
+  void bind_workspace(Plan& plan) {
+    const std::size_t needed = plan.workspace.get_desc().get_size();
+    if (!workspace_storage || workspace_storage.get_desc().get_size() < needed)
+      workspace_storage = memory({{static_cast<memory::dim>(needed)}, dt::u8, tag::a}, cpu_engine());
+    plan.workspace.set_data_handle(workspace_storage.get_data_handle());
   }
 
   // What the last forward_training used, for backward.
@@ -298,19 +293,7 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch,
   d.diff_weights_iter = memory::desc({1, 1, hidden, gates, hidden}, dt::f32, tag::any);
   d.diff_bias = plain_bias.get_desc();
 
-  // Outside int8, the primitives take their scratchpad from the caller, so that plans share one.
-  dnnl::primitive_attr attr;
-  if (int8()) {
-    attr = quantization;
-  } else {
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  }
-  Descriptors pds = make_descriptors(cell, training, d, attr);
-  // A buffer to be pointed at shared storage before each run; none where oneDNN needs none.
-  const auto unbound = [](const memory::desc& desc) {
-    return desc.get_size() == 0 ? memory() : memory(desc, cpu_engine(), DNNL_MEMORY_NONE);
-  };
-  if (!int8()) plan.forward_scratchpad = unbound(pds.forward.scratchpad_desc());
+  Descriptors pds = make_descriptors(cell, training, d, quantization);
   plan.forward = dnnl::primitive(pds.forward);
   plan.weights_layer = formatted_weights(int8() ? int8_source_layer : plain_weights_layer,
                                          query(pds.forward, dnnl::query::weights_md, 0), quantization);
@@ -326,8 +309,7 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch,
     plan.c_out = memory(d.iter, cpu_engine());
   }
   if (training) {
-    plan.workspace = unbound(query(pds.forward, dnnl::query::workspace_md));
-    plan.backward_scratchpad = unbound(pds.backward.scratchpad_desc());
+    plan.workspace = memory(query(pds.forward, dnnl::query::workspace_md), cpu_engine(), DNNL_MEMORY_NONE);
     plan.backward = dnnl::primitive(pds.backward);
     plan.backward_weights_layer =
         formatted_weights(plain_weights_layer, query(pds.backward, dnnl::query::weights_md, 0));
@@ -370,7 +352,6 @@ void RecurrentLayer::Impl::bind_forward(Plan& plan) {
     plan.forward_args.emplace(DNNL_ARG_DST_ITER_C, side(plan.c_out, plan.user_c_out_view));
   }
   if (plan.training) plan.forward_args.emplace(DNNL_ARG_WORKSPACE, plan.workspace);
-  if (plan.forward_scratchpad) plan.forward_args.emplace(DNNL_ARG_SCRATCHPAD, plan.forward_scratchpad);
   for (const auto& [argument, value] : plan.forward_args) plan.forward_c_args.push_back({argument, value.get()});
 }
 
@@ -381,9 +362,8 @@ void RecurrentLayer::Impl::forward(Plan& plan, const float* src, float* dst, con
   if (plan.training) {
     refresh(plan.backward_weights_layer);
     refresh(plan.backward_weights_iter);
-    bind(plan.workspace, workspace_storage);
+    bind_workspace(plan);
   }
-  bind(plan.forward_scratchpad, scratchpad_storage);
   const float* h_in = h0 ? h0 : plan.zeros.data();
   const float* c_in = c0 ? c0 : plan.zeros.data();
   const auto point = [](const memory& view, const float* pointer) {
@@ -513,10 +493,6 @@ void RecurrentLayer::backward(const float* diff_dst, float* diff_src, const Laye
     args.emplace(DNNL_ARG_DST_ITER_C, m.primitive_side(plan.c_out, plan.user_iter, m.saved.c_out));
     args.emplace(DNNL_ARG_DIFF_SRC_ITER_C, m.user(plan.user_iter, plan.diff_src_iter_c.data()));
     args.emplace(DNNL_ARG_DIFF_DST_ITER_C, m.user(plan.user_iter, zeros));
-  }
-  if (plan.backward_scratchpad) {
-    Impl::bind(plan.backward_scratchpad, m.scratchpad_storage);
-    args.emplace(DNNL_ARG_SCRATCHPAD, plan.backward_scratchpad);
   }
   plan.backward.execute(cpu_stream(), args);
   convert(plan.diff_weights_layer, plan.plain_diff_weights_layer);
