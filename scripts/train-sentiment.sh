@@ -30,8 +30,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The language model also reads the training sentences' text, without their labels, so that
-# it learns their register (ULMFiT's target-task step; 79.36% against 77.87% dev accuracy in
-# one run each, README). They come first, so the validation split stays movie reviews.
+# it learns their register from the start (79.36% against 77.87% dev accuracy in one run
+# each, README). They come first, so the validation split stays movie reviews.
 cut -f2 "$data/sst2-train.tsv" >"$work/sst2-train-text.txt"
 
 echo "== 1. A 1x512 LSTM language model on SST-2's training text and movie reviews, $lm_seconds s"

@@ -1,8 +1,9 @@
 // The oneDNN recipe for one layer: format_tag::any for weights, reorder once per update,
 // primitives built once per shape, states in plain ldnc. The buffers a shape does not own
-// (formatted weights, weight gradients, the workspace) are shared by every shape. In bf16 the layer
-// keeps its own bf16 copies of activations and hidden states and converts at its edges, so
-// callers always see f32; every gradient stays f32, as oneDNN's bf16 backward requires.
+// (formatted weights, weight gradients, the workspace) are shared by every shape. In bf16
+// the layer keeps its own bf16 copies of activations and hidden states and converts at its
+// edges, so callers always see f32; every gradient stays f32, as oneDNN's bf16 backward
+// requires.
 // In int8 only the layer input is quantized here (to u8); states and outputs stay f32 and
 // oneDNN quantizes the hidden state inside, with the same data scale.
 #include "nn/recurrent_layer.hpp"
