@@ -210,10 +210,9 @@ void Trainer::prepare() {
     const float dropout = config_.model.dropout;  // a training choice, not the model's
     config_.model = start.config;
     config_.model.dropout = dropout;
-    checkpoint.vocabulary = start.vocabulary;
   }
   if (resumed_ || !config_.init_from.empty()) {
-    corpus_.vocabulary = checkpoint.vocabulary;
+    corpus_.vocabulary = resumed_ ? checkpoint.vocabulary : start.vocabulary;
     corpus_.ids = encode_files(config_.corpus, config_.model.text, corpus_.vocabulary);
   } else {
     corpus_ = load_corpus(config_.corpus, config_.model.text, config_.min_count);
