@@ -32,7 +32,10 @@ cli::po::options_description SentimentFlags::options() {
        "with --init-from: fit only the classifier layer for this many epochs, then everything")
       ("ema-decay", po::value(&ema_decay)->default_value(defaults.ema_decay),
        "keep an exponential moving average of the weights with this decay per step (e.g. 0.999); dev accuracy "
-       "scores it and the output keeps it. 0 = off");
+       "scores it and the output keeps it. 0 = off")
+      ("decay-to-pretrained", po::value(&decay_to_pretrained)->default_value(defaults.decay_to_pretrained),
+       "with --init-from: after each step, move the encoder's weights back towards the model's by the learning rate "
+       "times this fraction of the distance (L2-SP; e.g. 10). 0 = off");
   // clang-format on
   return flags;
 }
@@ -69,6 +72,7 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.warmup_iters = shared.warmup_iters;
   config.head_only_epochs = head_only_epochs;
   config.ema_decay = ema_decay;
+  config.decay_to_pretrained = decay_to_pretrained;
   if (given("grad-clip")) config.grad_clip = shared.grad_clip;
   if (given("weight-decay")) config.weight_decay = shared.weight_decay;
   if (given("max-epochs")) config.max_epochs = shared.max_epochs;

@@ -359,3 +359,83 @@ TEST_CASE("--ema-decay keeps a moving average of the weights, and dev accuracy p
   config.ema_decay = 1.0;
   CHECK_THROWS_AS(train_sentiment_classifier(config), UsageError);
 }
+
+TEST_CASE("--decay-to-pretrained pulls the encoder back towards the language model's weights, and resumes exactly") {
+  const testing::TempFile language_model("", ".safetensors");
+  const ModelFile source = train_tiny_language_model(language_model.path());
+  const testing::TempFile train(separable(120), ".tsv"), dev(separable(40), ".tsv");
+  const testing::TempFile free_run("", ".safetensors"), half("", ".safetensors"), full("", ".safetensors"),
+      whole("", ".safetensors"), halves("", ".safetensors");
+  const CheckpointCleanup cleanup{{free_run.path(), half.path(), full.path(), whole.path(), halves.path()}};
+  const auto config_for = [&](const std::string& output, double pull, std::int64_t epochs) {
+    SentimentTrainingConfig config = toy_config(train.path(), dev.path(), output);
+    config.init_from = language_model.path();
+    config.batch_size = 128;  // one step per epoch, so each checkpoint is one step and one pull
+    config.max_epochs = epochs;
+    config.keep_last = 0;
+    config.decay_to_pretrained = pull / config.learning_rate;  // the fraction pulled back per step
+    return config;
+  };
+  const auto checkpoint_at = [](const SentimentTrainingConfig& config, int step) {
+    char name[64];
+    std::snprintf(name, sizeof name, "/step-%09d.safetensors", step);
+    std::string path;
+    return train::load_checkpoint(config.checkpoint_dir + name, path);
+  };
+  const auto encoder_tensors = [&] {
+    std::vector<const NamedTensor*> tensors;
+    for (const NamedTensor& tensor : source.tensors)
+      if (tensor.name.rfind("head.", 0) != 0) tensors.push_back(&tensor);
+    return tensors;
+  }();
+  REQUIRE(encoder_tensors.size() >= 3);
+
+  // From the same start, one step without the pull reaches w1; with half the pull, the
+  // weights stop halfway between the language model's w0 and w1.
+  const SentimentTrainingConfig free_config = config_for(free_run.path(), 0.0, 1),
+                                half_config = config_for(half.path(), 0.5, 1);
+  train_sentiment_classifier(free_config);
+  train_sentiment_classifier(half_config);
+  const ModelFile one_step = checkpoint_at(free_config, 1), pulled = checkpoint_at(half_config, 1);
+  for (const NamedTensor* w0 : encoder_tensors) {
+    const std::vector<float>& w1 = one_step.find(w0->name)->values;
+    const std::vector<float>& w = pulled.find(w0->name)->values;
+    CAPTURE(w0->name);
+    CHECK(w1 != w0->values);
+    for (std::size_t i = 0; i < w.size(); ++i)
+      CHECK(w[i] == doctest::Approx(0.5f * (w0->values[i] + w1[i])).epsilon(1e-5));
+  }
+  // The classifier layer is not pulled: it takes the free run's step.
+  CHECK(pulled.find("classifier.weight")->values == one_step.find("classifier.weight")->values);
+
+  // The whole pull keeps the encoder at the language model's weights while the layer learns.
+  const SentimentTrainingConfig full_config = config_for(full.path(), 1.0, 3);
+  train_sentiment_classifier(full_config);
+  for (int step = 1; step <= 3; ++step) {
+    const ModelFile checkpoint = checkpoint_at(full_config, step);
+    for (const NamedTensor* w0 : encoder_tensors) {
+      const std::vector<float>& w = checkpoint.find(w0->name)->values;
+      CAPTURE(step);
+      CAPTURE(w0->name);
+      for (std::size_t i = 0; i < w.size(); ++i) CHECK(w[i] == doctest::Approx(w0->values[i]).epsilon(1e-6));
+    }
+  }
+
+  // Resumed, the run keeps pulling towards the same weights: 2 epochs, then 2 more, end where
+  // 4 in one go end.
+  SentimentTrainingConfig straight = config_for(whole.path(), 0.5, 4), split = config_for(halves.path(), 0.5, 2);
+  train_sentiment_classifier(straight);
+  train_sentiment_classifier(split);
+  split.max_epochs = 4;
+  split.init_from.clear();
+  split.resume = split.checkpoint_dir;
+  train_sentiment_classifier(split);
+  const ModelFile a = checkpoint_at(straight, 4), b = checkpoint_at(split, 4);
+  for (const NamedTensor& tensor : a.tensors) CHECK(tensor.values == b.find(tensor.name)->values);
+
+  SentimentTrainingConfig fresh = toy_config(train.path(), dev.path(), free_run.path());
+  fresh.decay_to_pretrained = 1.0;  // nothing to pull towards
+  CHECK_THROWS_AS(train_sentiment_classifier(fresh), UsageError);
+  fresh = config_for(free_run.path(), 1.5, 1);  // past the pretrained weights
+  CHECK_THROWS_AS(train_sentiment_classifier(fresh), UsageError);
+}

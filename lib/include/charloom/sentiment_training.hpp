@@ -46,6 +46,11 @@ struct SentimentTrainingConfig {
   // every step as ema = decay * ema + (1 - decay) * weights. Dev accuracy then scores the
   // average, and the output is the best average (Polyak averaging). 0 = off.
   double ema_decay = 0.0;
+  // With init_from: after every step, the encoder's weights move back towards the weights
+  // they started from by learning rate * decay_to_pretrained of the distance (a decoupled
+  // L2-SP penalty, Li et al. 2018), so that fine-tuning on a small set keeps more of what
+  // pretraining learned. The classifier layer is not pulled. 0 = off.
+  double decay_to_pretrained = 0.0;
   double grad_clip = 5.0;
   double weight_decay = 0.0;
   std::int64_t max_epochs = 20;  // 0 = no limit

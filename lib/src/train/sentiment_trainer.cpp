@@ -90,6 +90,13 @@ void validate(const SentimentTrainingConfig& c) {
   if (c.threads < 0) throw UsageError("--threads must not be negative");
   if (!(c.ema_decay >= 0.0 && c.ema_decay < 1.0))
     throw UsageError("--ema-decay must be at least 0 and below 1 (0 = off), got " + std::to_string(c.ema_decay));
+  if (!(c.decay_to_pretrained >= 0.0 && c.decay_to_pretrained * c.learning_rate <= 1.0))
+    throw UsageError(
+        "--decay-to-pretrained must be at least 0 and at most 1 / --learning-rate (which pulls the "
+        "encoder all the way back every step), got " +
+        std::to_string(c.decay_to_pretrained));
+  if (c.decay_to_pretrained > 0.0 && c.init_from.empty() && c.resume.empty())
+    throw UsageError("--decay-to-pretrained needs --init-from LM: it pulls the encoder back to the model's weights");
 }
 
 // The dev figures of the classifier as it is: accuracy at 0.5 and the mean logistic loss.
@@ -147,6 +154,13 @@ void update_average(std::vector<float>& average, const std::vector<float>& weigh
   const std::size_t n = weights.size();
 #pragma omp parallel for schedule(static)
   for (std::size_t i = 0; i < n; ++i) average[i] = keep * average[i] + take * weights[i];
+}
+
+// Moves weights [0, count) a fraction of the way back to the anchor's.
+void pull_towards(std::vector<float>& weights, const std::vector<float>& anchor, std::size_t count, double fraction) {
+  const auto f = static_cast<float>(fraction);
+#pragma omp parallel for schedule(static)
+  for (std::size_t i = 0; i < count; ++i) weights[i] -= f * (weights[i] - anchor[i]);
 }
 
 // The pooled features of every text, for the probe.
@@ -283,12 +297,15 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   // The average starts at the starting weights: a language model's, or a fresh draw.
   const bool averaging = config.ema_decay > 0.0;
   std::vector<float> average = averaging ? classifier.parameters() : std::vector<float>{};
+  const bool anchored = config.decay_to_pretrained > 0.0;
+  std::vector<float> anchor = anchored ? classifier.parameters() : std::vector<float>{};
   if (!config.resume.empty()) {
     run = run_state_from(checkpoint, checkpoint_path);
     for (auto& [name, buffer] : optimizer->state()) *buffer = take_tensor(checkpoint, name, count, checkpoint_path);
     optimizer->steps_taken = run.optimizer_steps;
     best = take_tensor(checkpoint, "best.parameters", count, checkpoint_path);
     if (averaging) average = take_tensor(checkpoint, "ema.parameters", count, checkpoint_path);
+    if (anchored) anchor = take_tensor(checkpoint, "pretrained.parameters", count, checkpoint_path);
   }
   train::CheckpointDirectory checkpoints(
       config.checkpoint_dir.empty() ? config.output + ".checkpoints" : config.checkpoint_dir, config.keep_last, true);
@@ -303,6 +320,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       file.extra_tensors.push_back({name, {static_cast<std::int64_t>(count)}, *buffer});
     file.extra_tensors.push_back({"best.parameters", {static_cast<std::int64_t>(count)}, best});
     if (averaging) file.extra_tensors.push_back({"ema.parameters", {static_cast<std::int64_t>(count)}, average});
+    if (anchored) file.extra_tensors.push_back({"pretrained.parameters", {static_cast<std::int64_t>(count)}, anchor});
     RunState saved = run;
     saved.optimizer_steps = optimizer->steps_taken;
     saved.elapsed_seconds = run.elapsed_seconds + seconds_since(start);  // run's holds earlier invocations
@@ -386,6 +404,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       if (config.grad_clip > 0.0) train::clip_to_norm(gradients, train::global_norm(gradients), config.grad_clip);
       last_rate = train::learning_rate_at(schedule, run.iterations);
       optimizer->step(classifier.parameters(), gradients, last_rate);
+      if (anchored) pull_towards(classifier.parameters(), anchor, head_begin, last_rate * config.decay_to_pretrained);
       classifier.parameters_changed();
       if (averaging) update_average(average, classifier.parameters(), config.ema_decay);
       ++run.iterations;
@@ -486,6 +505,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       {"lr_schedule", config.lr_schedule},
       {"head_only_epochs", config.head_only_epochs},
       {"ema_decay", config.ema_decay},
+      {"decay_to_pretrained", config.decay_to_pretrained},
       {"max_length", config.max_length},
       {"class_weight", config.class_weight},
       {"seed", config.seed},

@@ -139,6 +139,8 @@ class Trainer {
   double evaluate();
   std::string write_checkpoint(bool is_best);
   ModelFile checkpoint_file();
+  void share_from_root(const std::string& path, ModelFile& file);
+  void check_architecture(const std::string& path, const ModelConfig& held) const;
   void restore(const ModelFile& checkpoint);
   void take_snapshot();
   void roll_back();
@@ -181,32 +183,22 @@ void Trainer::prepare() {
     // to every other rank, so all start from one state and other hosts need no copy of it.
     if (world_.is_root()) checkpoint = train::load_checkpoint(config_.resume, checkpoint_path);
     world_.broadcast(checkpoint_path);
-    if (world_.distributed()) {
-      std::string bytes = world_.is_root() ? io::read_file(checkpoint_path) : std::string();
-      world_.broadcast(bytes);
-      if (!world_.is_root()) checkpoint = io::parse_model_file(std::move(bytes), checkpoint_path);
-    }
+    share_from_root(checkpoint_path, checkpoint);
     if (checkpoint.checkpoint_json.empty())
       throw InputError(checkpoint_path +
                        " is a model, not a checkpoint; resume from a file in the checkpoint directory");
-    if (config_.architecture_given && describe(config_.model) != describe(checkpoint.config))
-      throw UsageError(checkpoint_path + " holds " + describe(checkpoint.config) + " but the flags ask for " +
-                       describe(config_.model) + "; drop the architecture flags or match them");
+    check_architecture(checkpoint_path, checkpoint.config);
     config_.model = checkpoint.config;
     resumed_ = true;
   }
   ModelFile start;
   if (!resumed_ && !config_.init_from.empty()) {
-    // As with a checkpoint, rank 0 reads the file and every rank parses the same bytes.
-    std::string bytes = world_.is_root() ? io::read_file(config_.init_from) : std::string();
-    world_.broadcast(bytes);
-    start = io::parse_model_file(std::move(bytes), config_.init_from);
+    if (world_.is_root()) start = load_model_file(config_.init_from);
+    share_from_root(config_.init_from, start);
     if (start.kind != language_model_kind)
       throw InputError("--init-from " + config_.init_from + " holds a model of kind '" + start.kind +
                        "'; a language model trains from a language model");
-    if (config_.architecture_given && describe(config_.model) != describe(start.config))
-      throw UsageError(config_.init_from + " holds " + describe(start.config) + " but the flags ask for " +
-                       describe(config_.model) + "; drop the architecture flags or match them");
+    check_architecture(config_.init_from, start.config);
     const float dropout = config_.model.dropout;  // a training choice, not the model's
     config_.model = start.config;
     config_.model.dropout = dropout;
@@ -247,6 +239,22 @@ void Trainer::prepare() {
     if (!config_.init_from.empty()) network_->load_tensors(start.tensors);
   }
   take_snapshot();
+}
+
+// Rank 0 has read `file` from `path` and sends the file's bytes to every other rank, so all
+// ranks start from one state and other hosts need no copy of the file.
+void Trainer::share_from_root(const std::string& path, ModelFile& file) {
+  if (!world_.distributed()) return;
+  std::string bytes = world_.is_root() ? io::read_file(path) : std::string();
+  world_.broadcast(bytes);
+  if (!world_.is_root()) file = io::parse_model_file(std::move(bytes), path);
+}
+
+// Architecture flags given beside a model to start from must describe that model.
+void Trainer::check_architecture(const std::string& path, const ModelConfig& held) const {
+  if (config_.architecture_given && describe(config_.model) != describe(held))
+    throw UsageError(path + " holds " + describe(held) + " but the flags ask for " + describe(config_.model) +
+                     "; drop the architecture flags or match them");
 }
 
 void Trainer::restore(const ModelFile& checkpoint) {
