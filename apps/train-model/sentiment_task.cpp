@@ -35,7 +35,9 @@ cli::po::options_description SentimentFlags::options() {
        "scores it and the output keeps it. 0 = off")
       ("decay-to-pretrained", po::value(&decay_to_pretrained)->default_value(defaults.decay_to_pretrained),
        "with --init-from: after each step, move the encoder's weights back towards the model's by the learning rate "
-       "times this fraction of the distance (L2-SP; e.g. 10). 0 = off");
+       "times this fraction of the distance (L2-SP; e.g. 10). 0 = off")
+      ("weight-drop", po::value(&weight_drop)->default_value(defaults.weight_drop),
+       "drop this fraction of the recurrent weights at each training step (AWD-LSTM's weight drop). 0 = off");
   // clang-format on
   return flags;
 }
@@ -73,6 +75,7 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.head_only_epochs = head_only_epochs;
   config.ema_decay = ema_decay;
   config.decay_to_pretrained = decay_to_pretrained;
+  config.weight_drop = weight_drop;
   if (given("grad-clip")) config.grad_clip = shared.grad_clip;
   if (given("weight-decay")) config.weight_decay = shared.weight_decay;
   if (given("max-epochs")) config.max_epochs = shared.max_epochs;

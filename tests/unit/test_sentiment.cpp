@@ -22,6 +22,7 @@
 #include "test_helpers.hpp"
 #include "train/checkpoints.hpp"
 #include "train/probe.hpp"
+#include "train/weight_drop.hpp"
 
 using namespace charloom;
 
@@ -438,4 +439,84 @@ TEST_CASE("--decay-to-pretrained pulls the encoder back towards the language mod
   CHECK_THROWS_AS(train_sentiment_classifier(fresh), UsageError);
   fresh = config_for(free_run.path(), 1.5, 1);  // past the pretrained weights
   CHECK_THROWS_AS(train_sentiment_classifier(fresh), UsageError);
+}
+
+TEST_CASE("--weight-drop masks the recurrent weights per step and sends gradients only through the kept ones") {
+  ModelConfig model;
+  model.layers = 2;
+  model.hidden = 16;
+  model.embedding_size = 4;
+  model.vocabulary_size = 7;
+  const nn::Classifier shape(model);
+  const nn::ParameterLayout& layout = shape.layout();
+  std::vector<float> weights(layout.total());
+  for (std::size_t i = 0; i < weights.size(); ++i) weights[i] = 0.25f + static_cast<float>(i % 97);
+  const std::vector<float> original = weights;
+  std::vector<float> gradients(layout.total(), 2.0f);
+
+  train::WeightDrop drop(layout, 0.25, 7);
+  drop.mask(weights, 3);
+  std::size_t recurrent = 0, dropped = 0;
+  for (const nn::TensorInfo& tensor : layout.tensors()) {
+    const bool is_recurrent = tensor.name.rfind("rnn.weight_hh_", 0) == 0;
+    for (std::size_t i = tensor.offset; i < tensor.offset + tensor.size(); ++i) {
+      CAPTURE(tensor.name);
+      if (!is_recurrent) {
+        CHECK(weights[i] == original[i]);
+        continue;
+      }
+      ++recurrent;
+      dropped += !drop.kept(3, i);
+      CHECK(weights[i] == (drop.kept(3, i) ? doctest::Approx(original[i] / 0.75f) : doctest::Approx(0.0)));
+    }
+  }
+  // Two layers of (4H, H): 2 * 64 * 16 elements, about a quarter dropped (4 sigma: +-55).
+  REQUIRE(recurrent == 2048);
+  CHECK(dropped > 512 - 55);
+  CHECK(dropped < 512 + 55);
+  drop.unmask(weights, gradients);
+  CHECK(weights == original);
+  for (const nn::TensorInfo& tensor : layout.tensors())
+    for (std::size_t i = tensor.offset; i < tensor.offset + tensor.size(); ++i)
+      CHECK(gradients[i] == (tensor.name.rfind("rnn.weight_hh_", 0) != 0 ? 2.0f
+                             : drop.kept(3, i)                           ? 2.0f / 0.75f
+                                                                         : 0.0f));
+  // Another step draws another mask; the same step, the same one.
+  std::size_t differ = 0;
+  const std::size_t hh = layout.find("rnn.weight_hh_l0").offset;
+  for (std::size_t i = hh; i < hh + 1024; ++i) differ += drop.kept(3, i) != drop.kept(4, i);
+  CHECK(differ > 200);
+  CHECK(train::WeightDrop(layout, 0.25, 7).kept(3, hh + 5) == drop.kept(3, hh + 5));
+
+  // In training, a dropped weight gets no gradient: Adam's first step leaves exactly the
+  // dropped recurrent weights where they were, and moves the kept ones.
+  const testing::TempFile train(separable(120), ".tsv"), dev(separable(40), ".tsv"), output("", ".safetensors");
+  const CheckpointCleanup cleanup{{output.path()}};
+  SentimentTrainingConfig config = toy_config(train.path(), dev.path(), output.path());
+  config.batch_size = 128;
+  config.max_epochs = 1;
+  config.weight_drop = 0.5;
+  train_sentiment_classifier(config);
+  nn::Classifier start(load_model_file(output.path()).config);
+  start.initialize(config.seed);
+  std::string path;
+  const ModelFile after = train::load_checkpoint(config.checkpoint_dir, path);
+  const train::WeightDrop step_zero(start.layout(), 0.5, config.seed);
+  std::size_t kept_moved = 0, kept_count = 0;
+  for (const nn::TensorInfo& tensor : start.layout().tensors()) {
+    if (tensor.name.rfind("rnn.weight_hh_", 0) != 0) continue;
+    const std::vector<float>& values = after.find(tensor.name)->values;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const float before = start.parameters()[tensor.offset + i];
+      if (step_zero.kept(0, tensor.offset + i)) {
+        ++kept_count;
+        kept_moved += values[i] != before;
+      } else {
+        CHECK(values[i] == before);
+      }
+    }
+  }
+  CHECK(kept_moved > kept_count * 9 / 10);
+  config.weight_drop = 1.0;
+  CHECK_THROWS_AS(train_sentiment_classifier(config), UsageError);
 }

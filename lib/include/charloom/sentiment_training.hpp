@@ -51,6 +51,9 @@ struct SentimentTrainingConfig {
   // L2-SP penalty, Li et al. 2018), so that fine-tuning on a small set keeps more of what
   // pretraining learned. The classifier layer is not pulled. 0 = off.
   double decay_to_pretrained = 0.0;
+  // Training only: each step drops this fraction of the recurrent (hidden-to-hidden) weights,
+  // the same ones at every time step (AWD-LSTM's weight drop). 0 = off.
+  double weight_drop = 0.0;
   double grad_clip = 5.0;
   double weight_decay = 0.0;
   std::int64_t max_epochs = 20;  // 0 = no limit

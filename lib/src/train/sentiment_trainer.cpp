@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <numeric>
+#include <optional>
 
 #include "charloom/errors.hpp"
 #include "charloom/language_model.hpp"
@@ -26,6 +27,7 @@
 #include "train/probe.hpp"
 #include "train/run_control.hpp"
 #include "train/schedule.hpp"
+#include "train/weight_drop.hpp"
 
 namespace charloom {
 namespace {
@@ -95,6 +97,8 @@ void validate(const SentimentTrainingConfig& c) {
         "--decay-to-pretrained must be at least 0 and at most 1 / --learning-rate (which pulls the "
         "encoder all the way back every step), got " +
         std::to_string(c.decay_to_pretrained));
+  if (!(c.weight_drop >= 0.0 && c.weight_drop < 1.0))
+    throw UsageError("--weight-drop must be at least 0 and below 1, got " + std::to_string(c.weight_drop));
   if (c.decay_to_pretrained > 0.0 && c.init_from.empty() && c.resume.empty())
     throw UsageError("--decay-to-pretrained needs --init-from LM: it pulls the encoder back to the model's weights");
 }
@@ -297,6 +301,8 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   // The average starts at the starting weights: a language model's, or a fresh draw.
   const bool averaging = config.ema_decay > 0.0;
   std::vector<float> average = averaging ? classifier.parameters() : std::vector<float>{};
+  std::optional<train::WeightDrop> weight_drop;
+  if (config.weight_drop > 0.0) weight_drop.emplace(classifier.layout(), config.weight_drop, config.seed);
   const bool anchored = config.decay_to_pretrained > 0.0;
   std::vector<float> anchor = anchored ? classifier.parameters() : std::vector<float>{};
   if (!config.resume.empty()) {
@@ -396,9 +402,14 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
         weights[i] = static_cast<float>(train.labels[members[i]] == 1 ? positive_weight : negative_weight);
         run.epoch_weight += weights[i];
       }
+      if (weight_drop) {
+        weight_drop->mask(classifier.parameters(), static_cast<std::uint64_t>(run.iterations));
+        classifier.parameters_changed();
+      }
       run.epoch_loss += classifier.train_batch(padded.view(), labels.data(), weights.data(), config.seed,
                                                static_cast<std::uint64_t>(run.iterations));
       std::vector<float>& gradients = classifier.gradients();
+      if (weight_drop) weight_drop->unmask(classifier.parameters(), gradients);  // pushed after the step
       if (config.freeze_encoder || run.epoch <= config.head_only_epochs)
         std::fill(gradients.begin(), gradients.begin() + static_cast<std::ptrdiff_t>(head_begin), 0.0f);
       if (config.grad_clip > 0.0) train::clip_to_norm(gradients, train::global_norm(gradients), config.grad_clip);
@@ -506,6 +517,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       {"head_only_epochs", config.head_only_epochs},
       {"ema_decay", config.ema_decay},
       {"decay_to_pretrained", config.decay_to_pretrained},
+      {"weight_drop", config.weight_drop},
       {"max_length", config.max_length},
       {"class_weight", config.class_weight},
       {"seed", config.seed},
