@@ -19,7 +19,7 @@ cli::po::options_description SentimentFlags::options() {
       ("input-format", po::value(&input_format), "tsv, csv or jsonl (default: from the file name; TSV otherwise)")
       ("columns", po::value(&columns)->default_value(columns), "TSV/CSV column order: label,text or text,label")
       ("pool", po::value(&pool)->default_value(std::string(to_string(defaults.model.pool))),
-       "how the text's outputs become one vector: last, mean or max")
+       "how the text's outputs become one vector: last, mean, max, or concat (last, max and mean side by side)")
       ("bidirectional", po::bool_switch(&bidirectional),
        "every layer also reads each text backwards (from scratch, not with --init-from)")
       ("freeze-encoder", po::bool_switch(&freeze_encoder), "with --init-from: train only the classifier layer")

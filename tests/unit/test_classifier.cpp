@@ -57,14 +57,15 @@ double loss_of(nn::Classifier& classifier, const Toy& toy) {
 TEST_CASE("classifier gradients match finite differences for every pooling and cell, one way and both") {
   for (bool bidirectional : {false, true})
     for (CellKind cell : {CellKind::lstm, CellKind::gru, CellKind::rnn_tanh}) {
-      for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
+      for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max, Pooling::concat}) {
         CAPTURE(bidirectional);
         CAPTURE(to_string(cell));
         CAPTURE(to_string(pool));
+        const bool has_max = pool == Pooling::max || pool == Pooling::concat;  // kinks to step over
         nn::Classifier classifier(tiny(cell, pool, bidirectional));
         classifier.initialize(5);
         // A larger head makes the encoder's gradients large enough to measure.
-        const int width = classifier.config().output_width();
+        const int width = classifier.config().pooled_width();
         for (int j = 0; j < width; ++j)
           classifier.parameters()[classifier.layout().find("classifier.weight").offset + j] *= 8.0f;
         classifier.parameters_changed();
@@ -88,7 +89,7 @@ TEST_CASE("classifier gradients match finite differences for every pooling and c
           p[i] = saved;
           // Max pooling has kinks where a maximum moves to another step (some outputs here
           // differ by 1e-5 between steps); a difference across one measures neither side.
-          if (pool == Pooling::max && (steps_up != base_steps || classifier.max_steps() != base_steps)) {
+          if (has_max && (steps_up != base_steps || classifier.max_steps() != base_steps)) {
             ++across_kinks;
             continue;
           }
@@ -101,8 +102,8 @@ TEST_CASE("classifier gradients match finite differences for every pooling and c
         // Enough is left to check: a third of the parameters with a gradient far from zero
         // (a quarter with max pooling, where a bidirectional encoder has many near-ties).
         const int total = static_cast<int>(p.size());
-        CHECK(across_kinks < (pool == Pooling::max ? total * 3 / 5 : 1));
-        CHECK(checked > (pool == Pooling::max ? total / 4 : total / 3));
+        CHECK(across_kinks < (has_max ? total * 3 / 5 : 1));
+        CHECK(checked > (has_max ? total / 4 : total / 3));
       }
     }
 }
@@ -148,7 +149,7 @@ TEST_CASE("batches of many lengths, in any order and across updates, train as a 
 
 TEST_CASE("a text scores the same alone as padded in a batch, one way and both") {
   for (bool bidirectional : {false, true})
-    for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
+    for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max, Pooling::concat}) {
       CAPTURE(bidirectional);
       nn::Classifier classifier(tiny(CellKind::lstm, pool, bidirectional));
       classifier.initialize(9);
@@ -167,7 +168,7 @@ TEST_CASE("a text scores the same alone as padded in a batch, one way and both")
 }
 
 TEST_CASE("with the reverse direction's weights equal to the forward one's, a palindrome reads the same both ways") {
-  for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max}) {
+  for (Pooling pool : {Pooling::last, Pooling::mean, Pooling::max, Pooling::concat}) {
     ModelConfig config = tiny(CellKind::lstm, pool, true);
     config.layers = 1;
     nn::Classifier classifier(config);
@@ -184,12 +185,17 @@ TEST_CASE("with the reverse direction's weights equal to the forward one's, a pa
     const std::vector<std::uint32_t> inputs{1, 4, 2, 5, 3, 4, 2, 0, 1, 0};  // (5 steps, 2 texts)
     const std::vector<int> lengths{5, 3};
     classifier.forward({inputs.data(), lengths.data(), 5, 2});
+    // Each part of the features (one, or three for concat) is 12 wide: forward, then reverse.
     const std::vector<float>& features = classifier.features();
+    const int width = config.pooled_width();
     for (int b = 0; b < 2; ++b)
-      for (int j = 0; j < 6; ++j) {
-        CAPTURE(b);
-        CAPTURE(j);
-        CHECK(features[b * 12 + j] == doctest::Approx(features[b * 12 + 6 + j]).epsilon(1e-5));
-      }
+      for (int part = 0; part < width / 12; ++part)
+        for (int j = 0; j < 6; ++j) {
+          CAPTURE(b);
+          CAPTURE(part);
+          CAPTURE(j);
+          CHECK(features[b * width + part * 12 + j] ==
+                doctest::Approx(features[b * width + part * 12 + 6 + j]).epsilon(1e-5));
+        }
   }
 }

@@ -24,10 +24,11 @@ Precision parse_precision(std::string_view name);  // f32, bf16 or int8; UsageEr
 // Elsewhere oneDNN emulates it, slower than f32.
 bool native_precision(Precision precision);
 
-// How a classifier turns the top layer's outputs over a text into one vector.
-enum class Pooling { last, mean, max };
+// How a classifier turns the top layer's outputs over a text into one vector. concat puts
+// last, max and mean side by side (ULMFiT's concat pooling).
+enum class Pooling { last, mean, max, concat };
 std::string_view to_string(Pooling pooling);
-Pooling parse_pooling(std::string_view name);  // last, mean or max; UsageError otherwise
+Pooling parse_pooling(std::string_view name);  // last, mean, max or concat; UsageError otherwise
 
 std::string_view to_string(CellKind cell);
 // Accepts lstm, gru, rnn (tanh), rnn_tanh and rnn_relu; throws UsageError otherwise.
@@ -52,6 +53,8 @@ struct ModelConfig {
   void validate() const;
   // Width of a layer's output: the hidden size, twice it when bidirectional.
   int output_width() const { return bidirectional ? 2 * hidden : hidden; }
+  // Width of a classifier's pooled features: the output width, three times it for concat.
+  int pooled_width() const { return pool == Pooling::concat ? 3 * output_width() : output_width(); }
   // Inputs to layer `layer`: the embedding size for the first, the output width after.
   int layer_input(int layer) const { return layer == 0 ? embedding_size : output_width(); }
 };

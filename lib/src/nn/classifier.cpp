@@ -18,44 +18,59 @@ Classifier::Classifier(const ModelConfig& config, Precision precision)
   bias_offset_ = layout_.find("classifier.bias").offset;
 }
 
+namespace {
+// The poolings whose results make up the features, each one output width wide, in order.
+std::vector<Pooling> parts_of(Pooling pool) {
+  if (pool == Pooling::concat) return {Pooling::last, Pooling::max, Pooling::mean};
+  return {pool};
+}
+}  // namespace
+
 const float* Classifier::pool_and_score(const float* top, const TextBatch& texts) {
   const std::size_t batch = static_cast<std::size_t>(texts.batch),
-                    hidden = static_cast<std::size_t>(config_.output_width());
-  pooled_.assign(batch * hidden, 0.0f);
+                    hidden = static_cast<std::size_t>(config_.output_width()),
+                    width = static_cast<std::size_t>(config_.pooled_width());
+  pooled_.assign(batch * width, 0.0f);
   argmax_.assign(batch * hidden, 0);
   logits_.assign(batch, 0.0f);
   const float* w = parameters_.data() + weight_offset_;
   const float bias = parameters_[bias_offset_];
+  const std::vector<Pooling> parts = parts_of(config_.pool);
   for (std::size_t b = 0; b < batch; ++b) {
     const int length = texts.lengths[b];
     if (length < 1 || length > texts.steps) throw Error("a text length is outside 1.." + std::to_string(texts.steps));
-    float* pooled = pooled_.data() + b * hidden;
     const auto row = [&](int t) { return top + (static_cast<std::size_t>(t) * batch + b) * hidden; };
-    switch (config_.pool) {
-      case Pooling::last:
-        // Each direction's final output: the forward one at the end, the reverse one at the start.
-        std::copy_n(row(length - 1), hidden, pooled);
-        if (config_.bidirectional) std::copy_n(row(0) + hidden / 2, hidden / 2, pooled + hidden / 2);
-        break;
-      case Pooling::mean:
-        for (int t = 0; t < length; ++t)
-          for (std::size_t j = 0; j < hidden; ++j) pooled[j] += row(t)[j];
-        for (std::size_t j = 0; j < hidden; ++j) pooled[j] /= static_cast<float>(length);
-        break;
-      case Pooling::max: {
-        int* from = argmax_.data() + b * hidden;
-        std::copy_n(row(0), hidden, pooled);
-        for (int t = 1; t < length; ++t)
-          for (std::size_t j = 0; j < hidden; ++j)
-            if (row(t)[j] > pooled[j]) {
-              pooled[j] = row(t)[j];
-              from[j] = t;
-            }
-        break;
+    for (std::size_t part = 0; part < parts.size(); ++part) {
+      float* pooled = pooled_.data() + b * width + part * hidden;
+      switch (parts[part]) {
+        case Pooling::last:
+          // Each direction's final output: the forward one at the end, the reverse one at the start.
+          std::copy_n(row(length - 1), hidden, pooled);
+          if (config_.bidirectional) std::copy_n(row(0) + hidden / 2, hidden / 2, pooled + hidden / 2);
+          break;
+        case Pooling::mean:
+          for (int t = 0; t < length; ++t)
+            for (std::size_t j = 0; j < hidden; ++j) pooled[j] += row(t)[j];
+          for (std::size_t j = 0; j < hidden; ++j) pooled[j] /= static_cast<float>(length);
+          break;
+        case Pooling::max: {
+          int* from = argmax_.data() + b * hidden;
+          std::copy_n(row(0), hidden, pooled);
+          for (int t = 1; t < length; ++t)
+            for (std::size_t j = 0; j < hidden; ++j)
+              if (row(t)[j] > pooled[j]) {
+                pooled[j] = row(t)[j];
+                from[j] = t;
+              }
+          break;
+        }
+        case Pooling::concat:
+          break;  // never a part
       }
     }
+    const float* pooled = pooled_.data() + b * width;
     double logit = bias;
-    for (std::size_t j = 0; j < hidden; ++j) logit += static_cast<double>(w[j]) * pooled[j];
+    for (std::size_t j = 0; j < width; ++j) logit += static_cast<double>(w[j]) * pooled[j];
     logits_[b] = static_cast<float>(logit);
   }
   return logits_.data();
@@ -73,29 +88,36 @@ std::vector<float> Classifier::running_logits(const TextBatch& texts) {
   const float* top =
       encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, false, 0, 0, texts.lengths);
   const std::size_t batch = static_cast<std::size_t>(texts.batch),
-                    hidden = static_cast<std::size_t>(config_.output_width());
+                    hidden = static_cast<std::size_t>(config_.output_width()),
+                    width = static_cast<std::size_t>(config_.pooled_width());
   const float* w = parameters_.data() + weight_offset_;
+  const std::vector<Pooling> parts = parts_of(config_.pool);
   std::vector<float> result(static_cast<std::size_t>(texts.steps) * batch, 0.0f);
-  std::vector<float> running(hidden);
+  std::vector<float> running(width);
   for (std::size_t b = 0; b < batch; ++b) {
     for (int t = 0; t < texts.lengths[b]; ++t) {
       const float* row = top + (static_cast<std::size_t>(t) * batch + b) * hidden;
-      for (std::size_t j = 0; j < hidden; ++j) {
-        switch (config_.pool) {
-          case Pooling::last:
-            running[j] =
-                config_.bidirectional && j >= hidden / 2 ? top[b * hidden + j] : row[j];  // row 0's reverse half
-            break;
-          case Pooling::mean:
-            running[j] += (row[j] - running[j]) / static_cast<float>(t + 1);
-            break;
-          case Pooling::max:
-            running[j] = t == 0 ? row[j] : std::max(running[j], row[j]);
-            break;
+      for (std::size_t part = 0; part < parts.size(); ++part) {
+        float* pooled = running.data() + part * hidden;
+        for (std::size_t j = 0; j < hidden; ++j) {
+          switch (parts[part]) {
+            case Pooling::last:
+              pooled[j] =
+                  config_.bidirectional && j >= hidden / 2 ? top[b * hidden + j] : row[j];  // row 0's reverse half
+              break;
+            case Pooling::mean:
+              pooled[j] += (row[j] - pooled[j]) / static_cast<float>(t + 1);
+              break;
+            case Pooling::max:
+              pooled[j] = t == 0 ? row[j] : std::max(pooled[j], row[j]);
+              break;
+            case Pooling::concat:
+              break;  // never a part
+          }
         }
       }
       double logit = parameters_[bias_offset_];
-      for (std::size_t j = 0; j < hidden; ++j) logit += static_cast<double>(w[j]) * running[j];
+      for (std::size_t j = 0; j < width; ++j) logit += static_cast<double>(w[j]) * running[j];
       result[static_cast<std::size_t>(t) * batch + b] = static_cast<float>(logit);
     }
     std::fill(running.begin(), running.end(), 0.0f);
@@ -110,7 +132,9 @@ double Classifier::train_batch(const TextBatch& texts, const float* labels, cons
                                       dropout_seed, step, texts.lengths);
   pool_and_score(top, texts);
   const std::size_t batch = static_cast<std::size_t>(texts.batch),
-                    hidden = static_cast<std::size_t>(config_.output_width());
+                    hidden = static_cast<std::size_t>(config_.output_width()),
+                    width = static_cast<std::size_t>(config_.pooled_width());
+  const std::vector<Pooling> parts = parts_of(config_.pool);
   double total_weight = 0.0, loss = 0.0;
   for (std::size_t b = 0; b < batch; ++b) total_weight += weights[b];
   if (total_weight <= 0.0) throw Error("a training batch has no weight");
@@ -128,25 +152,28 @@ double Classifier::train_batch(const TextBatch& texts, const float* labels, cons
     const double probability = 1.0 / (1.0 + std::exp(-z));
     const float dz = static_cast<float>(weights[b] * (probability - y) / total_weight);
     gradients_[bias_offset_] += dz;
-    const float* pooled = pooled_.data() + b * hidden;
-    for (std::size_t j = 0; j < hidden; ++j) w_gradient[j] += dz * pooled[j];
-    // d(pooled) = dz * w, sent back to the positions the pool read.
+    const float* pooled = pooled_.data() + b * width;
+    for (std::size_t j = 0; j < width; ++j) w_gradient[j] += dz * pooled[j];
+    // d(pooled) = dz * w, sent back to the positions each part's pool read.
     const int length = texts.lengths[b];
     const auto row = [&](int t) { return top_gradient_.data() + (static_cast<std::size_t>(t) * batch + b) * hidden; };
-    for (std::size_t j = 0; j < hidden; ++j) {
-      const float d = dz * w[j];
-      switch (config_.pool) {
-        case Pooling::last:
-          row(config_.bidirectional && j >= hidden / 2 ? 0 : length - 1)[j] += d;
-          break;
-        case Pooling::mean:
-          for (int t = 0; t < length; ++t) row(t)[j] += d / static_cast<float>(length);
-          break;
-        case Pooling::max:
-          row(argmax_[b * hidden + j])[j] += d;
-          break;
+    for (std::size_t part = 0; part < parts.size(); ++part)
+      for (std::size_t j = 0; j < hidden; ++j) {
+        const float d = dz * w[part * hidden + j];
+        switch (parts[part]) {
+          case Pooling::last:
+            row(config_.bidirectional && j >= hidden / 2 ? 0 : length - 1)[j] += d;
+            break;
+          case Pooling::mean:
+            for (int t = 0; t < length; ++t) row(t)[j] += d / static_cast<float>(length);
+            break;
+          case Pooling::max:
+            row(argmax_[b * hidden + j])[j] += d;
+            break;
+          case Pooling::concat:
+            break;  // never a part
+        }
       }
-    }
   }
   encoder_.backward(top_gradient_.data(), gradients_);
   return loss;

@@ -22,9 +22,10 @@ class Classifier : public EncoderModel {
 
   // Inference: the B logits (log-odds of positive), valid until the next call.
   const float* forward(const TextBatch& texts);
-  // The pooled features (B, output width) of the last forward, before the linear layer.
+  // The pooled features (B, pooled width) of the last forward, before the linear layer.
   const std::vector<float>& features() const { return pooled_; }
-  // Max pooling: the step each feature of the last forward came from (B, output width).
+  // Max pooling (or concat's max part): the step each max feature of the last forward came
+  // from (B, output width).
   const std::vector<int>& max_steps() const { return argmax_; }
   // The logit after every position (T*B, row t*B + b): the linear layer applied to the
   // running pool of the top outputs up to t. For traces; costs one extra pass over them.

@@ -45,6 +45,8 @@ std::string_view to_string(Pooling pooling) {
       return "mean";
     case Pooling::max:
       return "max";
+    case Pooling::concat:
+      return "concat";
   }
   return "?";
 }
@@ -53,7 +55,8 @@ Pooling parse_pooling(std::string_view name) {
   if (name == "last") return Pooling::last;
   if (name == "mean") return Pooling::mean;
   if (name == "max") return Pooling::max;
-  throw UsageError("unknown --pool '" + std::string(name) + "'; use last, mean or max");
+  if (name == "concat") return Pooling::concat;
+  throw UsageError("unknown --pool '" + std::string(name) + "'; use last, mean, max or concat");
 }
 
 std::string_view to_string(CellKind cell) {

@@ -38,7 +38,7 @@ ParameterLayout language_model_layout(const ModelConfig& config) {
 
 ParameterLayout classifier_layout(const ModelConfig& config) {
   ParameterLayout layout = encoder_layout(config);
-  layout.add("classifier.weight", {1, config.output_width()});
+  layout.add("classifier.weight", {1, config.pooled_width()});
   layout.add("classifier.bias", {1});
   return layout;
 }

@@ -170,7 +170,7 @@ void pull_towards(std::vector<float>& weights, const std::vector<float>& anchor,
 // The pooled features of every text, for the probe.
 train::FeatureSet features_of(nn::Classifier& classifier, const Dataset& data) {
   train::FeatureSet set;
-  set.width = static_cast<std::size_t>(classifier.config().output_width());
+  set.width = static_cast<std::size_t>(classifier.config().pooled_width());
   set.labels = data.labels;
   set.rows.assign(data.texts.size() * set.width, 0.0f);
   infer::classify_batches(classifier, data.texts, 64,
