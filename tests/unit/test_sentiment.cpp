@@ -184,6 +184,17 @@ TEST_CASE("--init-from copies a language model's encoder; --freeze-encoder and -
     for (std::size_t i = 0; i < values.size(); ++i) CHECK(values[i] == doctest::Approx(tensor.values[i]).epsilon(1e-6));
   }
   CHECK(continued_file.find("classifier.weight")->values != probed_file.find("classifier.weight")->values);
+
+  // Pooled otherwise, the encoder comes across and the classifier layer starts fresh, three
+  // times as wide for concat.
+  config.model.pool = Pooling::concat;
+  train_sentiment_classifier(config);
+  const ModelFile concat_file = load_model_file(continued.path());
+  const std::vector<float>& recurrent = concat_file.find("rnn.weight_hh_l0")->values;
+  for (std::size_t i = 0; i < recurrent.size(); ++i)
+    CHECK(recurrent[i] == doctest::Approx(tuned_file.find("rnn.weight_hh_l0")->values[i]).epsilon(1e-6));
+  CHECK(concat_file.find("classifier.weight")->values.size() ==
+        3 * tuned_file.find("classifier.weight")->values.size());
 }
 
 TEST_CASE("--head-only-epochs keeps the encoder for those epochs, then trains it; cosine decays over --max-epochs") {

@@ -276,8 +276,11 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     classifier.load_tensors(checkpoint.tensors);
   } else if (!config.init_from.empty()) {
     // The language model's tensors come first, so its embedding and rnn.* win; the
-    // classifier layer, which it lacks, keeps its fresh initialization.
+    // classifier layer, which it lacks, keeps its fresh initialization. So does the layer of
+    // a classifier that pooled otherwise: its weights read other features.
     std::vector<NamedTensor> start_from = language_model.tensors;
+    if (language_model.config.pool != model.pool)
+      std::erase_if(start_from, [](const NamedTensor& t) { return t.name.rfind("classifier.", 0) == 0; });
     for (NamedTensor& own : nn::named_tensors(classifier.layout(), classifier.parameters()))
       start_from.push_back(std::move(own));
     classifier.load_tensors(start_from);
