@@ -37,7 +37,8 @@ void classify_batches(nn::Classifier& classifier, const Texts& texts, int batch,
   for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(batch)) {
     const std::span<const std::size_t> members(order.data() + start,
                                                std::min<std::size_t>(batch, order.size() - start));
-    fill_batch(texts, members, batch, padded);
+    // The last, partial batch runs at its own size rather than padded with empty texts.
+    fill_batch(texts, members, static_cast<int>(members.size()), padded);
     const float* logits = classifier.forward(padded.view());
     each(members, logits, classifier.features().data());
   }

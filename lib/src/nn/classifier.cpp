@@ -36,9 +36,14 @@ const float* Classifier::pool_and_score(const float* top, const TextBatch& texts
   const float* w = parameters_.data() + weight_offset_;
   const float bias = parameters_[bias_offset_];
   const std::vector<Pooling> parts = parts_of(config_.pool);
+  for (std::size_t b = 0; b < batch; ++b)
+    if (texts.lengths[b] < 1 || texts.lengths[b] > texts.steps)
+      throw Error("a text length is outside 1.." + std::to_string(texts.steps));
+      // Texts pool apart, so the threads share them out; alone, this loop was 5% of scoring's time
+      // on one thread while the other waited (perf, bench-sentiment).
+#pragma omp parallel for schedule(static)
   for (std::size_t b = 0; b < batch; ++b) {
     const int length = texts.lengths[b];
-    if (length < 1 || length > texts.steps) throw Error("a text length is outside 1.." + std::to_string(texts.steps));
     const auto row = [&](int t) { return top + (static_cast<std::size_t>(t) * batch + b) * hidden; };
     for (std::size_t part = 0; part < parts.size(); ++part) {
       float* pooled = pooled_.data() + b * width + part * hidden;
@@ -56,12 +61,15 @@ const float* Classifier::pool_and_score(const float* top, const TextBatch& texts
         case Pooling::max: {
           int* from = argmax_.data() + b * hidden;
           std::copy_n(row(0), hidden, pooled);
-          for (int t = 1; t < length; ++t)
-            for (std::size_t j = 0; j < hidden; ++j)
-              if (row(t)[j] > pooled[j]) {
-                pooled[j] = row(t)[j];
-                from[j] = t;
-              }
+          // Selects rather than branches, so the compiler can vectorize over j.
+          for (int t = 1; t < length; ++t) {
+            const float* values = row(t);
+            for (std::size_t j = 0; j < hidden; ++j) {
+              const bool greater = values[j] > pooled[j];
+              pooled[j] = greater ? values[j] : pooled[j];
+              from[j] = greater ? t : from[j];
+            }
+          }
           break;
         }
         case Pooling::concat:
