@@ -14,7 +14,12 @@ shift || true
 build=$root/build-fuzz
 "$root/scripts/setup.sh" >/dev/null
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHARLOOM_FUZZ=ON >/dev/null
-cmake --build "$build" >/dev/null
+# Quiet when it builds; a failed build shows its errors rather than ending the script silently.
+if ! cmake --build "$build" >"$build/build.log" 2>&1; then
+  grep -E -A8 'error|FAILED' "$build/build.log" | head -60 >&2
+  echo "fuzz.sh: the fuzz build failed; the whole log is $build/build.log" >&2
+  exit 1
+fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_tokenizer fuzz_vocabulary fuzz_model_file fuzz_labeled_text fuzz_config_file)
 mkdir -p "$build/crashes"

@@ -35,7 +35,7 @@ cli::po::options_description SentimentFlags::options() {
        "scores it and the output keeps it. 0 = off")
       ("decay-to-pretrained", po::value(&decay_to_pretrained)->default_value(defaults.decay_to_pretrained),
        "with --init-from: after each step, move the encoder's weights back towards the model's by the learning rate "
-       "times this fraction of the distance (L2-SP; e.g. 10). 0 = off")
+       "times this fraction of the distance (L2-SP; e.g. 0.5). 0 = off")
       ("weight-drop", po::value(&weight_drop)->default_value(defaults.weight_drop),
        "drop this fraction of the recurrent weights at each training step (AWD-LSTM's weight drop). 0 = off");
   // clang-format on

@@ -23,7 +23,9 @@ void WeightDrop::mask(std::vector<float>& parameters, std::uint64_t step) {
   saved_ = parameters;
   step_ = step;
   const float scale = 1.0f / (1.0f - p_);
-  for (const auto& [begin, end] : ranges_) {
+  // Plain variables, not structured bindings, which clang's OpenMP cannot capture.
+  for (const auto& range : ranges_) {
+    const std::size_t begin = range.first, end = range.second;
 #pragma omp parallel for schedule(static)
     for (std::size_t i = begin; i < end; ++i) parameters[i] = kept(step, i) ? parameters[i] * scale : 0.0f;
   }
@@ -32,7 +34,8 @@ void WeightDrop::mask(std::vector<float>& parameters, std::uint64_t step) {
 void WeightDrop::unmask(std::vector<float>& parameters, std::vector<float>& gradients) {
   parameters.swap(saved_);
   const float scale = 1.0f / (1.0f - p_);
-  for (const auto& [begin, end] : ranges_) {
+  for (const auto& range : ranges_) {
+    const std::size_t begin = range.first, end = range.second;
 #pragma omp parallel for schedule(static)
     for (std::size_t i = begin; i < end; ++i) gradients[i] = kept(step_, i) ? gradients[i] * scale : 0.0f;
   }
