@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 
 #include "charloom/errors.hpp"
 #include "nn/model_layout.hpp"
@@ -20,9 +21,13 @@ Classifier::Classifier(const ModelConfig& config, Precision precision)
 
 namespace {
 // The poolings whose results make up the features, each one output width wide, in order.
-std::vector<Pooling> parts_of(Pooling pool) {
-  if (pool == Pooling::concat) return {Pooling::last, Pooling::max, Pooling::mean};
-  return {pool};
+// A view of constant arrays, so that no batch allocates for it.
+std::span<const Pooling> parts_of(Pooling pool) {
+  static constexpr Pooling concat[] = {Pooling::last, Pooling::max, Pooling::mean};
+  static constexpr Pooling single[] = {Pooling::last, Pooling::mean, Pooling::max};  // the enum's order
+  static_assert(static_cast<int>(Pooling::mean) == 1 && static_cast<int>(Pooling::max) == 2);
+  if (pool == Pooling::concat) return concat;
+  return {single + static_cast<int>(pool), 1};
 }
 }  // namespace
 
@@ -35,7 +40,7 @@ const float* Classifier::pool_and_score(const float* top, const TextBatch& texts
   logits_.assign(batch, 0.0f);
   const float* w = parameters_.data() + weight_offset_;
   const float bias = parameters_[bias_offset_];
-  const std::vector<Pooling> parts = parts_of(config_.pool);
+  const std::span<const Pooling> parts = parts_of(config_.pool);
   for (std::size_t b = 0; b < batch; ++b) {
     if (texts.lengths[b] < 1 || texts.lengths[b] > texts.steps)
       throw Error("a text length is outside 1.." + std::to_string(texts.steps));
@@ -100,7 +105,7 @@ std::vector<float> Classifier::running_logits(const TextBatch& texts) {
                     hidden = static_cast<std::size_t>(config_.output_width()),
                     width = static_cast<std::size_t>(config_.pooled_width());
   const float* w = parameters_.data() + weight_offset_;
-  const std::vector<Pooling> parts = parts_of(config_.pool);
+  const std::span<const Pooling> parts = parts_of(config_.pool);
   std::vector<float> result(static_cast<std::size_t>(texts.steps) * batch, 0.0f);
   std::vector<float> running(width);
   for (std::size_t b = 0; b < batch; ++b) {
@@ -143,7 +148,7 @@ double Classifier::train_batch(const TextBatch& texts, const float* labels, cons
   const std::size_t batch = static_cast<std::size_t>(texts.batch),
                     hidden = static_cast<std::size_t>(config_.output_width()),
                     width = static_cast<std::size_t>(config_.pooled_width());
-  const std::vector<Pooling> parts = parts_of(config_.pool);
+  const std::span<const Pooling> parts = parts_of(config_.pool);
   double total_weight = 0.0, loss = 0.0;
   for (std::size_t b = 0; b < batch; ++b) total_weight += weights[b];
   if (total_weight <= 0.0) throw Error("a training batch has no weight");
