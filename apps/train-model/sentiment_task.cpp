@@ -37,7 +37,10 @@ cli::po::options_description SentimentFlags::options() {
        "with --init-from: after each step, move the encoder's weights back towards the model's by the learning rate "
        "times this fraction of the distance (L2-SP; e.g. 0.5). 0 = off")
       ("weight-drop", po::value(&weight_drop)->default_value(defaults.weight_drop),
-       "drop this fraction of the recurrent weights at each training step (AWD-LSTM's weight drop). 0 = off");
+       "drop this fraction of the recurrent weights at each training step (AWD-LSTM's weight drop). 0 = off")
+      ("lm-loss-weight", po::value(&lm_loss_weight)->default_value(defaults.lm_loss_weight),
+       "with --init-from LM: also train on predicting each text's next unit with the language model's head, this "
+       "weight times that loss (e.g. 0.2), so the encoder stays a language model. 0 = off");
   // clang-format on
   return flags;
 }
@@ -76,6 +79,7 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.ema_decay = ema_decay;
   config.decay_to_pretrained = decay_to_pretrained;
   config.weight_drop = weight_drop;
+  config.lm_loss_weight = lm_loss_weight;
   if (given("grad-clip")) config.grad_clip = shared.grad_clip;
   if (given("weight-decay")) config.weight_decay = shared.weight_decay;
   if (given("max-epochs")) config.max_epochs = shared.max_epochs;

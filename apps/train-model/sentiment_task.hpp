@@ -17,6 +17,7 @@ struct SentimentFlags {
   double ema_decay = 0.0;
   double decay_to_pretrained = 0.0;
   double weight_drop = 0.0;
+  double lm_loss_weight = 0.0;
 
   cli::po::options_description options();
   // Trains and prints the outcome; returns the exit status.

@@ -1,5 +1,5 @@
 // The sentiment classifier's network: gradients by finite differences for every pooling and
-// cell, and padding that never changes a text's score.
+// cell, padding that never changes a text's score, and the auxiliary language-model loss.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -8,6 +8,8 @@
 
 #include "charloom/errors.hpp"
 #include "nn/classifier.hpp"
+#include "nn/network.hpp"
+#include "train/language_model_loss.hpp"
 
 using namespace charloom;
 
@@ -198,4 +200,74 @@ TEST_CASE("with the reverse direction's weights equal to the forward one's, a pa
                 doctest::Approx(features[b * width + part * 12 + 6 + j]).epsilon(1e-5));
         }
   }
+}
+
+TEST_CASE("the auxiliary language-model loss is the language model's own, and its gradients match finite differences") {
+  // A language model, and a classifier over a copy of its encoder.
+  const ModelConfig config = tiny(CellKind::lstm, Pooling::mean);
+  nn::Network network(config);
+  network.initialize(4);
+  nn::Classifier classifier(config);
+  classifier.initialize(5);
+  std::vector<NamedTensor> tensors = nn::named_tensors(network.layout(), network.parameters());
+  for (NamedTensor& own : nn::named_tensors(classifier.layout(), classifier.parameters()))
+    if (own.name.rfind("classifier.", 0) == 0) tensors.push_back(std::move(own));
+  classifier.load_tensors(tensors);
+  std::vector<float> head;
+  for (const NamedTensor& t : tensors)
+    if (t.name.rfind("head.", 0) == 0) head.insert(head.end(), t.values.begin(), t.values.end());
+  train::LanguageModelLoss lm(config.vocabulary_size, config.hidden, head);
+
+  const Toy toy;
+  const float weight = 0.7f;
+  // The classifier's weighted mean loss plus weight times the next-unit loss, from one training
+  // pass (no dropout, so it is the same function every time).
+  double lm_mean = 0.0;
+  const auto total_loss = [&](float lm_weight) {
+    const double classifier_loss =
+        classifier.train_batch(toy.batch(), toy.labels.data(), toy.weights.data(), 1, 0,
+                               [&](const float* top, float* top_gradient) {
+                                 lm_mean = lm.add_gradient(toy.batch(), top, lm_weight, top_gradient);
+                               }) /
+        3.5;
+    return classifier_loss + lm_weight * lm_mean;
+  };
+
+  // Each text read alone by the language model: inputs all but its last unit, targets all but its first.
+  total_loss(0.0f);
+  double summed = 0.0;
+  int predicted = 0;
+  const std::vector<std::vector<std::uint32_t>> texts{{1, 2, 3, 4, 5}, {6, 1}, {3, 3, 2, 6}};
+  for (const auto& text : texts) {
+    nn::StreamState state;
+    state.reset(config, 1);
+    const int steps = static_cast<int>(text.size()) - 1;
+    summed += network.score_batch(text.data(), text.data() + 1, steps, 1, state);
+    predicted += steps;
+  }
+  CHECK(lm_mean == doctest::Approx(summed / predicted).epsilon(1e-5));
+
+  total_loss(weight);
+  const std::vector<float> analytic = classifier.gradients(), head_analytic = lm.gradients();
+  int checked = 0;
+  for (std::vector<float>* values : {&classifier.parameters(), &lm.parameters()}) {
+    const std::vector<float>& expected = values == &lm.parameters() ? head_analytic : analytic;
+    for (std::size_t i = 0; i < values->size(); ++i) {
+      const float saved = (*values)[i], step = 3e-3f;
+      (*values)[i] = saved + step;
+      classifier.parameters_changed();
+      const double up = total_loss(weight);
+      (*values)[i] = saved - step;
+      classifier.parameters_changed();
+      const double down = total_loss(weight);
+      (*values)[i] = saved;
+      const double numeric = (up - down) / (2.0 * step);
+      CAPTURE(i);
+      CHECK(std::abs(numeric - expected[i]) <= 2e-4 + 0.02 * std::abs(numeric));
+      checked += std::abs(expected[i]) > 1e-3;
+    }
+  }
+  classifier.parameters_changed();
+  // Most of the rest are embedding rows of units these texts hardly use.
+  CHECK(checked > static_cast<int>(analytic.size() + head_analytic.size()) / 4);
 }

@@ -89,8 +89,8 @@ struct CheckpointCleanup {
   }
 };
 
-// A 1x16 LSTM language model of the toy texts, 20 iterations long, as a classifier's start.
-ModelFile train_tiny_language_model(const std::string& output) {
+// A 1x16 LSTM language model of the toy texts, 20 iterations long unless told, as a classifier's start.
+ModelFile train_tiny_language_model(const std::string& output, std::int64_t iterations = 20) {
   const testing::TempFile corpus(separable(200), ".txt");
   TrainingConfig lm;
   lm.corpus = {corpus.path()};
@@ -100,7 +100,7 @@ ModelFile train_tiny_language_model(const std::string& output) {
   lm.model.embedding_size = 8;
   lm.batch_size = 4;
   lm.seq_length = 16;
-  lm.max_iters = 20;
+  lm.max_iters = iterations;
   lm.checkpoint_dir = output + ".checkpoints";
   lm.quiet = true;
   train_language_model(lm);
@@ -530,4 +530,74 @@ TEST_CASE("--weight-drop masks the recurrent weights per step and sends gradient
   CHECK(kept_moved > kept_count * 9 / 10);
   config.weight_drop = 1.0;
   CHECK_THROWS_AS(train_sentiment_classifier(config), UsageError);
+}
+
+TEST_CASE("--lm-loss-weight keeps the encoder a better language model, stays out of the output and resumes exactly") {
+  const testing::TempFile language_model("", ".safetensors");
+  train_tiny_language_model(language_model.path(), 300);
+  const testing::TempFile train(separable(120), ".tsv"), dev(separable(40), ".tsv");
+  const testing::TempFile faint("", ".safetensors"), whole("", ".safetensors"), halves("", ".safetensors");
+  const CheckpointCleanup cleanup{{faint.path(), whole.path(), halves.path()}};
+  const auto config_for = [&](const std::string& output, double weight, std::int64_t epochs) {
+    SentimentTrainingConfig config = toy_config(train.path(), dev.path(), output);
+    config.init_from = language_model.path();
+    config.model.dropout = 0.2f;  // the dropout masks must continue exactly on resuming
+    config.max_epochs = epochs;
+    config.learning_rate = 0.01;
+    config.lm_loss_weight = weight;
+    return config;
+  };
+
+  // A faint weight leaves the encoder to the classifier's loss alone (the head still follows
+  // it, Adam being blind to scale); a full weight also trains it to predict the next unit.
+  const SentimentTrainingSummary faint_run = train_sentiment_classifier(config_for(faint.path(), 1e-6, 20));
+  const SentimentTrainingSummary full_run = train_sentiment_classifier(config_for(whole.path(), 1.0, 20));
+  CAPTURE(faint_run.lm_loss);
+  CAPTURE(full_run.lm_loss);
+  CAPTURE(faint_run.dev_accuracy);
+  CHECK(full_run.lm_loss > 0.3);  // a 300-iteration model of these texts is no oracle
+  CHECK(full_run.lm_loss < 0.9 * faint_run.lm_loss);
+  CHECK(full_run.dev_accuracy >= 0.9);
+
+  // The head is the training's, not the model's: the output holds the classifier's tensors.
+  const ModelFile output = load_model_file(whole.path());
+  for (const NamedTensor& tensor : output.tensors) CHECK(tensor.name.rfind("head.", 0) != 0);
+  CHECK(nlohmann::json::parse(output.training_json)["lm_loss_weight"] == 1.0);
+
+  // 10 epochs, then 10 more from the checkpoint, end where 20 in one go end: the head and its
+  // optimizer's moments are in the checkpoint.
+  SentimentTrainingConfig split = config_for(halves.path(), 1.0, 10);
+  train_sentiment_classifier(split);
+  split.max_epochs = 20;
+  split.init_from.clear();
+  split.resume = split.checkpoint_dir;
+  const SentimentTrainingSummary resumed = train_sentiment_classifier(split);
+  CHECK(resumed.lm_loss == full_run.lm_loss);
+  const ModelFile a = load_model_file(whole.path()), b = load_model_file(halves.path());
+  for (const NamedTensor& tensor : a.tensors) CHECK(tensor.values == b.find(tensor.name)->values);
+  std::string path_a, path_b;
+  const ModelFile last_a = train::load_checkpoint(whole.path() + ".checkpoints", path_a);
+  const ModelFile last_b = train::load_checkpoint(halves.path() + ".checkpoints", path_b);
+  for (const char* name : {"lm_head.parameters", "lm_head.optimizer.exp_avg"}) {
+    CAPTURE(name);
+    const auto find_extra = [&](const ModelFile& file) -> const NamedTensor* {
+      for (const NamedTensor& t : file.extra_tensors)
+        if (t.name == name) return &t;
+      return nullptr;
+    };
+    REQUIRE(find_extra(last_a) != nullptr);
+    REQUIRE(find_extra(last_b) != nullptr);
+    CHECK(find_extra(last_a)->values == find_extra(last_b)->values);
+  }
+
+  // It needs a language model to start from, and an encoder that trains.
+  SentimentTrainingConfig bad = toy_config(train.path(), dev.path(), faint.path());
+  bad.lm_loss_weight = 0.5;
+  CHECK_THROWS_AS(train_sentiment_classifier(bad), UsageError);
+  bad = config_for(faint.path(), 0.5, 1);
+  bad.freeze_encoder = true;
+  CHECK_THROWS_AS(train_sentiment_classifier(bad), UsageError);
+  bad = config_for(faint.path(), 0.5, 1);
+  bad.init_from = whole.path();  // a classifier: it has no head to predict with
+  CHECK_THROWS_AS(train_sentiment_classifier(bad), UsageError);
 }

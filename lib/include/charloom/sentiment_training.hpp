@@ -54,6 +54,11 @@ struct SentimentTrainingConfig {
   // Training only: each step drops this fraction of the recurrent (hidden-to-hidden) weights,
   // the same ones at every time step (AWD-LSTM's weight drop). 0 = off.
   double weight_drop = 0.0;
+  // With init_from a language model: the loss adds this weight times the mean loss of its head
+  // predicting each training text's next unit from the encoder's outputs (an auxiliary
+  // language-model loss, Chronopoulou et al. 2019), so that fine-tuning keeps the encoder a
+  // language model. The head trains too, and stays out of the output. 0 = off.
+  double lm_loss_weight = 0.0;
   double grad_clip = 5.0;
   double weight_decay = 0.0;
   std::int64_t max_epochs = 20;  // 0 = no limit
@@ -76,6 +81,7 @@ struct SentimentTrainingSummary {
   std::int64_t iterations = 0;
   double epochs = 0.0;
   double train_loss = 0.0;    // mean weighted logistic loss of the last epoch
+  double lm_loss = 0.0;       // with lm_loss_weight: the last epoch's mean next-unit loss, nats
   double dev_accuracy = 0.0;  // of the output model (the best on dev)
   double dev_loss = 0.0;
   std::int64_t best_epoch = 0;

@@ -140,7 +140,7 @@ std::vector<float> Classifier::running_logits(const TextBatch& texts) {
 }
 
 double Classifier::train_batch(const TextBatch& texts, const float* labels, const float* weights,
-                               std::uint64_t dropout_seed, std::uint64_t step) {
+                               std::uint64_t dropout_seed, std::uint64_t step, const TopGradientHook& also) {
   zero_state_.reset(config_, texts.batch);
   const float* top = encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, true,
                                       dropout_seed, step, texts.lengths);
@@ -189,6 +189,7 @@ double Classifier::train_batch(const TextBatch& texts, const float* labels, cons
         }
       }
   }
+  if (also) also(top, top_gradient_.data());
   encoder_.backward(top_gradient_.data(), gradients_);
   return loss;
 }

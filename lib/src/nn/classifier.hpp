@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "nn/encoder_model.hpp"
@@ -15,6 +16,10 @@ struct TextBatch {
   const int* lengths = nullptr;
   int steps = 0, batch = 0;
 };
+
+// Told the top outputs (T*B, H) of a training forward and the classifier's gradient of them,
+// which it may add to before the encoder's backward: a second loss on the same outputs.
+using TopGradientHook = std::function<void(const float* top, float* top_gradient)>;
 
 class Classifier : public EncoderModel {
  public:
@@ -34,9 +39,9 @@ class Classifier : public EncoderModel {
 
   // Forward with dropout and backward for labels in {0, 1} and per-text weights (0 leaves a
   // padding row out): returns the summed weighted loss and writes the gradients of the
-  // weighted mean (the sum divided by the summed weights).
+  // weighted mean (the sum divided by the summed weights), plus whatever `also` adds.
   double train_batch(const TextBatch& texts, const float* labels, const float* weights, std::uint64_t dropout_seed,
-                     std::uint64_t step);
+                     std::uint64_t step, const TopGradientHook& also = {});
 
  private:
   const float* pool_and_score(const float* top, const TextBatch& texts);

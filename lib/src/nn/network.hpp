@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "nn/encoder_model.hpp"
+#include "nn/softmax_head.hpp"
 
 namespace charloom::nn {
 
@@ -34,7 +35,7 @@ class Network : public EncoderModel {
   const std::vector<double>& last_row_losses() const { return row_losses_; }
 
  private:
-  void head_forward(const float* top, std::size_t rows);
+  SoftmaxHead head() const;  // views of head.weight and head.bias
 
   std::size_t head_weight_offset_ = 0, head_bias_offset_ = 0;
   std::vector<float> logits_;        // (T*B, V); holds d(loss)/d(logits) after backward

@@ -23,6 +23,7 @@
 #include "nn/classifier.hpp"
 #include "nn/random.hpp"
 #include "train/checkpoints.hpp"
+#include "train/language_model_loss.hpp"
 #include "train/optimizer.hpp"
 #include "train/probe.hpp"
 #include "train/run_control.hpp"
@@ -99,6 +100,12 @@ void validate(const SentimentTrainingConfig& c) {
         std::to_string(c.decay_to_pretrained));
   if (!(c.weight_drop >= 0.0 && c.weight_drop < 1.0))
     throw UsageError("--weight-drop must be at least 0 and below 1, got " + std::to_string(c.weight_drop));
+  if (!(c.lm_loss_weight >= 0.0 && c.lm_loss_weight <= 100.0))
+    throw UsageError("--lm-loss-weight must be from 0 to 100 (0 = off), got " + std::to_string(c.lm_loss_weight));
+  if (c.lm_loss_weight > 0.0 && c.init_from.empty() && c.resume.empty())
+    throw UsageError("--lm-loss-weight needs --init-from LM: that language model's head predicts the next units");
+  if (c.lm_loss_weight > 0.0 && (c.freeze_encoder || !c.probe.empty()))
+    throw UsageError("--lm-loss-weight trains the encoder; drop --freeze-encoder and --probe, or the weight");
   if (c.decay_to_pretrained > 0.0 && c.init_from.empty() && c.resume.empty())
     throw UsageError("--decay-to-pretrained needs --init-from LM: it pulls the encoder back to the model's weights");
 }
@@ -193,10 +200,12 @@ struct RunState {
   std::size_t batch = 0;   // batches of it already done
   std::int64_t iterations = 0, optimizer_steps = 0, epochs_without_improvement = 0, texts_seen = 0, best_epoch = 0;
   double best_accuracy = 0.0, best_loss = 0.0, epoch_loss = 0.0, epoch_weight = 0.0, elapsed_seconds = 0.0;
+  double epoch_lm_loss = 0.0;  // with --lm-loss-weight: the sum of the epoch's batch means
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunState, epoch, batch, iterations, optimizer_steps, epochs_without_improvement,
-                                   texts_seen, best_epoch, best_accuracy, best_loss, epoch_loss, epoch_weight,
-                                   elapsed_seconds)
+// With defaults, so that checkpoints written before a field existed still resume.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunState, epoch, batch, iterations, optimizer_steps,
+                                                epochs_without_improvement, texts_seen, best_epoch, best_accuracy,
+                                                best_loss, epoch_loss, epoch_weight, elapsed_seconds, epoch_lm_loss)
 
 RunState run_state_from(const ModelFile& checkpoint, const std::string& path) {
   try {
@@ -240,6 +249,9 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     // The encoder comes whole from the model: its architecture, text options and vocabulary.
     // A sentiment classifier brings its classifier layer too, so that a classifier trained on
     // other labeled text (an intermediate task) goes on learning here.
+    if (config.lm_loss_weight > 0.0 && language_model.kind != language_model_kind)
+      throw UsageError("--lm-loss-weight needs --init-from a language model, whose head predicts the next units; " +
+                       config.init_from + " is a " + language_model.kind);
     if (model.bidirectional && !language_model.config.bidirectional)
       throw UsageError("--bidirectional cannot start from " + config.init_from + ", which reads one way");
     const Pooling pool = model.pool;
@@ -308,6 +320,26 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   if (config.weight_drop > 0.0) weight_drop.emplace(classifier.layout(), config.weight_drop, config.seed);
   const bool anchored = config.decay_to_pretrained > 0.0;
   std::vector<float> anchor = anchored ? classifier.parameters() : std::vector<float>{};
+  // The language model's head, for the auxiliary loss, with an optimizer of its own.
+  const bool lm_loss_on = config.lm_loss_weight > 0.0;
+  const std::size_t lm_head_count = static_cast<std::size_t>(model.vocabulary_size) * (model.hidden + 1);
+  std::optional<train::LanguageModelLoss> lm_loss;
+  std::unique_ptr<train::Optimizer> lm_optimizer;
+  if (lm_loss_on) {
+    std::vector<float> head;
+    if (config.resume.empty()) {
+      for (const char* name : {"head.weight", "head.bias"}) {
+        const NamedTensor* tensor = language_model.find(name);
+        if (tensor == nullptr) throw InputError(config.init_from + " lacks the language model's " + name);
+        head.insert(head.end(), tensor->values.begin(), tensor->values.end());
+      }
+    } else {
+      head = take_tensor(checkpoint, "lm_head.parameters", lm_head_count, checkpoint_path);
+    }
+    if (model.bidirectional) throw UsageError("--lm-loss-weight needs a classifier that reads one way");
+    lm_loss.emplace(model.vocabulary_size, model.hidden, std::move(head));
+    lm_optimizer = train::make_optimizer(optimizer_settings, lm_head_count);
+  }
   if (!config.resume.empty()) {
     run = run_state_from(checkpoint, checkpoint_path);
     for (auto& [name, buffer] : optimizer->state()) *buffer = take_tensor(checkpoint, name, count, checkpoint_path);
@@ -315,6 +347,11 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     best = take_tensor(checkpoint, "best.parameters", count, checkpoint_path);
     if (averaging) average = take_tensor(checkpoint, "ema.parameters", count, checkpoint_path);
     if (anchored) anchor = take_tensor(checkpoint, "pretrained.parameters", count, checkpoint_path);
+    if (lm_loss_on) {
+      for (auto& [name, buffer] : lm_optimizer->state())
+        *buffer = take_tensor(checkpoint, "lm_head." + name, lm_head_count, checkpoint_path);
+      lm_optimizer->steps_taken = run.optimizer_steps;
+    }
   }
   train::CheckpointDirectory checkpoints(
       config.checkpoint_dir.empty() ? config.output + ".checkpoints" : config.checkpoint_dir, config.keep_last, true);
@@ -330,6 +367,12 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     file.extra_tensors.push_back({"best.parameters", {static_cast<std::int64_t>(count)}, best});
     if (averaging) file.extra_tensors.push_back({"ema.parameters", {static_cast<std::int64_t>(count)}, average});
     if (anchored) file.extra_tensors.push_back({"pretrained.parameters", {static_cast<std::int64_t>(count)}, anchor});
+    if (lm_loss_on) {
+      const std::vector<std::int64_t> shape{static_cast<std::int64_t>(lm_head_count)};
+      file.extra_tensors.push_back({"lm_head.parameters", shape, lm_loss->parameters()});
+      for (auto& [name, buffer] : lm_optimizer->state())
+        file.extra_tensors.push_back({"lm_head." + name, shape, *buffer});
+    }
     RunState saved = run;
     saved.optimizer_steps = optimizer->steps_taken;
     saved.elapsed_seconds = run.elapsed_seconds + seconds_since(start);  // run's holds earlier invocations
@@ -394,7 +437,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     bool stopped = false;
     const auto batches =
         epoch_batches(train.texts, config.batch_size, config.seed, static_cast<std::uint64_t>(run.epoch));
-    if (run.batch == 0) run.epoch_loss = run.epoch_weight = 0.0;
+    if (run.batch == 0) run.epoch_loss = run.epoch_weight = run.epoch_lm_loss = 0.0;
     for (; run.batch < batches.size(); ++run.batch) {
       const std::vector<std::size_t>& members = batches[run.batch];
       infer::fill_batch(train.texts, members, config.batch_size, padded);
@@ -409,8 +452,14 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
         weight_drop->mask(classifier.parameters(), static_cast<std::uint64_t>(run.iterations));
         classifier.parameters_changed();
       }
+      nn::TopGradientHook add_lm_loss;
+      if (lm_loss_on)
+        add_lm_loss = [&](const float* top, float* top_gradient) {
+          run.epoch_lm_loss +=
+              lm_loss->add_gradient(padded.view(), top, static_cast<float>(config.lm_loss_weight), top_gradient);
+        };
       run.epoch_loss += classifier.train_batch(padded.view(), labels.data(), weights.data(), config.seed,
-                                               static_cast<std::uint64_t>(run.iterations));
+                                               static_cast<std::uint64_t>(run.iterations), add_lm_loss);
       std::vector<float>& gradients = classifier.gradients();
       if (weight_drop) weight_drop->unmask(classifier.parameters(), gradients);  // pushed after the step
       if (config.freeze_encoder || run.epoch <= config.head_only_epochs)
@@ -418,6 +467,12 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       if (config.grad_clip > 0.0) train::clip_to_norm(gradients, train::global_norm(gradients), config.grad_clip);
       last_rate = train::learning_rate_at(schedule, run.iterations);
       optimizer->step(classifier.parameters(), gradients, last_rate);
+      if (lm_loss_on) {
+        std::vector<float>& head_gradients = lm_loss->gradients();
+        if (config.grad_clip > 0.0)
+          train::clip_to_norm(head_gradients, train::global_norm(head_gradients), config.grad_clip);
+        lm_optimizer->step(lm_loss->parameters(), head_gradients, last_rate);
+      }
       if (anchored) pull_towards(classifier.parameters(), anchor, head_begin, last_rate * config.decay_to_pretrained);
       classifier.parameters_changed();
       if (averaging) update_average(average, classifier.parameters(), config.ema_decay);
@@ -444,6 +499,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     if (stopped) break;
     epochs_done = static_cast<double>(run.epoch);
     summary.train_loss = run.epoch_weight > 0.0 ? run.epoch_loss / run.epoch_weight : 0.0;
+    summary.lm_loss = run.epoch_lm_loss / static_cast<double>(batches.size());
     // With averaging, dev scores the average: swapped in for the evaluation, then back out.
     const auto swap_average = [&] {
       std::swap(classifier.parameters(), average);
@@ -464,20 +520,25 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     } else {
       ++run.epochs_without_improvement;
     }
-    log({{"type", "eval"},
-         {"epoch", run.epoch},
-         {"iteration", run.iterations},
-         {"train_loss", summary.train_loss},
-         {"dev_accuracy", figures.accuracy},
-         {"dev_loss", figures.loss},
-         {"lr", last_rate},
-         {"encoder_trained", !config.freeze_encoder && run.epoch > config.head_only_epochs},
-         {"best", improved},
-         {"seconds", seconds_since(start)}});
-    if (!config.quiet)
-      std::fprintf(stderr, "train-model: epoch %lld: train loss %.4f, dev accuracy %.4f, dev loss %.4f%s, %.0f s\n",
-                   static_cast<long long>(run.epoch), summary.train_loss, figures.accuracy, figures.loss,
+    nlohmann::json record{{"type", "eval"},
+                          {"epoch", run.epoch},
+                          {"iteration", run.iterations},
+                          {"train_loss", summary.train_loss},
+                          {"dev_accuracy", figures.accuracy},
+                          {"dev_loss", figures.loss},
+                          {"lr", last_rate},
+                          {"encoder_trained", !config.freeze_encoder && run.epoch > config.head_only_epochs},
+                          {"best", improved},
+                          {"seconds", seconds_since(start)}};
+    if (lm_loss_on) record["lm_loss"] = summary.lm_loss;
+    log(record);
+    if (!config.quiet) {
+      char lm_part[32] = "";
+      if (lm_loss_on) std::snprintf(lm_part, sizeof lm_part, ", lm loss %.4f", summary.lm_loss);
+      std::fprintf(stderr, "train-model: epoch %lld: train loss %.4f%s, dev accuracy %.4f, dev loss %.4f%s, %.0f s\n",
+                   static_cast<long long>(run.epoch), summary.train_loss, lm_part, figures.accuracy, figures.loss,
                    improved ? " (best)" : "", seconds_since(start));
+    }
     // The checkpoint stands at the start of the next epoch.
     ++run.epoch;
     run.batch = 0;
@@ -521,6 +582,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       {"ema_decay", config.ema_decay},
       {"decay_to_pretrained", config.decay_to_pretrained},
       {"weight_drop", config.weight_drop},
+      {"lm_loss_weight", config.lm_loss_weight},
       {"max_length", config.max_length},
       {"class_weight", config.class_weight},
       {"seed", config.seed},
@@ -532,11 +594,17 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   save_model_file(config.output, file);
 
   if (!config.summary_path.empty()) {
-    const nlohmann::json out{{"iterations", summary.iterations}, {"epochs", summary.epochs},
-                             {"train_loss", summary.train_loss}, {"dev_accuracy", summary.dev_accuracy},
-                             {"dev_loss", summary.dev_loss},     {"best_epoch", summary.best_epoch},
-                             {"seconds", summary.seconds},       {"texts_per_second", summary.texts_per_second},
-                             {"parameters", summary.parameters}, {"stopped_by", summary.stopped_by},
+    const nlohmann::json out{{"iterations", summary.iterations},
+                             {"epochs", summary.epochs},
+                             {"train_loss", summary.train_loss},
+                             {"lm_loss", summary.lm_loss},
+                             {"dev_accuracy", summary.dev_accuracy},
+                             {"dev_loss", summary.dev_loss},
+                             {"best_epoch", summary.best_epoch},
+                             {"seconds", summary.seconds},
+                             {"texts_per_second", summary.texts_per_second},
+                             {"parameters", summary.parameters},
+                             {"stopped_by", summary.stopped_by},
                              {"output", summary.output}};
     io::write_file_atomically(config.summary_path, out.dump(2) + "\n");
   }
