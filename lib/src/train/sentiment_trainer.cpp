@@ -326,6 +326,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   std::optional<train::LanguageModelLoss> lm_loss;
   std::unique_ptr<train::Optimizer> lm_optimizer;
   if (lm_loss_on) {
+    if (model.bidirectional) throw UsageError("--lm-loss-weight needs a classifier that reads one way");
     std::vector<float> head;
     if (config.resume.empty()) {
       for (const char* name : {"head.weight", "head.bias"}) {
@@ -336,7 +337,6 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     } else {
       head = take_tensor(checkpoint, "lm_head.parameters", lm_head_count, checkpoint_path);
     }
-    if (model.bidirectional) throw UsageError("--lm-loss-weight needs a classifier that reads one way");
     lm_loss.emplace(model.vocabulary_size, model.hidden, std::move(head));
     lm_optimizer = train::make_optimizer(optimizer_settings, lm_head_count);
   }
