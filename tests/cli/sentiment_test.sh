@@ -19,7 +19,7 @@ head -60 train.tsv >dev.tsv
 run "$train" --task sentiment --help
 expect_status 0 "--help"
 for flag in --task --train --dev --input-format --columns --pool --init-from --freeze-encoder --class-weight --max-length --head-only-epochs \
-  --ema-decay; do
+  --ema-decay --decay-to-pretrained --weight-drop --lm-loss-weight; do
   expect_contains "$flag" "$out" "--help lists $flag"
 done
 run "$train" --task sentiment --train train.tsv --dev dev.tsv --output s.safetensors --hidden 24 --embedding-size 8 \
@@ -150,4 +150,13 @@ expect_status 0 "--init-from a sentiment classifier"
 expect_contains '"dev_accuracy": 1.0' "$(cat from-s.json)" "the run keeps the perfect classifier it started from"
 run "$train" --task sentiment --init-from corpus.txt --train train.tsv --dev dev.tsv --output y.safetensors --quiet
 expect_status 1 "--init-from a text file"
+# The auxiliary language-model loss needs a language model's head, and reports its loss per epoch.
+run "$train" --task sentiment --init-from lm.safetensors --lm-loss-weight 0.5 --train train.tsv --dev dev.tsv \
+  --output lm-loss.safetensors --max-epochs 2 --metrics lm-loss.jsonl --quiet
+expect_status 0 "--lm-loss-weight from a language model"
+expect_contains '"lm_loss":' "$(cat lm-loss.jsonl)" "--lm-loss-weight: the metrics carry the next-unit loss"
+run "$train" --task sentiment --init-from s.safetensors --lm-loss-weight 0.5 --train train.tsv --dev dev.tsv \
+  --output y.safetensors --quiet
+expect_status 2 "--lm-loss-weight from a classifier"
+expect_contains "--lm-loss-weight needs --init-from a language model" "$err" "--lm-loss-weight from a classifier: the message"
 finish
