@@ -432,6 +432,13 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   double last_rate = config.learning_rate;
   std::int64_t texts_this_run = 0;
   double epochs_done = static_cast<double>(run.epoch - 1);
+  // Built once, not per batch: it reads the batch through `padded`.
+  nn::TopGradientHook add_lm_loss;
+  if (lm_loss_on)
+    add_lm_loss = [&](const float* top, float* top_gradient) {
+      run.epoch_lm_loss +=
+          lm_loss->add_gradient(padded.view(), top, static_cast<float>(config.lm_loss_weight), top_gradient);
+    };
   for (; config.probe.empty() && (config.max_epochs == 0 || run.epoch <= config.max_epochs);
        ++run.epoch, run.batch = 0) {
     bool stopped = false;
@@ -452,12 +459,6 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
         weight_drop->mask(classifier.parameters(), static_cast<std::uint64_t>(run.iterations));
         classifier.parameters_changed();
       }
-      nn::TopGradientHook add_lm_loss;
-      if (lm_loss_on)
-        add_lm_loss = [&](const float* top, float* top_gradient) {
-          run.epoch_lm_loss +=
-              lm_loss->add_gradient(padded.view(), top, static_cast<float>(config.lm_loss_weight), top_gradient);
-        };
       run.epoch_loss += classifier.train_batch(padded.view(), labels.data(), weights.data(), config.seed,
                                                static_cast<std::uint64_t>(run.iterations), add_lm_loss);
       std::vector<float>& gradients = classifier.gradients();
