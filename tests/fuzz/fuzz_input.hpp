@@ -32,6 +32,10 @@ class FuzzInput {
 // A file that only this process writes, rewritten for every input (for loaders that read paths).
 inline const std::string& scratch_path() {
   static const std::string path = "/tmp/charloom-fuzz-" + std::to_string(getpid());
+  // Registered after `path` is built, so it runs before `path` is destroyed: repeated fuzz runs
+  // leave nothing behind in /tmp.
+  static const bool removed_at_exit = std::atexit([] { std::remove(path.c_str()); }) == 0;
+  (void)removed_at_exit;
   return path;
 }
 
