@@ -40,7 +40,10 @@ cli::po::options_description SentimentFlags::options() {
        "drop this fraction of the recurrent weights at each training step (AWD-LSTM's weight drop). 0 = off")
       ("lm-loss-weight", po::value(&lm_loss_weight)->default_value(defaults.lm_loss_weight),
        "with --init-from LM: also train on predicting each text's next unit with the language model's head, this "
-       "weight times that loss (e.g. 0.2), so the encoder stays a language model. 0 = off");
+       "weight times that loss (e.g. 0.2), so the encoder stays a language model. 0 = off")
+      ("positive-lm", po::value(&positive_lm), "a language model fine-tuned on the positive training texts; with "
+       "--negative-lm, the output adds their log-likelihood ratio, its weight fitted on dev, to the classifier's logit")
+      ("negative-lm", po::value(&negative_lm), "the same for the negative training texts");
   // clang-format on
   return flags;
 }
@@ -80,6 +83,8 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.decay_to_pretrained = decay_to_pretrained;
   config.weight_drop = weight_drop;
   config.lm_loss_weight = lm_loss_weight;
+  config.positive_lm = positive_lm;
+  config.negative_lm = negative_lm;
   if (given("grad-clip")) config.grad_clip = shared.grad_clip;
   if (given("weight-decay")) config.weight_decay = shared.weight_decay;
   if (given("max-epochs")) config.max_epochs = shared.max_epochs;
@@ -108,6 +113,9 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
                  summary.last_checkpoint.c_str());
     return 128 + summary.signal;
   }
+  if (!config.quiet && !config.positive_lm.empty())
+    std::fprintf(stderr, "train-model: class language models at weight %.2f: dev accuracy %.4f, the classifier alone %.4f\n",
+                 summary.class_lm_weight, summary.dev_accuracy, summary.classifier_dev_accuracy);
   if (!config.quiet)
     std::fprintf(stderr, "train-model: %lld iterations, %.1f epochs (%s), dev accuracy %.4f (epoch %lld); wrote %s\n",
                  static_cast<long long>(summary.iterations), summary.epochs, summary.stopped_by.c_str(),

@@ -59,6 +59,11 @@ struct SentimentTrainingConfig {
   // language-model loss, Chronopoulou et al. 2019), so that fine-tuning keeps the encoder a
   // language model. The head trains too, and stays out of the output. 0 = off.
   double lm_loss_weight = 0.0;
+  // Language models fine-tuned on the positive and on the negative training texts (both or
+  // neither). The output carries them: a text's score adds a weight, fitted on dev, times
+  // log p(text | positive) - log p(text | negative) to the classifier's logit (a generative
+  // classifier beside the discriminative one).
+  std::string positive_lm, negative_lm;
   double grad_clip = 5.0;
   double weight_decay = 0.0;
   std::int64_t max_epochs = 20;  // 0 = no limit
@@ -83,6 +88,9 @@ struct SentimentTrainingSummary {
   double train_loss = 0.0;    // mean weighted logistic loss of the last epoch
   double lm_loss = 0.0;       // with lm_loss_weight: the last epoch's mean next-unit loss, nats
   double dev_accuracy = 0.0;  // of the output model (the best on dev)
+  // With class language models: the dev accuracy of the classifier without them, and their weight.
+  double classifier_dev_accuracy = 0.0;
+  double class_lm_weight = 0.0;
   double dev_loss = 0.0;
   std::int64_t best_epoch = 0;
   double seconds = 0.0;

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "charloom/errors.hpp"
+#include "infer/class_language_models.hpp"
 #include "infer/text_batches.hpp"
 #include "nn/classifier.hpp"
 
@@ -23,10 +24,13 @@ struct SentimentModel::Impl {
   std::string training_json;
   nn::Classifier classifier;
   std::size_t max_length = default_max_text_units;  // as the model was trained
+  std::unique_ptr<infer::ClassLanguageModels> class_models;  // when the file has them
 
   Impl(const ModelFile& file, Precision precision)
       : vocabulary(file.vocabulary), training_json(file.training_json), classifier(file.config, precision) {
     classifier.load_tensors(file.tensors);
+    if (!file.class_language_models.empty())
+      class_models = std::make_unique<infer::ClassLanguageModels>(file, precision);
     const nlohmann::json training = nlohmann::json::parse(training_json, nullptr, false);
     if (training.is_object() && training.contains("max_length") && training["max_length"].is_number_integer())
       max_length = std::max<std::size_t>(1, training["max_length"].get<std::size_t>());
@@ -38,7 +42,11 @@ SentimentModel SentimentModel::load(const std::string& path, Precision precision
   if (file.kind != sentiment_classifier_kind)
     throw InputError(path + " holds a model of kind '" + file.kind + "', not a sentiment classifier; pass a model " +
                      "written by train-model --task sentiment");
-  return SentimentModel(file, precision);
+  try {
+    return SentimentModel(file, precision);
+  } catch (const InputError& error) {
+    throw InputError(path + ": " + error.what());
+  }
 }
 
 SentimentModel::SentimentModel(const ModelFile& file, Precision precision)
@@ -62,8 +70,15 @@ std::vector<std::uint32_t> SentimentModel::encode(std::string_view text, std::st
 
 std::vector<double> SentimentModel::score(const std::vector<std::vector<std::uint32_t>>& texts, int batch) {
   if (batch < 1) throw UsageError("the batch must be positive");
+  const std::vector<float> logits = infer::classify(impl_->classifier, texts, batch);
+  std::vector<double> ratios(texts.size(), 0.0);
+  double weight = 0.0;
+  if (impl_->class_models) {
+    ratios = impl_->class_models->log_ratios(texts, batch);
+    weight = impl_->class_models->weight();
+  }
   std::vector<double> scores;
-  for (float logit : infer::classify(impl_->classifier, texts, batch)) scores.push_back(sigmoid(logit));
+  for (std::size_t i = 0; i < texts.size(); ++i) scores.push_back(sigmoid(logits[i] + weight * ratios[i]));
   return scores;
 }
 
@@ -74,8 +89,14 @@ std::vector<double> SentimentModel::trace(const std::vector<std::uint32_t>& text
   const std::vector<std::vector<std::uint32_t>> texts{text};
   infer::fill_batch(texts, std::span<const std::size_t>(&only, 1), 1, padded);
   const std::vector<float> running = impl_->classifier.running_logits(padded.view());
+  std::vector<double> ratio(text.size(), 0.0);
+  double weight = 0.0;
+  if (impl_->class_models) {
+    ratio = impl_->class_models->running_log_ratio(text);
+    weight = impl_->class_models->weight();
+  }
   std::vector<double> result;
-  for (std::size_t t = 0; t < text.size(); ++t) result.push_back(sigmoid(running[t]));
+  for (std::size_t t = 0; t < text.size(); ++t) result.push_back(sigmoid(running[t] + weight * ratio[t]));
   return result;
 }
 

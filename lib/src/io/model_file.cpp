@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "charloom/errors.hpp"
@@ -26,6 +28,9 @@ constexpr const char* key_training = "charloom.training";
 constexpr const char* key_crc = "charloom.tensor_crc32";
 constexpr const char* key_checkpoint = "charloom.checkpoint";
 constexpr const char* key_header_crc = "charloom.header_crc32";
+constexpr const char* key_class_models = "charloom.class_language_models";
+// The tensor-name prefixes of the class language models, in ModelFile's order.
+constexpr const char* class_model_prefixes[] = {"negative_lm.", "positive_lm."};
 // The first format whose files carry key_header_crc.
 constexpr int first_version_with_header_crc = 2;
 
@@ -118,6 +123,62 @@ std::vector<NamedTensor> read_tensors(const io::SafetensorsFile& file) {
   return tensors;
 }
 
+// Moves the tensors that `layout` names (each behind `prefix`) out of `all` into `into`,
+// checking every shape against the config.
+void take_tensors(std::vector<NamedTensor>& all, const nn::ParameterLayout& layout, const std::string& prefix,
+                  std::vector<NamedTensor>& into, const std::string& path) {
+  for (const nn::TensorInfo& expected : layout.tensors()) {
+    const std::string name = prefix + expected.name;
+    auto found = std::find_if(all.begin(), all.end(), [&](const NamedTensor& t) { return t.name == name; });
+    if (found == all.end()) throw InputError(path + ": tensor " + name + " is missing");
+    if (found->shape != expected.shape) throw InputError(path + ": tensor " + name + " has the wrong shape for its config");
+    found->name = expected.name;
+    into.push_back(std::move(*found));
+    all.erase(found);
+  }
+}
+
+nn::ParameterLayout layout_of(const ModelFile& model, const std::string& path) {
+  try {
+    return nn::layout_for_kind(model.kind, model.config);
+  } catch (const InputError& error) {
+    throw InputError(path + ": " + error.what());
+  }
+}
+
+// The class language models' metadata: the weight, then each model's config and vocabulary.
+std::string class_models_json(const ModelFile& model) {
+  nlohmann::json models = nlohmann::json::array();
+  for (const ModelFile& part : model.class_language_models)
+    models.push_back({{"config", config_to_json(part.config, part.kind)},
+                      {"vocabulary", nlohmann::json::parse(part.vocabulary.to_json())}});
+  return nlohmann::json{{"weight", model.class_language_model_weight}, {"models", models}}.dump();
+}
+
+void read_class_models(ModelFile& model, const std::string& text, std::vector<NamedTensor>& all,
+                       const std::string& path) {
+  const std::string where = path + ": " + key_class_models;
+  if (model.kind != sentiment_classifier_kind) throw InputError(where + " belongs only in a sentiment classifier");
+  const nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  if (!json.is_object() || !json.contains("weight") || !json["weight"].is_number() || !json.contains("models") ||
+      !json["models"].is_array() || json["models"].size() != 2)
+    throw InputError(where + " must be an object with a weight and two models");
+  model.class_language_model_weight = json["weight"].get<double>();
+  if (!std::isfinite(model.class_language_model_weight)) throw InputError(where + ": the weight is not finite");
+  for (std::size_t i = 0; i < 2; ++i) {
+    const nlohmann::json& entry = json["models"][i];
+    if (!entry.is_object() || !entry.contains("config") || !entry.contains("vocabulary"))
+      throw InputError(where + ": each model needs a config and a vocabulary");
+    ModelFile part;
+    part.config = config_from_json(entry["config"].dump(), path);
+    part.vocabulary = Vocabulary::from_json(entry["vocabulary"].dump(), part.config.text.unit);
+    if (static_cast<int>(part.vocabulary.size()) != part.config.vocabulary_size)
+      throw InputError(where + ": a model's vocabulary and config disagree in size");
+    take_tensors(all, layout_of(part, path), class_model_prefixes[i], part.tensors, path);
+    model.class_language_models.push_back(std::move(part));
+  }
+}
+
 }  // namespace
 
 const NamedTensor* ModelFile::find(const std::string& name) const {
@@ -131,12 +192,24 @@ void save_model_file(const std::string& path, const ModelFile& model) {
   std::vector<io::SafetensorsEntry> entries;
   // The CRC runs over the tensors in file order, exactly the bytes of the data section.
   uLong crc = crc32(0L, Z_NULL, 0);
+  if (!model.class_language_models.empty() &&
+      (model.kind != sentiment_classifier_kind || model.class_language_models.size() != 2))
+    throw Error("save_model_file: class language models come in a pair, in sentiment classifiers only");
+  // The class models' tensors need names of their own; they live until the file is written.
+  std::vector<std::string> prefixed;
+  for (std::size_t i = 0; i < model.class_language_models.size(); ++i)
+    for (const NamedTensor& tensor : model.class_language_models[i].tensors)
+      prefixed.push_back(class_model_prefixes[i] + tensor.name);
+  const auto add = [&](const std::string& name, const NamedTensor& tensor) {
+    entries.push_back({name, tensor.shape, tensor.values.data()});
+    crc = crc32_update(crc, std::string_view(reinterpret_cast<const char*>(tensor.values.data()),
+                                             tensor.values.size() * sizeof(float)));
+  };
   for (const auto* list : {&model.tensors, &model.extra_tensors})
-    for (const NamedTensor& tensor : *list) {
-      entries.push_back({tensor.name, tensor.shape, tensor.values.data()});
-      crc = crc32_update(crc, std::string_view(reinterpret_cast<const char*>(tensor.values.data()),
-                                               tensor.values.size() * sizeof(float)));
-    }
+    for (const NamedTensor& tensor : *list) add(tensor.name, tensor);
+  std::size_t next_name = 0;
+  for (const ModelFile& part : model.class_language_models)
+    for (const NamedTensor& tensor : part.tensors) add(prefixed[next_name++], tensor);
   std::map<std::string, std::string> metadata{
       {key_version, std::to_string(model_format_version)},
       {key_kind, model.kind},
@@ -146,6 +219,7 @@ void save_model_file(const std::string& path, const ModelFile& model) {
       {key_crc, hex32(static_cast<std::uint32_t>(crc))},
   };
   if (!model.checkpoint_json.empty()) metadata[key_checkpoint] = model.checkpoint_json;
+  if (!model.class_language_models.empty()) metadata[key_class_models] = class_models_json(model);
   std::vector<std::pair<std::string, std::vector<std::int64_t>>> table;
   for (const io::SafetensorsEntry& entry : entries) table.emplace_back(entry.name, entry.shape);
   metadata[key_header_crc] = hex32(crc32_of(header_content(metadata, table)));
@@ -198,21 +272,10 @@ ModelFile io::parse_model_file(std::string bytes, const std::string& path) {
     model.checkpoint_json = checkpoint->second;
 
   std::vector<NamedTensor> all = read_tensors(file);
-  // Split the tensors into the model's own (checked against the config) and the rest.
-  nn::ParameterLayout layout;
-  try {
-    layout = nn::layout_for_kind(model.kind, model.config);
-  } catch (const InputError& error) {
-    throw InputError(path + ": " + error.what());
-  }
-  for (const nn::TensorInfo& expected : layout.tensors()) {
-    auto found = std::find_if(all.begin(), all.end(), [&](const NamedTensor& t) { return t.name == expected.name; });
-    if (found == all.end()) throw InputError(path + ": tensor " + expected.name + " is missing");
-    if (found->shape != expected.shape)
-      throw InputError(path + ": tensor " + expected.name + " has the wrong shape for its config");
-    model.tensors.push_back(std::move(*found));
-    all.erase(found);
-  }
+  // The model's own tensors (checked against the config), the class models', then the rest.
+  take_tensors(all, layout_of(model, path), "", model.tensors, path);
+  if (auto models = metadata.find(key_class_models); models != metadata.end())
+    read_class_models(model, models->second, all, path);
   model.extra_tensors = std::move(all);
   return model;
 }

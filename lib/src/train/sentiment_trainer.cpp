@@ -18,11 +18,13 @@
 #include "charloom/model_file.hpp"
 #include "charloom/threads.hpp"
 #include "dist/communicator.hpp"
+#include "infer/class_language_models.hpp"
 #include "infer/text_batches.hpp"
 #include "io/atomic_file.hpp"
 #include "nn/classifier.hpp"
 #include "nn/random.hpp"
 #include "train/checkpoints.hpp"
+#include "train/class_model_weight.hpp"
 #include "train/language_model_loss.hpp"
 #include "train/optimizer.hpp"
 #include "train/probe.hpp"
@@ -106,6 +108,8 @@ void validate(const SentimentTrainingConfig& c) {
     throw UsageError("--lm-loss-weight needs --init-from LM: that language model's head predicts the next units");
   if (c.lm_loss_weight > 0.0 && (c.freeze_encoder || !c.probe.empty()))
     throw UsageError("--lm-loss-weight trains the encoder; drop --freeze-encoder and --probe, or the weight");
+  if (c.positive_lm.empty() != c.negative_lm.empty())
+    throw UsageError("--positive-lm and --negative-lm come together: give a language model for each class");
   if (c.decay_to_pretrained > 0.0 && c.init_from.empty() && c.resume.empty())
     throw UsageError("--decay-to-pretrained needs --init-from LM: it pulls the encoder back to the model's weights");
 }
@@ -125,6 +129,17 @@ DevFigures evaluate(nn::Classifier& classifier, const Dataset& dev, int batch) {
   figures.accuracy /= static_cast<double>(logits.size());
   figures.loss /= static_cast<double>(logits.size());
   return figures;
+}
+
+// A class language model for --positive-lm or --negative-lm: a plain language model.
+ModelFile load_class_model(const std::string& path, const char* flag) {
+  ModelFile model = load_model_file(path);
+  if (model.kind != language_model_kind)
+    throw InputError(std::string(flag) + " " + path + " holds a model of kind '" + model.kind +
+                     "', not a language model; pass one trained by train-model on that class's texts");
+  model.extra_tensors.clear();  // a checkpoint's training state has no place in the output
+  model.checkpoint_json.clear();
+  return model;
 }
 
 // One epoch's batches: shuffled, then sorted by length within windows of 50 batches so that
@@ -281,6 +296,23 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   model.vocabulary_size = static_cast<int>(vocabulary.size());
   encode(train, vocabulary, config.max_length);
   encode(dev, vocabulary, config.max_length);
+  // The class language models go into the output as they are; they are checked against the
+  // classifier now, before any training, so that a mismatch costs nothing.
+  ModelFile with_class_models;
+  std::optional<infer::ClassLanguageModels> class_models;
+  if (!config.positive_lm.empty()) {
+    with_class_models.kind = sentiment_classifier_kind;
+    with_class_models.config = model;
+    with_class_models.vocabulary = vocabulary;
+    with_class_models.class_language_models = {load_class_model(config.negative_lm, "--negative-lm"),
+                                               load_class_model(config.positive_lm, "--positive-lm")};
+    try {
+      class_models.emplace(with_class_models, Precision::f32);
+    } catch (const InputError& error) {
+      throw InputError("--positive-lm " + config.positive_lm + " and --negative-lm " + config.negative_lm + ": " +
+                       error.what());
+    }
+  }
 
   nn::Classifier classifier(model);
   classifier.initialize(config.seed);
@@ -568,6 +600,19 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   file.config = model;
   file.vocabulary = vocabulary;
   file.tensors = nn::named_tensors(classifier.layout(), best);
+  summary.classifier_dev_accuracy = summary.dev_accuracy;
+  if (class_models) {
+    classifier.parameters() = best;
+    classifier.parameters_changed();
+    const train::ClassModelWeight fit =
+        train::fit_class_model_weight(infer::classify(classifier, dev.texts, std::max(config.batch_size, 64)),
+                                      class_models->log_ratios(dev.texts, 64), dev.labels);
+    file.class_language_models = std::move(with_class_models.class_language_models);
+    file.class_language_model_weight = fit.weight;
+    summary.class_lm_weight = fit.weight;
+    summary.dev_accuracy = fit.accuracy;
+    summary.dev_loss = fit.loss;
+  }
   file.training_json = nlohmann::json{
       {"task", "sentiment"},
       {"train", config.train_path},
@@ -590,6 +635,10 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       {"iterations", summary.iterations},
       {"best_epoch", summary.best_epoch},
       {"dev_accuracy", summary.dev_accuracy},
+      {"positive_lm", config.positive_lm},
+      {"negative_lm", config.negative_lm},
+      {"class_lm_weight", summary.class_lm_weight},
+      {"classifier_dev_accuracy", summary.classifier_dev_accuracy},
       {"invocation",
        config.invocation}}.dump();
   save_model_file(config.output, file);
@@ -601,6 +650,8 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
                              {"lm_loss", summary.lm_loss},
                              {"dev_accuracy", summary.dev_accuracy},
                              {"dev_loss", summary.dev_loss},
+                             {"classifier_dev_accuracy", summary.classifier_dev_accuracy},
+                             {"class_lm_weight", summary.class_lm_weight},
                              {"best_epoch", summary.best_epoch},
                              {"seconds", summary.seconds},
                              {"texts_per_second", summary.texts_per_second},

@@ -1,0 +1,20 @@
+// Fitting, on dev, how much the class language models' log-likelihood ratio adds to a
+// sentiment classifier's logit.
+#pragma once
+
+#include <vector>
+
+namespace charloom::train {
+
+struct ClassModelWeight {
+  double weight = 0.0;
+  double accuracy = 0.0;  // of logit + weight * ratio >= 0 against the labels
+  double loss = 0.0;      // the mean logistic loss of the same
+};
+
+// The weight among 0, 0.01, ..., 2 with the best accuracy, ties going to the lower loss
+// (the rule that picks a classifier's best epoch). Weight 0 is the classifier alone.
+ClassModelWeight fit_class_model_weight(const std::vector<float>& logits, const std::vector<double>& ratios,
+                                        const std::vector<int>& labels);
+
+}  // namespace charloom::train
