@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The sentiment recipe: pretrain a character language model on movie reviews and SST-2's
 # training text, fine-tune it on that text alone, then as a classifier on SST-2's training
-# set (selected on its dev set), and report dev accuracy beside a TF-IDF logistic-regression
-# baseline measured here. The whole recipe keeps within 30 minutes on 2 cores.
+# set (selected on its dev set) that also weighs the language model fine-tuned on each class,
+# and report dev accuracy beside a TF-IDF logistic-regression baseline measured here. The
+# whole recipe keeps within 30 minutes on 2 cores.
 #
 #   scripts/train-sentiment.sh OUTPUT_MODEL [LM_SECONDS]
 #
@@ -47,16 +48,30 @@ echo "== 2. The language model fine-tuned on SST-2's training text alone, 750 it
   --output "$output.lm.safetensors" --dropout 0.1 --learning-rate 1e-3 --lr-schedule cosine --max-iters 750 \
   --val-fraction 0.05 --eval-every 250 --log-every 250 --checkpoint-dir "$work/checkpoints-sst"
 
+# A generative classifier beside the discriminative one: the language model goes on to each
+# class's training texts (about 3.5 passes), and the classifier adds the two models'
+# log-likelihood ratio to its logit, weighted as dev accuracy prefers (80.28% alone, 83.26%
+# with them, on one language model; README).
+echo "== 3. Class language models: the language model fine-tuned on each class's training texts, 400 iterations"
+for class in positive negative; do
+  label=$([ "$class" = positive ] && echo 1 || echo 0)
+  awk -F'\t' -v label="$label" '$1 == label { print $2 }' "$data/sst2-train.tsv" >"$work/$class.txt"
+  "$bin/train-model" --corpus "$work/$class.txt" --init-from "$output.lm.safetensors" --output "$work/$class.lm.safetensors" \
+    --dropout 0.1 --learning-rate 1e-3 --lr-schedule cosine --max-iters 400 --val-fraction 0.05 --eval-every 200 \
+    --log-every 200 --checkpoint-dir "$work/checkpoints-$class"
+done
+
 # The classifier's weights are averaged over the steps (--ema-decay): dev accuracy keeps
 # rising for longer, and the time left in the budget caps the epochs.
-left=$((budget_seconds - ($(date +%s) - start) - 60))
+left=$((budget_seconds - ($(date +%s) - start) - 90))
 [ "$left" -ge 120 ] || left=120
-echo "== 3. Fine-tuned as a classifier on SST-2 (dev accuracy picks the epoch), at most $left s"
+echo "== 4. Fine-tuned as a classifier on SST-2 (dev accuracy picks the epoch), at most $left s"
 "$bin/train-model" --task sentiment --init-from "$output.lm.safetensors" --train "$data/sst2-train.tsv" \
   --dev "$data/sst2-dev.tsv" --output "$output" --pool max --dropout 0.3 --learning-rate 2e-3 --ema-decay 0.998 \
-  --max-epochs 20 --patience 5 --time-limit "$left" --summary-json "$work/sentiment.json"
+  --max-epochs 20 --patience 5 --time-limit "$left" --summary-json "$work/sentiment.json" \
+  --positive-lm "$work/positive.lm.safetensors" --negative-lm "$work/negative.lm.safetensors"
 
-echo "== 4. Dev accuracy: charloom against the bag-of-words baseline"
+echo "== 5. Dev accuracy: charloom against the bag-of-words baseline"
 "$bin/score-sentiment" --model "$output" --eval "$data/sst2-dev.tsv"
 /usr/bin/python3 "$root/scripts/sentiment_baseline.py" "$data/sst2-train.tsv" "$data/sst2-dev.tsv"
 echo "train-sentiment: $(( $(date +%s) - start )) s in all; wrote $output and its language model $output.lm.safetensors"

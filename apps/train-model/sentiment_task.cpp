@@ -114,7 +114,8 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
     return 128 + summary.signal;
   }
   if (!config.quiet && !config.positive_lm.empty())
-    std::fprintf(stderr, "train-model: class language models at weight %.2f: dev accuracy %.4f, the classifier alone %.4f\n",
+    std::fprintf(stderr,
+                 "train-model: class language models at weight %.2f: dev accuracy %.4f, the classifier alone %.4f\n",
                  summary.class_lm_weight, summary.dev_accuracy, summary.classifier_dev_accuracy);
   if (!config.quiet)
     std::fprintf(stderr, "train-model: %lld iterations, %.1f epochs (%s), dev accuracy %.4f (epoch %lld); wrote %s\n",

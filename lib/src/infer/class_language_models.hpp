@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "charloom/model_file.hpp"
@@ -12,8 +14,8 @@ namespace charloom::infer {
 
 class ClassLanguageModels {
  public:
-  // `file` is a sentiment classifier's with its two class models; their vocabulary may differ
-  // from the classifier's: units they lack are left out of their scores.
+  // `file` is a sentiment classifier's with its two class models. Their vocabularies may
+  // differ from the classifier's and each other's: a unit either lacks is left out of both scores.
   ClassLanguageModels(const ModelFile& file, Precision precision);
 
   double weight() const { return weight_; }
@@ -26,12 +28,15 @@ class ClassLanguageModels {
   std::vector<double> running_log_ratio(const std::vector<std::uint32_t>& text);
 
  private:
-  // The text in the class models' ids, and for each of those units its index in `text`.
-  std::vector<std::uint32_t> model_ids(const std::vector<std::uint32_t>& text,
-                                       std::vector<std::size_t>* positions = nullptr) const;
+  struct Ids {
+    std::vector<std::uint32_t> negative, positive;
+  };
+  // The text in each class model's ids, and for each unit they read its index in `text`.
+  Ids model_ids(const std::vector<std::uint32_t>& text, std::vector<std::size_t>* positions = nullptr) const;
 
   nn::Network negative_, positive_;
-  std::vector<std::int64_t> model_id_;  // per classifier id: the class models' id, or -1
+  // Per classifier id: the negative and the positive model's ids, or none when either lacks the unit.
+  std::vector<std::optional<std::pair<std::uint32_t, std::uint32_t>>> model_ids_;
   double weight_;
 };
 

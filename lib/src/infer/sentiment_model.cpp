@@ -23,7 +23,7 @@ struct SentimentModel::Impl {
   Vocabulary vocabulary;
   std::string training_json;
   nn::Classifier classifier;
-  std::size_t max_length = default_max_text_units;  // as the model was trained
+  std::size_t max_length = default_max_text_units;           // as the model was trained
   std::unique_ptr<infer::ClassLanguageModels> class_models;  // when the file has them
 
   Impl(const ModelFile& file, Precision precision)

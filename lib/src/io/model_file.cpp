@@ -131,7 +131,8 @@ void take_tensors(std::vector<NamedTensor>& all, const nn::ParameterLayout& layo
     const std::string name = prefix + expected.name;
     auto found = std::find_if(all.begin(), all.end(), [&](const NamedTensor& t) { return t.name == name; });
     if (found == all.end()) throw InputError(path + ": tensor " + name + " is missing");
-    if (found->shape != expected.shape) throw InputError(path + ": tensor " + name + " has the wrong shape for its config");
+    if (found->shape != expected.shape)
+      throw InputError(path + ": tensor " + name + " has the wrong shape for its config");
     found->name = expected.name;
     into.push_back(std::move(*found));
     all.erase(found);

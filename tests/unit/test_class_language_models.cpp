@@ -1,0 +1,207 @@
+// A sentiment classifier's class language models: the score adds their weighted
+// log-likelihood ratio, computed here from the language models on their own; the weight's fit
+// on dev; the model file's round trip; and the refusals.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "charloom/errors.hpp"
+#include "charloom/language_model.hpp"
+#include "charloom/model_file.hpp"
+#include "charloom/scoring.hpp"
+#include "charloom/sentiment.hpp"
+#include "charloom/sentiment_training.hpp"
+#include "charloom/training.hpp"
+#include "test_helpers.hpp"
+#include "train/class_model_weight.hpp"
+
+using namespace charloom;
+
+namespace {
+
+// Labeled texts: positive ones praise ("good", "fine"), negative ones pan ("bad", "dull").
+std::string reviews(int count, int offset = 0) {
+  const char* fillers[] = {"the", "film", "was", "quite", "plot", "and", "story", "very"};
+  std::string text;
+  for (int i = offset; i < offset + count; ++i) {
+    const bool positive = i % 2 == 0;
+    std::string words;
+    for (int w = 0; w < 2 + i % 4; ++w) words += std::string(fillers[(i * 3 + w * 5) % 8]) + " ";
+    words += positive ? (i % 4 == 0 ? "good" : "fine") : (i % 4 == 1 ? "bad" : "dull");
+    text += std::string(positive ? "1" : "0") + "\t" + words + "\n";
+  }
+  return text;
+}
+
+// The texts of one class from reviews(), one per line, as a language model's corpus.
+std::string class_texts(const std::string& labeled, char label) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < labeled.size()) {
+    const std::size_t end = labeled.find('\n', at);
+    if (labeled[at] == label) out += labeled.substr(at + 2, end - at - 2) + "\n";
+    at = end + 1;
+  }
+  return out;
+}
+
+// A 1x16 LSTM language model of `corpus`, trained briefly from scratch.
+void train_language_model_of(const std::string& corpus, const std::string& output) {
+  const testing::TempFile file(corpus, ".txt");
+  TrainingConfig config;
+  config.corpus = {file.path()};
+  config.output = output;
+  config.model.layers = 1;
+  config.model.hidden = 16;
+  config.model.embedding_size = 8;
+  config.batch_size = 4;
+  config.seq_length = 16;
+  config.max_iters = 60;
+  config.checkpoint_dir = output + ".checkpoints";
+  config.quiet = true;
+  train_language_model(config);
+  std::filesystem::remove_all(config.checkpoint_dir);
+}
+
+double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+
+}  // namespace
+
+TEST_CASE("the weight of the class language models is the best on dev, ties to the lower loss") {
+  // At weight 0 the last three texts are wrong. The third and fourth need a weight above 0.2,
+  // the fifth one of at most 0.5: every weight in (0.2, 0.5] is right on all five.
+  const std::vector<float> logits{1.0f, -1.0f, 0.2f, -0.2f, 0.5f};
+  const std::vector<double> ratios{0.0, 0.0, -1.0, 1.0, -1.0};
+  const std::vector<int> labels{1, 0, 0, 1, 1};
+  const train::ClassModelWeight fit = train::fit_class_model_weight(logits, ratios, labels);
+  CHECK(fit.accuracy == 1.0);
+  CHECK(fit.weight > 0.2);
+  CHECK(fit.weight <= 0.5);
+  // The loss at that weight, by hand.
+  double loss = 0.0;
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    const double z = logits[i] + fit.weight * ratios[i];
+    loss += labels[i] == 1 ? std::log1p(std::exp(-z)) : std::log1p(std::exp(z));
+  }
+  CHECK(fit.loss == doctest::Approx(loss / 5.0));
+  // Ratios that tell nothing leave the classifier alone.
+  CHECK(train::fit_class_model_weight(logits, {0, 0, 0, 0, 0}, labels).weight == 0.0);
+  CHECK_THROWS_AS(train::fit_class_model_weight(logits, {0.0}, labels), Error);
+}
+
+TEST_CASE("class language models: the score adds their weighted log-likelihood ratio, as they give it alone") {
+  const std::string train_text = reviews(240), dev_text = reviews(60, 1000);
+  const testing::TempFile train(train_text, ".tsv"), dev(dev_text, ".tsv"), output("", ".safetensors");
+  const testing::TempFile positive_lm("", ".safetensors"), negative_lm("", ".safetensors");
+  train_language_model_of(class_texts(train_text, '1'), positive_lm.path());
+  train_language_model_of(class_texts(train_text, '0'), negative_lm.path());
+
+  SentimentTrainingConfig config;
+  config.train_path = train.path();
+  config.dev_path = dev.path();
+  config.output = output.path();
+  config.model.hidden = 8;
+  config.model.embedding_size = 4;
+  config.max_epochs = 1;  // a weak classifier, so that the class models have work to do
+  config.quiet = true;
+  config.checkpoint_dir = output.path() + ".checkpoints";
+  config.positive_lm = positive_lm.path();
+  config.negative_lm = negative_lm.path();
+  const SentimentTrainingSummary summary = train_sentiment_classifier(config);
+  std::filesystem::remove_all(config.checkpoint_dir);
+  CHECK(summary.dev_accuracy >= summary.classifier_dev_accuracy);
+  CHECK(summary.class_lm_weight > 0.0);
+
+  // The file carries both language models exactly, and the fitted weight.
+  const ModelFile file = load_model_file(output.path());
+  REQUIRE(file.class_language_models.size() == 2);
+  CHECK(file.class_language_model_weight == summary.class_lm_weight);
+  const ModelFile negative_file = load_model_file(negative_lm.path()),
+                  positive_file = load_model_file(positive_lm.path());
+  for (std::size_t i = 0; i < negative_file.tensors.size(); ++i) {
+    CHECK(file.class_language_models[0].tensors[i].values == negative_file.tensors[i].values);
+    CHECK(file.class_language_models[1].tensors[i].values == positive_file.tensors[i].values);
+  }
+
+  // Each score from its parts: the classifier alone, and each language model's own nats.
+  ModelFile alone_file = file;
+  alone_file.class_language_models.clear();
+  SentimentModel model(file), alone(alone_file);
+  LanguageModel negative(negative_file), positive(positive_file);
+  // Only units both language models know ("good" has a 'g' the negative texts lack, and such
+  // units are left out of both models' scores); 'x' is in neither vocabulary.
+  const std::vector<std::string> texts{"the film was fine", "the plot was dull", "story and fine", "x"};
+  std::vector<std::vector<std::uint32_t>> ids;
+  for (const std::string& text : texts) ids.push_back(model.encode(text));
+  const std::vector<double> scores = model.score(ids), alone_scores = alone.score(ids);
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    CAPTURE(texts[i]);
+    const double ratio = score_sequences(negative, {negative.encode(texts[i], UnknownPolicy::skip)}, 1)[0].nats -
+                         score_sequences(positive, {positive.encode(texts[i], UnknownPolicy::skip)}, 1)[0].nats;
+    const double logit = std::log(alone_scores[i] / (1.0 - alone_scores[i]));
+    CHECK(scores[i] == doctest::Approx(sigmoid(logit + file.class_language_model_weight * ratio)).epsilon(1e-5));
+    // The trace ends at the text's score.
+    CHECK(model.trace(ids[i]).back() == doctest::Approx(scores[i]).epsilon(1e-5));
+  }
+  // The language models alone prefer their own class's texts.
+  CHECK(scores[0] > alone_scores[0]);
+  CHECK(scores[1] < alone_scores[1]);
+
+  // The summary's dev accuracy is the output's.
+  std::vector<std::vector<std::uint32_t>> dev_ids;
+  std::vector<int> dev_labels;
+  for (std::size_t at = 0; at < dev_text.size();) {
+    const std::size_t end = dev_text.find('\n', at);
+    dev_labels.push_back(dev_text[at] - '0');
+    dev_ids.push_back(model.encode(dev_text.substr(at + 2, end - at - 2)));
+    at = end + 1;
+  }
+  CHECK(binary_metrics(model.score(dev_ids), dev_labels).accuracy == doctest::Approx(summary.dev_accuracy));
+}
+
+TEST_CASE(
+    "class language models are refused unless they come as a pair of language models that read as the classifier "
+    "does") {
+  const std::string train_text = reviews(40);
+  const testing::TempFile train(train_text, ".tsv"), output("", ".safetensors"), lm("", ".safetensors");
+  train_language_model_of(class_texts(train_text, '1'), lm.path());
+  SentimentTrainingConfig config;
+  config.train_path = config.dev_path = train.path();
+  config.output = output.path();
+  config.model.hidden = 8;
+  config.max_epochs = 1;
+  config.quiet = true;
+  config.checkpoint_dir = output.path() + ".checkpoints";
+  config.positive_lm = lm.path();
+  CHECK_THROWS_WITH_AS(train_sentiment_classifier(config), doctest::Contains("come together"), UsageError);
+  // Graphemes split text otherwise than the language model's code points.
+  config.negative_lm = lm.path();
+  config.model.text.unit = TextUnit::grapheme;
+  CHECK_THROWS_WITH_AS(train_sentiment_classifier(config), doctest::Contains("read text as the classifier does"),
+                       InputError);
+  CHECK_FALSE(std::filesystem::exists(output.path() + ".checkpoints"));
+  config.model.text.unit = TextUnit::codepoint;
+  // A classifier is not a language model.
+  config.positive_lm.clear();
+  config.negative_lm.clear();
+  train_sentiment_classifier(config);
+  std::filesystem::remove_all(config.checkpoint_dir);
+  config.positive_lm = output.path();
+  config.negative_lm = lm.path();
+  CHECK_THROWS_WITH_AS(train_sentiment_classifier(config), doctest::Contains("not a language model"), InputError);
+
+  // In the file: only a sentiment classifier carries them, and every tensor must be there.
+  const ModelFile language_model = load_model_file(lm.path());
+  ModelFile with_models = load_model_file(output.path());
+  with_models.class_language_models = {language_model, language_model};
+  with_models.class_language_models[1].tensors.pop_back();
+  const testing::TempFile damaged("", ".safetensors");
+  save_model_file(damaged.path(), with_models);
+  CHECK_THROWS_WITH_AS(load_model_file(damaged.path()), doctest::Contains("positive_lm."), InputError);
+  ModelFile not_a_classifier = language_model;
+  not_a_classifier.class_language_models = {language_model, language_model};
+  CHECK_THROWS_AS(save_model_file(damaged.path(), not_a_classifier), Error);
+}
