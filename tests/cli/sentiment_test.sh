@@ -19,7 +19,7 @@ head -60 train.tsv >dev.tsv
 run "$train" --task sentiment --help
 expect_status 0 "--help"
 for flag in --task --train --dev --input-format --columns --pool --init-from --freeze-encoder --class-weight --max-length --head-only-epochs \
-  --ema-decay --decay-to-pretrained --weight-drop --lm-loss-weight; do
+  --ema-decay --decay-to-pretrained --weight-drop --lm-loss-weight --positive-lm --negative-lm; do
   expect_contains "$flag" "$out" "--help lists $flag"
 done
 run "$train" --task sentiment --train train.tsv --dev dev.tsv --output s.safetensors --hidden 24 --embedding-size 8 \
@@ -159,4 +159,34 @@ run "$train" --task sentiment --init-from s.safetensors --lm-loss-weight 0.5 --t
   --output y.safetensors --quiet
 expect_status 2 "--lm-loss-weight from a classifier"
 expect_contains "--lm-loss-weight needs --init-from a language model" "$err" "--lm-loss-weight from a classifier: the message"
+# Class language models: one fine-tuned on each class's texts from lm.safetensors; the output
+# carries them, the summary reports the fitted weight, and score-sentiment uses them.
+for class in 1 0; do
+  awk -F'\t' -v label="$class" '$1 == label { print $2 }' train.tsv >class-$class.txt
+  run "$train" --corpus class-$class.txt --init-from lm.safetensors --output class-$class.safetensors --max-iters 20 \
+    --batch-size 4 --seq-length 16 --quiet
+  expect_status 0 "a class language model for label $class"
+done
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output pair.safetensors --hidden 8 --embedding-size 4 \
+  --max-epochs 1 --positive-lm class-1.safetensors --negative-lm class-0.safetensors --summary-json pair.json
+expect_status 0 "--positive-lm and --negative-lm"
+expect_contains "class language models at weight" "$err" "the fitted weight is reported"
+expect_contains '"class_lm_weight":' "$(cat pair.json)" "the summary carries the weight"
+expect_contains '"classifier_dev_accuracy":' "$(cat pair.json)" "the summary carries the classifier's own accuracy"
+run "$score" --model pair.safetensors --eval dev.tsv
+expect_status 0 "score-sentiment with class language models"
+printf '%s\n' "$out" >pair-eval.json
+expect_equal "same" "$("$python" -c '
+import json
+summary, scored = json.load(open("pair.json")), json.load(open("pair-eval.json"))
+print("same" if abs(summary["dev_accuracy"] - scored["accuracy"]) < 1e-9 else f"{summary} against {scored}")')" \
+  "score-sentiment --eval gives the dev accuracy that training reported"
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors --positive-lm class-1.safetensors --quiet
+expect_status 2 "--positive-lm alone"
+expect_contains "--positive-lm and --negative-lm come together" "$err" "--positive-lm alone: the message"
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors --positive-lm s.safetensors \
+  --negative-lm class-0.safetensors --quiet
+expect_status 1 "a classifier as --positive-lm"
+expect_contains "not a language model" "$err" "a classifier as --positive-lm: the message"
+[ -e y.safetensors ] && fail "a refused run left an output"
 finish
