@@ -131,9 +131,9 @@ TEST_CASE("class language models: the score adds their weighted log-likelihood r
   alone_file.class_language_models.clear();
   SentimentModel model(file), alone(alone_file);
   LanguageModel negative(negative_file), positive(positive_file);
-  // Only units both language models know ("good" has a 'g' the negative texts lack, and such
-  // units are left out of both models' scores); 'x' is in neither vocabulary.
-  const std::vector<std::string> texts{"the film was fine", "the plot was dull", "story and fine", "x"};
+  // Units both language models know ("good" has a 'g' the negative texts lack, and such units
+  // are left out of both models' scores), and an 'x' that no model knows, left out as well.
+  const std::vector<std::string> texts{"the film was fine", "the plot was dull", "story and fxine", "x"};
   std::vector<std::vector<std::uint32_t>> ids;
   for (const std::string& text : texts) ids.push_back(model.encode(text));
   const std::vector<double> scores = model.score(ids), alone_scores = alone.score(ids);

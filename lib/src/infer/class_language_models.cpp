@@ -32,9 +32,10 @@ ClassLanguageModels::ClassLanguageModels(const ModelFile& file, Precision precis
   for (std::uint32_t id = 0; id < file.vocabulary.size(); ++id) {
     const std::string_view unit = file.vocabulary.text_of(id);
     const auto in_negative = negative.vocabulary.find(unit), in_positive = positive.vocabulary.find(unit);
-    // A unit that either model lacks is left out of both, so that both score the same units.
-    model_ids_.push_back(in_negative && in_positive ? std::optional(std::pair(*in_negative, *in_positive))
-                                                    : std::nullopt);
+    // A unit that either model lacks is left out of both, so that both score the same units;
+    // so is one the classifier lacks, whatever unit it stood for.
+    const bool known = id != Vocabulary::unknown_id && in_negative && in_positive;
+    model_ids_.push_back(known ? std::optional(std::pair(*in_negative, *in_positive)) : std::nullopt);
   }
 }
 

@@ -172,7 +172,11 @@ void read_class_models(ModelFile& model, const std::string& text, std::vector<Na
       throw InputError(where + ": each model needs a config and a vocabulary");
     ModelFile part;
     part.config = config_from_json(entry["config"].dump(), path);
-    part.vocabulary = Vocabulary::from_json(entry["vocabulary"].dump(), part.config.text.unit);
+    try {
+      part.vocabulary = Vocabulary::from_json(entry["vocabulary"].dump(), part.config.text.unit);
+    } catch (const InputError& error) {
+      throw InputError(where + ": " + error.what());
+    }
     if (static_cast<int>(part.vocabulary.size()) != part.config.vocabulary_size)
       throw InputError(where + ": a model's vocabulary and config disagree in size");
     take_tensors(all, layout_of(part, path), class_model_prefixes[i], part.tensors, path);
