@@ -48,24 +48,6 @@ std::string class_texts(const std::string& labeled, char label) {
   return out;
 }
 
-// A 1x16 LSTM language model of `corpus`, trained briefly from scratch.
-void train_language_model_of(const std::string& corpus, const std::string& output) {
-  const testing::TempFile file(corpus, ".txt");
-  TrainingConfig config;
-  config.corpus = {file.path()};
-  config.output = output;
-  config.model.layers = 1;
-  config.model.hidden = 16;
-  config.model.embedding_size = 8;
-  config.batch_size = 4;
-  config.seq_length = 16;
-  config.max_iters = 60;
-  config.checkpoint_dir = output + ".checkpoints";
-  config.quiet = true;
-  train_language_model(config);
-  std::filesystem::remove_all(config.checkpoint_dir);
-}
-
 double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 
 }  // namespace
@@ -96,8 +78,8 @@ TEST_CASE("class language models: the score adds their weighted log-likelihood r
   const std::string train_text = reviews(240), dev_text = reviews(60, 1000);
   const testing::TempFile train(train_text, ".tsv"), dev(dev_text, ".tsv"), output("", ".safetensors");
   const testing::TempFile positive_lm("", ".safetensors"), negative_lm("", ".safetensors");
-  train_language_model_of(class_texts(train_text, '1'), positive_lm.path());
-  train_language_model_of(class_texts(train_text, '0'), negative_lm.path());
+  testing::train_tiny_language_model(class_texts(train_text, '1'), positive_lm.path(), 60);
+  testing::train_tiny_language_model(class_texts(train_text, '0'), negative_lm.path(), 60);
 
   SentimentTrainingConfig config;
   config.train_path = train.path();
@@ -167,7 +149,7 @@ TEST_CASE(
     "does") {
   const std::string train_text = reviews(40);
   const testing::TempFile train(train_text, ".tsv"), output("", ".safetensors"), lm("", ".safetensors");
-  train_language_model_of(class_texts(train_text, '1'), lm.path());
+  testing::train_tiny_language_model(class_texts(train_text, '1'), lm.path(), 60);
   SentimentTrainingConfig config;
   config.train_path = config.dev_path = train.path();
   config.output = output.path();

@@ -1,7 +1,10 @@
-// Small helpers shared by the unit tests: temporary files and option shorthands.
+// Small helpers shared by the unit tests: temporary files, option shorthands and a tiny
+// language model.
 #pragma once
 
 #include <unistd.h>
+
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +12,7 @@
 #include <string_view>
 
 #include "charloom/text.hpp"
+#include "charloom/training.hpp"
 
 namespace charloom::testing {
 
@@ -35,6 +39,26 @@ inline TextOptions with_unit(TextUnit unit, Normalization normalization = Normal
   options.unit = unit;
   options.normalization = normalization;
   return options;
+}
+
+// A 1x16 LSTM language model of `corpus_text`, trained `iterations` steps from scratch and
+// written to `output`; its checkpoints are removed.
+inline void train_tiny_language_model(std::string_view corpus_text, const std::string& output,
+                                      std::int64_t iterations) {
+  const TempFile corpus(corpus_text, ".txt");
+  TrainingConfig config;
+  config.corpus = {corpus.path()};
+  config.output = output;
+  config.model.layers = 1;
+  config.model.hidden = 16;
+  config.model.embedding_size = 8;
+  config.batch_size = 4;
+  config.seq_length = 16;
+  config.max_iters = iterations;
+  config.checkpoint_dir = output + ".checkpoints";
+  config.quiet = true;
+  train_language_model(config);
+  std::filesystem::remove_all(config.checkpoint_dir);
 }
 
 // Where the committed sample corpora live (set by CMake).

@@ -91,20 +91,7 @@ struct CheckpointCleanup {
 
 // A 1x16 LSTM language model of the toy texts, 20 iterations long unless told, as a classifier's start.
 ModelFile train_tiny_language_model(const std::string& output, std::int64_t iterations = 20) {
-  const testing::TempFile corpus(separable(200), ".txt");
-  TrainingConfig lm;
-  lm.corpus = {corpus.path()};
-  lm.output = output;
-  lm.model.layers = 1;
-  lm.model.hidden = 16;
-  lm.model.embedding_size = 8;
-  lm.batch_size = 4;
-  lm.seq_length = 16;
-  lm.max_iters = iterations;
-  lm.checkpoint_dir = output + ".checkpoints";
-  lm.quiet = true;
-  train_language_model(lm);
-  std::filesystem::remove_all(lm.checkpoint_dir);
+  testing::train_tiny_language_model(separable(200), output, iterations);
   return load_model_file(output);
 }
 
