@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "charloom/errors.hpp"
@@ -36,15 +37,22 @@ std::string reviews(int count, int offset = 0) {
   return text;
 }
 
-// The texts of one class from reviews(), one per line, as a language model's corpus.
-std::string class_texts(const std::string& labeled, char label) {
-  std::string out;
-  std::size_t at = 0;
-  while (at < labeled.size()) {
+// The (label, text) records of reviews().
+std::vector<std::pair<int, std::string>> records_of(const std::string& labeled) {
+  std::vector<std::pair<int, std::string>> records;
+  for (std::size_t at = 0; at < labeled.size();) {
     const std::size_t end = labeled.find('\n', at);
-    if (labeled[at] == label) out += labeled.substr(at + 2, end - at - 2) + "\n";
+    records.emplace_back(labeled[at] - '0', labeled.substr(at + 2, end - at - 2));
     at = end + 1;
   }
+  return records;
+}
+
+// The texts of one class from reviews(), one per line, as a language model's corpus.
+std::string class_texts(const std::string& labeled, int label) {
+  std::string out;
+  for (const auto& [own, text] : records_of(labeled))
+    if (own == label) out += text + "\n";
   return out;
 }
 
@@ -78,8 +86,8 @@ TEST_CASE("class language models: the score adds their weighted log-likelihood r
   const std::string train_text = reviews(240), dev_text = reviews(60, 1000);
   const testing::TempFile train(train_text, ".tsv"), dev(dev_text, ".tsv"), output("", ".safetensors");
   const testing::TempFile positive_lm("", ".safetensors"), negative_lm("", ".safetensors");
-  testing::train_tiny_language_model(class_texts(train_text, '1'), positive_lm.path(), 60);
-  testing::train_tiny_language_model(class_texts(train_text, '0'), negative_lm.path(), 60);
+  testing::train_tiny_language_model(class_texts(train_text, 1), positive_lm.path(), 60);
+  testing::train_tiny_language_model(class_texts(train_text, 0), negative_lm.path(), 60);
 
   SentimentTrainingConfig config;
   config.train_path = train.path();
@@ -135,11 +143,9 @@ TEST_CASE("class language models: the score adds their weighted log-likelihood r
   // The summary's dev accuracy is the output's.
   std::vector<std::vector<std::uint32_t>> dev_ids;
   std::vector<int> dev_labels;
-  for (std::size_t at = 0; at < dev_text.size();) {
-    const std::size_t end = dev_text.find('\n', at);
-    dev_labels.push_back(dev_text[at] - '0');
-    dev_ids.push_back(model.encode(dev_text.substr(at + 2, end - at - 2)));
-    at = end + 1;
+  for (const auto& [label, text] : records_of(dev_text)) {
+    dev_labels.push_back(label);
+    dev_ids.push_back(model.encode(text));
   }
   CHECK(binary_metrics(model.score(dev_ids), dev_labels).accuracy == doctest::Approx(summary.dev_accuracy));
 }
@@ -149,7 +155,7 @@ TEST_CASE(
     "does") {
   const std::string train_text = reviews(40);
   const testing::TempFile train(train_text, ".tsv"), output("", ".safetensors"), lm("", ".safetensors");
-  testing::train_tiny_language_model(class_texts(train_text, '1'), lm.path(), 60);
+  testing::train_tiny_language_model(class_texts(train_text, 1), lm.path(), 60);
   SentimentTrainingConfig config;
   config.train_path = config.dev_path = train.path();
   config.output = output.path();

@@ -200,11 +200,6 @@ void save_model_file(const std::string& path, const ModelFile& model) {
   if (!model.class_language_models.empty() &&
       (model.kind != sentiment_classifier_kind || model.class_language_models.size() != 2))
     throw Error("save_model_file: class language models come in a pair, in sentiment classifiers only");
-  // The class models' tensors need names of their own; they live until the file is written.
-  std::vector<std::string> prefixed;
-  for (std::size_t i = 0; i < model.class_language_models.size(); ++i)
-    for (const NamedTensor& tensor : model.class_language_models[i].tensors)
-      prefixed.push_back(class_model_prefixes[i] + tensor.name);
   const auto add = [&](const std::string& name, const NamedTensor& tensor) {
     entries.push_back({name, tensor.shape, tensor.values.data()});
     crc = crc32_update(crc, std::string_view(reinterpret_cast<const char*>(tensor.values.data()),
@@ -212,9 +207,9 @@ void save_model_file(const std::string& path, const ModelFile& model) {
   };
   for (const auto* list : {&model.tensors, &model.extra_tensors})
     for (const NamedTensor& tensor : *list) add(tensor.name, tensor);
-  std::size_t next_name = 0;
-  for (const ModelFile& part : model.class_language_models)
-    for (const NamedTensor& tensor : part.tensors) add(prefixed[next_name++], tensor);
+  for (std::size_t i = 0; i < model.class_language_models.size(); ++i)
+    for (const NamedTensor& tensor : model.class_language_models[i].tensors)
+      add(class_model_prefixes[i] + tensor.name, tensor);
   std::map<std::string, std::string> metadata{
       {key_version, std::to_string(model_format_version)},
       {key_kind, model.kind},
