@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The sentiment recipe: pretrain a character language model on movie reviews and SST-2's
 # training text, fine-tune it on that text alone, then as a classifier on SST-2's training
-# set (selected on its dev set) that also weighs the language model fine-tuned on each class,
-# and report dev accuracy beside a TF-IDF logistic-regression baseline measured here. The
-# whole recipe keeps within 30 minutes on 2 cores.
+# set (selected on its dev set) that also weighs the language model fine-tuned on each class
+# (once on SST-2's texts, once on movie-review sentences), and report dev accuracy beside a
+# TF-IDF logistic-regression baseline measured here. The whole recipe keeps within 30 minutes
+# on 2 cores.
 #
 #   scripts/train-sentiment.sh OUTPUT_MODEL [LM_SECONDS]
 #
@@ -61,17 +62,32 @@ for class in positive negative; do
     --log-every 200 --checkpoint-dir "$work/checkpoints-$class"
 done
 
+# A second pair, for other errors than the first's: the language model goes on to the movie
+# reviews' sentences of each class (labeled by their review, spelled as SST-2), about one pass.
+# Its ratio adds to the first's (+0.7 points of dev accuracy on average over six classifiers;
+# README).
+echo "== 4. Class language models from movie-review sentences, labeled by their review, 800 iterations"
+/usr/bin/python3 "$root/scripts/review_sentences.py" "${corpus%.txt}.csv" >"$work/reviews.tsv"
+for class in positive negative; do
+  label=$([ "$class" = positive ] && echo 1 || echo 0)
+  awk -F'\t' -v label="$label" '$1 == label { print $2 }' "$work/reviews.tsv" >"$work/$class-reviews.txt"
+  "$bin/train-model" --corpus "$work/$class-reviews.txt" --init-from "$output.lm.safetensors" \
+    --output "$work/$class-reviews.lm.safetensors" --dropout 0.1 --learning-rate 1e-3 --lr-schedule cosine \
+    --max-iters 800 --val-fraction 0.05 --eval-every 400 --log-every 400 --checkpoint-dir "$work/checkpoints-$class-reviews"
+done
+
 # The classifier's weights are averaged over the steps (--ema-decay): dev accuracy keeps
 # rising for longer, and the time left in the budget caps the epochs.
 left=$((budget_seconds - ($(date +%s) - start) - 90))
 [ "$left" -ge 120 ] || left=120
-echo "== 4. Fine-tuned as a classifier on SST-2 (dev accuracy picks the epoch), at most $left s"
+echo "== 5. Fine-tuned as a classifier on SST-2 (dev accuracy picks the epoch), at most $left s"
 "$bin/train-model" --task sentiment --init-from "$output.lm.safetensors" --train "$data/sst2-train.tsv" \
   --dev "$data/sst2-dev.tsv" --output "$output" --pool max --dropout 0.3 --learning-rate 2e-3 --ema-decay 0.998 \
   --max-epochs 20 --patience 5 --time-limit "$left" --summary-json "$work/sentiment.json" \
-  --positive-lm "$work/positive.lm.safetensors" --negative-lm "$work/negative.lm.safetensors"
+  --positive-lm "$work/positive.lm.safetensors" "$work/positive-reviews.lm.safetensors" \
+  --negative-lm "$work/negative.lm.safetensors" "$work/negative-reviews.lm.safetensors"
 
-echo "== 5. Dev accuracy: charloom against the bag-of-words baseline"
+echo "== 6. Dev accuracy: charloom against the bag-of-words baseline"
 "$bin/score-sentiment" --model "$output" --eval "$data/sst2-dev.tsv"
 /usr/bin/python3 "$root/scripts/sentiment_baseline.py" "$data/sst2-train.tsv" "$data/sst2-dev.tsv"
 echo "train-sentiment: $(( $(date +%s) - start )) s in all; wrote $output and its language model $output.lm.safetensors"

@@ -41,9 +41,10 @@ cli::po::options_description SentimentFlags::options() {
       ("lm-loss-weight", po::value(&lm_loss_weight)->default_value(defaults.lm_loss_weight),
        "with --init-from LM: also train on predicting each text's next unit with the language model's head, this "
        "weight times that loss (e.g. 0.2), so the encoder stays a language model. 0 = off")
-      ("positive-lm", po::value(&positive_lm), "a language model fine-tuned on the positive training texts; with "
-       "--negative-lm, the output adds their log-likelihood ratio, its weight fitted on dev, to the classifier's logit")
-      ("negative-lm", po::value(&negative_lm), "the same for the negative training texts");
+      ("positive-lm", po::value(&positive_lm)->multitoken(), "language models fine-tuned on the positive training "
+       "texts; with --negative-lm, the output adds their log-likelihood ratios, weighted as dev prefers, to the "
+       "classifier's logit. Several make several pairs, the i-th of each flag one pair")
+      ("negative-lm", po::value(&negative_lm)->multitoken(), "the same for the negative training texts");
   // clang-format on
   return flags;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "charloom/sentiment_training.hpp"
 #include "charloom/training.hpp"
@@ -11,7 +12,8 @@
 namespace charloom {
 
 struct SentimentFlags {
-  std::string train, dev, input_format, columns = "label,text", pool, class_weight, probe, positive_lm, negative_lm;
+  std::string train, dev, input_format, columns = "label,text", pool, class_weight, probe;
+  std::vector<std::string> positive_lm, negative_lm;
   bool freeze_encoder = false, bidirectional = false;
   int max_length = 0, head_only_epochs = 0;
   double ema_decay = 0.0;

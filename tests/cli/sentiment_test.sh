@@ -181,6 +181,25 @@ import json
 summary, scored = json.load(open("pair.json")), json.load(open("pair-eval.json"))
 print("same" if abs(summary["dev_accuracy"] - scored["accuracy"]) < 1e-9 else f"{summary} against {scored}")')" \
   "score-sentiment --eval gives the dev accuracy that training reported"
+# A second pair, the language model itself for each class: its ratio is 0 wherever it is
+# read, so the weight and the dev accuracy are the first pair's alone.
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output pairs.safetensors --hidden 8 --embedding-size 4 \
+  --max-epochs 1 --positive-lm class-1.safetensors lm.safetensors --negative-lm class-0.safetensors lm.safetensors \
+  --summary-json pairs.json --quiet
+expect_status 0 "two pairs of class language models"
+expect_equal "same" "$("$python" -c '
+import json, struct
+one, two = json.load(open("pair.json")), json.load(open("pairs.json"))
+with open("pairs.safetensors", "rb") as f:
+    header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+second = any(name.startswith("positive_lm2.") for name in header) and any(name.startswith("negative_lm2.") for name in header)
+same = all(one[key] == two[key] for key in ("dev_accuracy", "class_lm_weight", "classifier_dev_accuracy"))
+print("same" if same and second else f"{one} against {two}; second pair in the file: {second}")')" \
+  "two pairs: the file carries the second, and a pair that says nothing changes nothing"
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors \
+  --positive-lm class-1.safetensors lm.safetensors --negative-lm class-0.safetensors --quiet
+expect_status 2 "two positive class language models and one negative"
+expect_contains "2 positive, 1 negative" "$err" "unequal pairs: the message"
 run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors --positive-lm class-1.safetensors --quiet
 expect_status 2 "--positive-lm alone"
 expect_contains "--positive-lm and --negative-lm come together" "$err" "--positive-lm alone: the message"

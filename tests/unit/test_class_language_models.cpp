@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <deque>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -82,12 +83,18 @@ TEST_CASE("the weight of the class language models is the best on dev, ties to t
   CHECK_THROWS_AS(train::fit_class_model_weight(logits, {0.0}, labels), Error);
 }
 
-TEST_CASE("class language models: the score adds their weighted log-likelihood ratio, as they give it alone") {
+TEST_CASE("class language models: the score adds their weighted log-likelihood ratios, as they give them alone") {
   const std::string train_text = reviews(240), dev_text = reviews(60, 1000);
   const testing::TempFile train(train_text, ".tsv"), dev(dev_text, ".tsv"), output("", ".safetensors");
-  const testing::TempFile positive_lm("", ".safetensors"), negative_lm("", ".safetensors");
-  testing::train_tiny_language_model(class_texts(train_text, 1), positive_lm.path(), 60);
-  testing::train_tiny_language_model(class_texts(train_text, 0), negative_lm.path(), 60);
+  // Two pairs, the second trained less, so that each pair's ratio differs.
+  const std::vector<int> iterations{60, 25};
+  std::deque<testing::TempFile> positive_lms, negative_lms;  // a deque: a TempFile does not move
+  for (const int count : iterations) {
+    testing::train_tiny_language_model(class_texts(train_text, 1), positive_lms.emplace_back("", ".safetensors").path(),
+                                       count);
+    testing::train_tiny_language_model(class_texts(train_text, 0), negative_lms.emplace_back("", ".safetensors").path(),
+                                       count);
+  }
 
   SentimentTrainingConfig config;
   config.train_path = train.path();
@@ -98,29 +105,36 @@ TEST_CASE("class language models: the score adds their weighted log-likelihood r
   config.max_epochs = 1;  // a weak classifier, so that the class models have work to do
   config.quiet = true;
   config.checkpoint_dir = output.path() + ".checkpoints";
-  config.positive_lm = positive_lm.path();
-  config.negative_lm = negative_lm.path();
+  for (std::size_t pair = 0; pair < iterations.size(); ++pair) {
+    config.positive_lm.push_back(positive_lms[pair].path());
+    config.negative_lm.push_back(negative_lms[pair].path());
+  }
   const SentimentTrainingSummary summary = train_sentiment_classifier(config);
   std::filesystem::remove_all(config.checkpoint_dir);
   CHECK(summary.dev_accuracy >= summary.classifier_dev_accuracy);
   CHECK(summary.class_lm_weight > 0.0);
 
-  // The file carries both language models exactly, and the fitted weight.
+  // The file carries every language model exactly, negative then positive of each pair, and the
+  // fitted weight.
   const ModelFile file = load_model_file(output.path());
-  REQUIRE(file.class_language_models.size() == 2);
+  REQUIRE(file.class_language_models.size() == 2 * iterations.size());
   CHECK(file.class_language_model_weight == summary.class_lm_weight);
-  const ModelFile negative_file = load_model_file(negative_lm.path()),
-                  positive_file = load_model_file(positive_lm.path());
-  for (std::size_t i = 0; i < negative_file.tensors.size(); ++i) {
-    CHECK(file.class_language_models[0].tensors[i].values == negative_file.tensors[i].values);
-    CHECK(file.class_language_models[1].tensors[i].values == positive_file.tensors[i].values);
+  std::vector<LanguageModel> negatives, positives;
+  for (std::size_t pair = 0; pair < iterations.size(); ++pair) {
+    const ModelFile negative_file = load_model_file(negative_lms[pair].path()),
+                    positive_file = load_model_file(positive_lms[pair].path());
+    for (std::size_t i = 0; i < negative_file.tensors.size(); ++i) {
+      CHECK(file.class_language_models[2 * pair].tensors[i].values == negative_file.tensors[i].values);
+      CHECK(file.class_language_models[2 * pair + 1].tensors[i].values == positive_file.tensors[i].values);
+    }
+    negatives.emplace_back(negative_file);
+    positives.emplace_back(positive_file);
   }
 
   // Each score from its parts: the classifier alone, and each language model's own nats.
   ModelFile alone_file = file;
   alone_file.class_language_models.clear();
   SentimentModel model(file), alone(alone_file);
-  LanguageModel negative(negative_file), positive(positive_file);
   // Units both language models know ("good" has a 'g' the negative texts lack, and such units
   // are left out of both models' scores), and an 'x' that no model knows, left out as well.
   const std::vector<std::string> texts{"the film was fine", "the plot was dull", "story and fxine", "x"};
@@ -129,8 +143,16 @@ TEST_CASE("class language models: the score adds their weighted log-likelihood r
   const std::vector<double> scores = model.score(ids), alone_scores = alone.score(ids);
   for (std::size_t i = 0; i < texts.size(); ++i) {
     CAPTURE(texts[i]);
-    const double ratio = score_sequences(negative, {negative.encode(texts[i], UnknownPolicy::skip)}, 1)[0].nats -
-                         score_sequences(positive, {positive.encode(texts[i], UnknownPolicy::skip)}, 1)[0].nats;
+    double ratio = 0.0, first_ratio = 0.0;
+    for (std::size_t pair = 0; pair < iterations.size(); ++pair) {
+      LanguageModel &negative = negatives[pair], &positive = positives[pair];
+      const double own =
+          score_sequences(negative, {negative.encode(texts[i], UnknownPolicy::skip)}, 1)[0].nats -
+          score_sequences(positive, {positive.encode(texts[i], UnknownPolicy::skip)}, 1)[0].nats;
+      if (pair == 0) first_ratio = own;
+      ratio += own;
+    }
+    if (texts[i] != "x") CHECK(ratio != doctest::Approx(first_ratio));  // the second pair counts
     const double logit = std::log(alone_scores[i] / (1.0 - alone_scores[i]));
     CHECK(scores[i] == doctest::Approx(sigmoid(logit + file.class_language_model_weight * ratio)).epsilon(1e-5));
     // The trace ends at the text's score.
@@ -163,10 +185,12 @@ TEST_CASE(
   config.max_epochs = 1;
   config.quiet = true;
   config.checkpoint_dir = output.path() + ".checkpoints";
-  config.positive_lm = lm.path();
+  config.positive_lm = {lm.path()};
   CHECK_THROWS_WITH_AS(train_sentiment_classifier(config), doctest::Contains("come together"), UsageError);
+  config.negative_lm = {lm.path(), lm.path()};
+  CHECK_THROWS_WITH_AS(train_sentiment_classifier(config), doctest::Contains("1 positive, 2 negative"), UsageError);
   // Graphemes split text otherwise than the language model's code points.
-  config.negative_lm = lm.path();
+  config.negative_lm = {lm.path()};
   config.model.text.unit = TextUnit::grapheme;
   CHECK_THROWS_WITH_AS(train_sentiment_classifier(config), doctest::Contains("read text as the classifier does"),
                        InputError);
@@ -177,18 +201,25 @@ TEST_CASE(
   config.negative_lm.clear();
   train_sentiment_classifier(config);
   std::filesystem::remove_all(config.checkpoint_dir);
-  config.positive_lm = output.path();
-  config.negative_lm = lm.path();
+  config.positive_lm = {lm.path(), output.path()};
+  config.negative_lm = {lm.path(), lm.path()};
   CHECK_THROWS_WITH_AS(train_sentiment_classifier(config), doctest::Contains("not a language model"), InputError);
 
-  // In the file: only a sentiment classifier carries them, and every tensor must be there.
+  // In the file: only a sentiment classifier carries them, in pairs, and every tensor of each
+  // pair must be there.
   const ModelFile language_model = load_model_file(lm.path());
   ModelFile with_models = load_model_file(output.path());
-  with_models.class_language_models = {language_model, language_model};
+  with_models.class_language_models = {language_model, language_model, language_model, language_model};
   with_models.class_language_models[1].tensors.pop_back();
   const testing::TempFile damaged("", ".safetensors");
   save_model_file(damaged.path(), with_models);
   CHECK_THROWS_WITH_AS(load_model_file(damaged.path()), doctest::Contains("positive_lm."), InputError);
+  with_models.class_language_models[1] = language_model;
+  with_models.class_language_models[3].tensors.pop_back();
+  save_model_file(damaged.path(), with_models);
+  CHECK_THROWS_WITH_AS(load_model_file(damaged.path()), doctest::Contains("positive_lm2."), InputError);
+  with_models.class_language_models.pop_back();
+  CHECK_THROWS_WITH_AS(save_model_file(damaged.path(), with_models), doctest::Contains("pairs"), Error);
   ModelFile not_a_classifier = language_model;
   not_a_classifier.class_language_models = {language_model, language_model};
   CHECK_THROWS_AS(save_model_file(damaged.path(), not_a_classifier), Error);

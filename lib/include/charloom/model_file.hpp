@@ -31,10 +31,12 @@ struct ModelFile {
   std::vector<NamedTensor> extra_tensors;  // checkpoint state: optimizer moments, hidden state
   std::string checkpoint_json;             // empty for a plain model
 
-  // Sentiment classifiers only, and optional: the class language models, one language model
-  // fine-tuned on each class's texts (negative first, then positive). A text's score adds
-  // class_language_model_weight * (log p(text | positive) - log p(text | negative)) to the
-  // classifier's logit. Saved as tensors named negative_lm.* and positive_lm.*.
+  // Sentiment classifiers only, and optional: pairs of class language models, each pair a
+  // language model fine-tuned on each class's texts (negative first, then positive). A text's
+  // score adds class_language_model_weight * the sum over the pairs of
+  // (log p(text | positive) - log p(text | negative)) to the classifier's logit. Saved as
+  // tensors named negative_lm.* and positive_lm.* for the first pair, negative_lm2.* and
+  // positive_lm2.* for the second, and so on.
   std::vector<ModelFile> class_language_models;
   double class_language_model_weight = 0.0;
 

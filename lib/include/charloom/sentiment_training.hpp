@@ -59,11 +59,12 @@ struct SentimentTrainingConfig {
   // language-model loss, Chronopoulou et al. 2019), so that fine-tuning keeps the encoder a
   // language model. The head trains too, and stays out of the output. 0 = off.
   double lm_loss_weight = 0.0;
-  // Language models fine-tuned on the positive and on the negative training texts (both or
-  // neither). The output carries them: a text's score adds a weight, fitted on dev, times
+  // Language models fine-tuned on the positive and on the negative training texts: pairs, the
+  // i-th of each list one pair (both lists or neither, of one length). The output carries them:
+  // a text's score adds a weight, fitted on dev, times the sum over the pairs of
   // log p(text | positive) - log p(text | negative) to the classifier's logit (a generative
   // classifier beside the discriminative one).
-  std::string positive_lm, negative_lm;
+  std::vector<std::string> positive_lm, negative_lm;
   double grad_clip = 5.0;
   double weight_decay = 0.0;
   std::int64_t max_epochs = 20;  // 0 = no limit

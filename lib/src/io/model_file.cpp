@@ -29,8 +29,6 @@ constexpr const char* key_crc = "charloom.tensor_crc32";
 constexpr const char* key_checkpoint = "charloom.checkpoint";
 constexpr const char* key_header_crc = "charloom.header_crc32";
 constexpr const char* key_class_models = "charloom.class_language_models";
-// The tensor-name prefixes of the class language models, in ModelFile's order.
-constexpr const char* class_model_prefixes[] = {"negative_lm.", "positive_lm."};
 // The first format whose files carry key_header_crc.
 constexpr int first_version_with_header_crc = 2;
 
@@ -139,6 +137,16 @@ void take_tensors(std::vector<NamedTensor>& all, const nn::ParameterLayout& layo
   }
 }
 
+// The tensor-name prefix of the class language model at `index` in ModelFile's order: pairs
+// of negative then positive, the first pair's names unnumbered, as files with one pair had them.
+std::string class_model_prefix(std::size_t index) {
+  const std::size_t pair = index / 2;
+  return std::string(index % 2 == 0 ? "negative_lm" : "positive_lm") + (pair == 0 ? "" : std::to_string(pair + 1)) +
+         ".";
+}
+
+bool valid_class_model_count(std::size_t count) { return count == 0 || count % 2 == 0; }
+
 nn::ParameterLayout layout_of(const ModelFile& model, const std::string& path) {
   try {
     return nn::layout_for_kind(model.kind, model.config);
@@ -162,11 +170,11 @@ void read_class_models(ModelFile& model, const std::string& text, std::vector<Na
   if (model.kind != sentiment_classifier_kind) throw InputError(where + " belongs only in a sentiment classifier");
   const nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
   if (!json.is_object() || !json.contains("weight") || !json["weight"].is_number() || !json.contains("models") ||
-      !json["models"].is_array() || json["models"].size() != 2)
-    throw InputError(where + " must be an object with a weight and two models");
+      !json["models"].is_array() || json["models"].empty() || !valid_class_model_count(json["models"].size()))
+    throw InputError(where + " must be an object with a weight and pairs of models");
   model.class_language_model_weight = json["weight"].get<double>();
   if (!std::isfinite(model.class_language_model_weight)) throw InputError(where + ": the weight is not finite");
-  for (std::size_t i = 0; i < 2; ++i) {
+  for (std::size_t i = 0; i < json["models"].size(); ++i) {
     const nlohmann::json& entry = json["models"][i];
     if (!entry.is_object() || !entry.contains("config") || !entry.contains("vocabulary"))
       throw InputError(where + ": each model needs a config and a vocabulary");
@@ -179,7 +187,7 @@ void read_class_models(ModelFile& model, const std::string& text, std::vector<Na
     }
     if (static_cast<int>(part.vocabulary.size()) != part.config.vocabulary_size)
       throw InputError(where + ": a model's vocabulary and config disagree in size");
-    take_tensors(all, layout_of(part, path), class_model_prefixes[i], part.tensors, path);
+    take_tensors(all, layout_of(part, path), class_model_prefix(i), part.tensors, path);
     model.class_language_models.push_back(std::move(part));
   }
 }
@@ -198,8 +206,8 @@ void save_model_file(const std::string& path, const ModelFile& model) {
   // The CRC runs over the tensors in file order, exactly the bytes of the data section.
   uLong crc = crc32(0L, Z_NULL, 0);
   if (!model.class_language_models.empty() &&
-      (model.kind != sentiment_classifier_kind || model.class_language_models.size() != 2))
-    throw Error("save_model_file: class language models come in a pair, in sentiment classifiers only");
+      (model.kind != sentiment_classifier_kind || !valid_class_model_count(model.class_language_models.size())))
+    throw Error("save_model_file: class language models come in pairs, in sentiment classifiers only");
   const auto add = [&](const std::string& name, const NamedTensor& tensor) {
     entries.push_back({name, tensor.shape, tensor.values.data()});
     crc = crc32_update(crc, std::string_view(reinterpret_cast<const char*>(tensor.values.data()),
@@ -209,7 +217,7 @@ void save_model_file(const std::string& path, const ModelFile& model) {
     for (const NamedTensor& tensor : *list) add(tensor.name, tensor);
   for (std::size_t i = 0; i < model.class_language_models.size(); ++i)
     for (const NamedTensor& tensor : model.class_language_models[i].tensors)
-      add(class_model_prefixes[i] + tensor.name, tensor);
+      add(class_model_prefix(i) + tensor.name, tensor);
   std::map<std::string, std::string> metadata{
       {key_version, std::to_string(model_format_version)},
       {key_kind, model.kind},

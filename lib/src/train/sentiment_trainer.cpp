@@ -108,8 +108,10 @@ void validate(const SentimentTrainingConfig& c) {
     throw UsageError("--lm-loss-weight needs --init-from LM: that language model's head predicts the next units");
   if (c.lm_loss_weight > 0.0 && (c.freeze_encoder || !c.probe.empty()))
     throw UsageError("--lm-loss-weight trains the encoder; drop --freeze-encoder and --probe, or the weight");
-  if (c.positive_lm.empty() != c.negative_lm.empty())
-    throw UsageError("--positive-lm and --negative-lm come together: give a language model for each class");
+  if (c.positive_lm.size() != c.negative_lm.size())
+    throw UsageError("--positive-lm and --negative-lm come together: give a language model for each class, as many " +
+                     std::string("of each (") + std::to_string(c.positive_lm.size()) + " positive, " +
+                     std::to_string(c.negative_lm.size()) + " negative)");
   if (c.decay_to_pretrained > 0.0 && c.init_from.empty() && c.resume.empty())
     throw UsageError("--decay-to-pretrained needs --init-from LM: it pulls the encoder back to the model's weights");
 }
@@ -304,13 +306,16 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     with_class_models.kind = sentiment_classifier_kind;
     with_class_models.config = model;
     with_class_models.vocabulary = vocabulary;
-    with_class_models.class_language_models = {load_class_model(config.negative_lm, "--negative-lm"),
-                                               load_class_model(config.positive_lm, "--positive-lm")};
+    std::string paths;
+    for (std::size_t i = 0; i < config.positive_lm.size(); ++i) {
+      with_class_models.class_language_models.push_back(load_class_model(config.negative_lm[i], "--negative-lm"));
+      with_class_models.class_language_models.push_back(load_class_model(config.positive_lm[i], "--positive-lm"));
+      paths += (i == 0 ? "" : ", ") + config.positive_lm[i] + " and " + config.negative_lm[i];
+    }
     try {
       class_models.emplace(with_class_models, Precision::f32);
     } catch (const InputError& error) {
-      throw InputError("--positive-lm " + config.positive_lm + " and --negative-lm " + config.negative_lm + ": " +
-                       error.what());
+      throw InputError("--positive-lm and --negative-lm (" + paths + "): " + error.what());
     }
   }
 
