@@ -109,8 +109,8 @@ void validate(const SentimentTrainingConfig& c) {
   if (c.lm_loss_weight > 0.0 && (c.freeze_encoder || !c.probe.empty()))
     throw UsageError("--lm-loss-weight trains the encoder; drop --freeze-encoder and --probe, or the weight");
   if (c.positive_lm.size() != c.negative_lm.size())
-    throw UsageError("--positive-lm and --negative-lm come together: give a language model for each class, as many " +
-                     std::string("of each (") + std::to_string(c.positive_lm.size()) + " positive, " +
+    throw UsageError(std::string("--positive-lm and --negative-lm come together: give a language model for each ") +
+                     "class, as many of each (" + std::to_string(c.positive_lm.size()) + " positive, " +
                      std::to_string(c.negative_lm.size()) + " negative)");
   if (c.decay_to_pretrained > 0.0 && c.init_from.empty() && c.resume.empty())
     throw UsageError("--decay-to-pretrained needs --init-from LM: it pulls the encoder back to the model's weights");
