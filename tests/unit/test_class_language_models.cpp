@@ -146,9 +146,8 @@ TEST_CASE("class language models: the score adds their weighted log-likelihood r
     double ratio = 0.0, first_ratio = 0.0;
     for (std::size_t pair = 0; pair < iterations.size(); ++pair) {
       LanguageModel &negative = negatives[pair], &positive = positives[pair];
-      const double own =
-          score_sequences(negative, {negative.encode(texts[i], UnknownPolicy::skip)}, 1)[0].nats -
-          score_sequences(positive, {positive.encode(texts[i], UnknownPolicy::skip)}, 1)[0].nats;
+      const double own = score_sequences(negative, {negative.encode(texts[i], UnknownPolicy::skip)}, 1)[0].nats -
+                         score_sequences(positive, {positive.encode(texts[i], UnknownPolicy::skip)}, 1)[0].nats;
       if (pair == 0) first_ratio = own;
       ratio += own;
     }

@@ -30,8 +30,8 @@ ClassLanguageModels::ClassLanguageModels(const ModelFile& file, Precision precis
       throw InputError("the class language models must read text as the classifier does (" +
                        std::string(to_string(file.config.text.unit)) + ", " +
                        std::string(to_string(file.config.text.normalization)) + ")");
-    Pair& pair = pairs_.emplace_back(Pair{nn::Network(negative.config, precision),
-                                          nn::Network(positive.config, precision), {}});
+    Pair& pair =
+        pairs_.emplace_back(Pair{nn::Network(negative.config, precision), nn::Network(positive.config, precision), {}});
     pair.negative.load_tensors(negative.tensors);
     pair.positive.load_tensors(positive.tensors);
     for (std::uint32_t id = 0; id < file.vocabulary.size(); ++id) {
