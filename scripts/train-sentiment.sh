@@ -72,7 +72,7 @@ class_pair "$data/sst2-train.tsv" "" 400
 
 # A second pair, for other errors than the first's: the language model goes on to the movie
 # reviews' sentences of each class (labeled by their review, spelled as SST-2), about one pass.
-# Its ratio adds to the first's (a median of 82.68% against 81.88% with one pair; README).
+# Its ratio adds to the first's (a median of 82.57% against 81.88% with one pair; README).
 echo "== 4. Class language models from movie-review sentences, labeled by their review, 800 iterations"
 /usr/bin/python3 "$root/scripts/review_sentences.py" "${corpus%.txt}.csv" >"$work/reviews.tsv"
 class_pair "$work/reviews.tsv" -reviews 800
