@@ -62,7 +62,7 @@ double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 }  // namespace
 
 TEST_CASE("the weight of the class language models is the best on dev, ties to the lower loss") {
-  // At weight 0 the last three texts are wrong. The third and fourth need a weight above 0.2,
+  // At weight 0 the third and fourth texts are wrong. They need a weight above 0.2,
   // the fifth one of at most 0.5: every weight in (0.2, 0.5] is right on all five.
   const std::vector<float> logits{1.0f, -1.0f, 0.2f, -0.2f, 0.5f};
   const std::vector<double> ratios{0.0, 0.0, -1.0, 1.0, -1.0};
@@ -81,6 +81,13 @@ TEST_CASE("the weight of the class language models is the best on dev, ties to t
   // Ratios that tell nothing leave the classifier alone.
   CHECK(train::fit_class_model_weight(logits, {0, 0, 0, 0, 0}, labels).weight == 0.0);
   CHECK_THROWS_AS(train::fit_class_model_weight(logits, {0.0}, labels), Error);
+  // The classifier alone (no ratios) gets three right, and a weight's figures come from the
+  // weight given, not from a search.
+  CHECK(train::score_at_weight(logits, {}, labels, 0.6).accuracy == doctest::Approx(0.6));
+  CHECK(train::score_at_weight(logits, ratios, labels, 0.1).accuracy == doctest::Approx(0.6));
+  CHECK(train::score_at_weight(logits, ratios, labels, 0.6).accuracy == doctest::Approx(0.8));
+  CHECK(train::score_at_weight(logits, ratios, labels, fit.weight).loss == doctest::Approx(fit.loss));
+  CHECK_THROWS_AS(train::score_at_weight(logits, {0.0}, labels, 0.5), Error);
 }
 
 TEST_CASE("class language models: the score adds their weighted log-likelihood ratios, as they give them alone") {

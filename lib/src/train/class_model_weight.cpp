@@ -8,22 +8,28 @@
 
 namespace charloom::train {
 
+ClassModelWeight score_at_weight(const std::vector<float>& logits, const std::vector<double>& ratios,
+                                 const std::vector<int>& labels, double weight) {
+  if ((!ratios.empty() && logits.size() != ratios.size()) || logits.size() != labels.size() || logits.empty())
+    throw Error("score_at_weight: logits, ratios and labels must be as many, and some");
+  ClassModelWeight figures;
+  figures.weight = weight;
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    const double z = logits[i] + (ratios.empty() ? 0.0 : weight * ratios[i]), y = labels[i];
+    figures.accuracy += (z >= 0.0) == (labels[i] == 1);
+    figures.loss += std::max(z, 0.0) - y * z + std::log1p(std::exp(-std::abs(z)));
+  }
+  figures.accuracy /= static_cast<double>(logits.size());
+  figures.loss /= static_cast<double>(logits.size());
+  return figures;
+}
+
 ClassModelWeight fit_class_model_weight(const std::vector<float>& logits, const std::vector<double>& ratios,
                                         const std::vector<int>& labels) {
-  if (logits.size() != ratios.size() || logits.size() != labels.size() || logits.empty())
-    throw Error("fit_class_model_weight: logits, ratios and labels must be as many, and some");
+  if (ratios.size() != logits.size()) throw Error("fit_class_model_weight: logits and ratios must be as many");
   ClassModelWeight best;
-  const double count = static_cast<double>(logits.size());
   for (int step = 0; step <= 200; ++step) {
-    ClassModelWeight candidate;
-    candidate.weight = step / 100.0;
-    for (std::size_t i = 0; i < logits.size(); ++i) {
-      const double z = logits[i] + candidate.weight * ratios[i], y = labels[i];
-      candidate.accuracy += (z >= 0.0) == (labels[i] == 1);
-      candidate.loss += std::max(z, 0.0) - y * z + std::log1p(std::exp(-std::abs(z)));
-    }
-    candidate.accuracy /= count;
-    candidate.loss /= count;
+    const ClassModelWeight candidate = score_at_weight(logits, ratios, labels, step / 100.0);
     if (step == 0 || candidate.accuracy > best.accuracy ||
         (candidate.accuracy == best.accuracy && candidate.loss < best.loss))
       best = candidate;

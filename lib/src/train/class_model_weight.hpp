@@ -12,6 +12,10 @@ struct ClassModelWeight {
   double loss = 0.0;      // the mean logistic loss of the same
 };
 
+// The figures of logit + weight * ratio. Empty ratios stand for zeros: the classifier alone.
+ClassModelWeight score_at_weight(const std::vector<float>& logits, const std::vector<double>& ratios,
+                                 const std::vector<int>& labels, double weight);
+
 // The weight among 0, 0.01, ..., 2 with the best accuracy, ties going to the lower loss
 // (the rule that picks a classifier's best epoch). Weight 0 is the classifier alone.
 ClassModelWeight fit_class_model_weight(const std::vector<float>& logits, const std::vector<double>& ratios,

@@ -117,20 +117,19 @@ void validate(const SentimentTrainingConfig& c) {
 }
 
 // The dev figures of the classifier as it is: accuracy at 0.5 and the mean logistic loss.
+// With class language models (their ratio for each dev text in `ratios`), the figures are the
+// combined score's at the weight that dev prefers: the model the run would save.
 struct DevFigures {
   double accuracy = 0.0, loss = 0.0;
+  double classifier_accuracy = 0.0;  // of the classifier alone
+  double class_lm_weight = 0.0;
 };
-DevFigures evaluate(nn::Classifier& classifier, const Dataset& dev, int batch) {
+DevFigures evaluate(nn::Classifier& classifier, const Dataset& dev, int batch, const std::vector<double>* ratios) {
   const std::vector<float> logits = infer::classify(classifier, dev.texts, std::max(batch, 64));
-  DevFigures figures;
-  for (std::size_t i = 0; i < logits.size(); ++i) {
-    const double z = logits[i], y = dev.labels[i];
-    figures.accuracy += (z >= 0.0) == (dev.labels[i] == 1);
-    figures.loss += std::max(z, 0.0) - y * z + std::log1p(std::exp(-std::abs(z)));
-  }
-  figures.accuracy /= static_cast<double>(logits.size());
-  figures.loss /= static_cast<double>(logits.size());
-  return figures;
+  // Weight 0 alone is the classifier by itself.
+  const train::ClassModelWeight alone = train::score_at_weight(logits, {}, dev.labels, 0.0);
+  const train::ClassModelWeight fit = ratios ? train::fit_class_model_weight(logits, *ratios, dev.labels) : alone;
+  return {fit.accuracy, fit.loss, alone.accuracy, fit.weight};
 }
 
 // A class language model for --positive-lm or --negative-lm: a plain language model.
@@ -426,9 +425,14 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
 
   SentimentTrainingSummary summary;
   summary.parameters = static_cast<std::int64_t>(count);
+  // With class language models, each epoch is judged by the combined score, the model the
+  // run saves; their ratios on dev do not change, so they are computed once.
+  std::vector<double> dev_ratios;
+  if (class_models) dev_ratios = class_models->log_ratios(dev.texts, 64);
+  const std::vector<double>* ratios = class_models ? &dev_ratios : nullptr;
   DevFigures best_dev{run.best_accuracy, run.best_loss};
   if (config.resume.empty()) {
-    best_dev = evaluate(classifier, dev, config.batch_size);
+    best_dev = evaluate(classifier, dev, config.batch_size, ratios);
     run.best_accuracy = best_dev.accuracy;
     run.best_loss = best_dev.loss;
   }
@@ -442,7 +446,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       classifier.parameters()[weight + j] = static_cast<float>(probe.weights[j]);
     classifier.parameters()[classifier.layout().find("classifier.bias").offset] = static_cast<float>(probe.bias);
     best = classifier.parameters();
-    best_dev = evaluate(classifier, dev, config.batch_size);
+    best_dev = evaluate(classifier, dev, config.batch_size, ratios);
     summary.stopped_by = "probe";
     log({{"type", "probe"},
          {"penalty", config.probe},
@@ -544,7 +548,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       classifier.parameters_changed();
     };
     if (averaging) swap_average();
-    const DevFigures figures = evaluate(classifier, dev, config.batch_size);
+    const DevFigures figures = evaluate(classifier, dev, config.batch_size, ratios);
     const bool improved =
         figures.accuracy > best_dev.accuracy || (figures.accuracy == best_dev.accuracy && figures.loss < best_dev.loss);
     if (improved) best = classifier.parameters();
@@ -569,13 +573,21 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
                           {"best", improved},
                           {"seconds", seconds_since(start)}};
     if (lm_loss_on) record["lm_loss"] = summary.lm_loss;
+    if (ratios) {
+      record["classifier_dev_accuracy"] = figures.classifier_accuracy;
+      record["class_lm_weight"] = figures.class_lm_weight;
+    }
     log(record);
     if (!config.quiet) {
-      char lm_part[32] = "";
+      char lm_part[32] = "", class_part[96] = "";
       if (lm_loss_on) std::snprintf(lm_part, sizeof lm_part, ", lm loss %.4f", summary.lm_loss);
-      std::fprintf(stderr, "train-model: epoch %lld: train loss %.4f%s, dev accuracy %.4f, dev loss %.4f%s, %.0f s\n",
-                   static_cast<long long>(run.epoch), summary.train_loss, lm_part, figures.accuracy, figures.loss,
-                   improved ? " (best)" : "", seconds_since(start));
+      if (ratios)
+        std::snprintf(class_part, sizeof class_part,
+                      " (the classifier alone %.4f; class language models at weight %.2f)", figures.classifier_accuracy,
+                      figures.class_lm_weight);
+      std::fprintf(stderr, "train-model: epoch %lld: train loss %.4f%s, dev accuracy %.4f%s, dev loss %.4f%s, %.0f s\n",
+                   static_cast<long long>(run.epoch), summary.train_loss, lm_part, figures.accuracy, class_part,
+                   figures.loss, improved ? " (best)" : "", seconds_since(start));
     }
     // The checkpoint stands at the start of the next epoch.
     ++run.epoch;
@@ -607,14 +619,14 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
   file.tensors = nn::named_tensors(classifier.layout(), best);
   summary.classifier_dev_accuracy = summary.dev_accuracy;
   if (class_models) {
+    // Scored again: a resumed run's state keeps the best figures but not the weight.
     classifier.parameters() = best;
     classifier.parameters_changed();
-    const train::ClassModelWeight fit =
-        train::fit_class_model_weight(infer::classify(classifier, dev.texts, std::max(config.batch_size, 64)),
-                                      class_models->log_ratios(dev.texts, 64), dev.labels);
+    const DevFigures fit = evaluate(classifier, dev, config.batch_size, ratios);
     file.class_language_models = std::move(with_class_models.class_language_models);
-    file.class_language_model_weight = fit.weight;
-    summary.class_lm_weight = fit.weight;
+    file.class_language_model_weight = fit.class_lm_weight;
+    summary.class_lm_weight = fit.class_lm_weight;
+    summary.classifier_dev_accuracy = fit.classifier_accuracy;
     summary.dev_accuracy = fit.accuracy;
     summary.dev_loss = fit.loss;
   }
