@@ -116,8 +116,10 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   }
   if (!config.quiet && !config.positive_lm.empty())
     std::fprintf(stderr,
-                 "train-model: class language models at weight %.2f: dev accuracy %.4f, the classifier alone %.4f\n",
-                 summary.class_lm_weight, summary.dev_accuracy, summary.classifier_dev_accuracy);
+                 "train-model: class language models at weight %.2f, scores scaled by %.2f: dev accuracy %.4f, "
+                 "dev loss %.4f, the classifier alone %.4f\n",
+                 summary.class_lm_weight, summary.class_lm_scale, summary.dev_accuracy, summary.dev_loss,
+                 summary.classifier_dev_accuracy);
   if (!config.quiet)
     std::fprintf(stderr, "train-model: %lld iterations, %.1f epochs (%s), dev accuracy %.4f (epoch %lld); wrote %s\n",
                  static_cast<long long>(summary.iterations), summary.epochs, summary.stopped_by.c_str(),

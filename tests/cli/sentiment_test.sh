@@ -172,6 +172,7 @@ run "$train" --task sentiment --train train.tsv --dev dev.tsv --output pair.safe
 expect_status 0 "--positive-lm and --negative-lm"
 expect_contains "class language models at weight" "$err" "the fitted weight is reported"
 expect_contains '"class_lm_weight":' "$(cat pair.json)" "the summary carries the weight"
+expect_contains '"class_lm_scale":' "$(cat pair.json)" "the summary carries the scale"
 expect_contains '"classifier_dev_accuracy":' "$(cat pair.json)" "the summary carries the classifier's own accuracy"
 run "$score" --model pair.safetensors --eval dev.tsv
 expect_status 0 "score-sentiment with class language models"

@@ -88,6 +88,22 @@ TEST_CASE("the weight of the class language models is the best on dev, ties to t
   CHECK(train::score_at_weight(logits, ratios, labels, 0.6).accuracy == doctest::Approx(0.8));
   CHECK(train::score_at_weight(logits, ratios, labels, fit.weight).loss == doctest::Approx(fit.loss));
   CHECK_THROWS_AS(train::score_at_weight(logits, {0.0}, labels, 0.5), Error);
+  // A scale changes the loss, never the accuracy.
+  CHECK(train::score_at_weight(logits, ratios, labels, 0.6, 0.3).accuracy == doctest::Approx(0.8));
+  CHECK(train::score_at_weight(logits, ratios, labels, 0.6, 0.3).loss !=
+        doctest::Approx(train::score_at_weight(logits, ratios, labels, 0.6).loss));
+}
+
+TEST_CASE("the scale that calibrates the scores has the lowest dev loss") {
+  // Every combined logit is 1 and four of five labels agree with its sign: the loss
+  // 0.8 log(1 + e^-s) + 0.2 log(1 + e^s) is lowest where sigmoid(s) = 0.8, at s = log 4.
+  const std::vector<int> labels{1, 1, 1, 1, 0};
+  CHECK(train::fit_score_scale({1, 1, 1, 1, 1}, {}, labels, 0.0) == doctest::Approx(std::log(4.0)).epsilon(0.005));
+  // The same logits made by the weight from the ratios alone.
+  CHECK(train::fit_score_scale({0, 0, 0, 0, 0}, {2, 2, 2, 2, 2}, labels, 0.5) ==
+        doctest::Approx(std::log(4.0)).epsilon(0.005));
+  // Scores already too unsure take a scale above 1.
+  CHECK(train::fit_score_scale({0.1f, 0.1f, -0.1f, -0.1f}, {}, {1, 1, 0, 0}, 0.0) > 1.0);
 }
 
 TEST_CASE("class language models: the score adds their weighted log-likelihood ratios, as they give them alone") {
@@ -126,6 +142,20 @@ TEST_CASE("class language models: the score adds their weighted log-likelihood r
   const ModelFile file = load_model_file(output.path());
   REQUIRE(file.class_language_models.size() == 2 * iterations.size());
   CHECK(file.class_language_model_weight == summary.class_lm_weight);
+  CHECK(file.class_language_model_scale == summary.class_lm_scale);
+  CHECK(summary.class_lm_scale > 0.0);
+  {
+    // The scale round-trips exactly; a scale that is not positive would flip every decision, and is refused.
+    ModelFile changed = file;
+    const testing::TempFile copy("", ".safetensors");
+    changed.class_language_model_scale = 0.37;
+    save_model_file(copy.path(), changed);
+    CHECK(load_model_file(copy.path()).class_language_model_scale == 0.37);
+    changed.class_language_model_scale = -1.0;
+    save_model_file(copy.path(), changed);
+    CHECK_THROWS_WITH_AS(load_model_file(copy.path()), doctest::Contains("the scale must be a positive number"),
+                         InputError);
+  }
   std::vector<LanguageModel> negatives, positives;
   for (std::size_t pair = 0; pair < iterations.size(); ++pair) {
     const ModelFile negative_file = load_model_file(negative_lms[pair].path()),
@@ -160,7 +190,9 @@ TEST_CASE("class language models: the score adds their weighted log-likelihood r
     }
     if (texts[i] != "x") CHECK(ratio != doctest::Approx(first_ratio));  // the second pair counts
     const double logit = std::log(alone_scores[i] / (1.0 - alone_scores[i]));
-    CHECK(scores[i] == doctest::Approx(sigmoid(logit + file.class_language_model_weight * ratio)).epsilon(1e-5));
+    CHECK(scores[i] ==
+          doctest::Approx(sigmoid(file.class_language_model_scale * (logit + file.class_language_model_weight * ratio)))
+              .epsilon(1e-5));
     // The trace ends at the text's score.
     CHECK(model.trace(ids[i]).back() == doctest::Approx(scores[i]).epsilon(1e-5));
   }
@@ -175,7 +207,13 @@ TEST_CASE("class language models: the score adds their weighted log-likelihood r
     dev_labels.push_back(label);
     dev_ids.push_back(model.encode(text));
   }
-  CHECK(binary_metrics(model.score(dev_ids), dev_labels).accuracy == doctest::Approx(summary.dev_accuracy));
+  const std::vector<double> dev_scores = model.score(dev_ids);
+  CHECK(binary_metrics(dev_scores, dev_labels).accuracy == doctest::Approx(summary.dev_accuracy));
+  // And its dev loss is the output's scores' mean logistic loss.
+  double loss = 0.0;
+  for (std::size_t i = 0; i < dev_scores.size(); ++i)
+    loss -= std::log(dev_labels[i] == 1 ? dev_scores[i] : 1.0 - dev_scores[i]);
+  CHECK(loss / static_cast<double>(dev_scores.size()) == doctest::Approx(summary.dev_loss).epsilon(1e-4));
 }
 
 TEST_CASE(

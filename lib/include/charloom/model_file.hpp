@@ -34,11 +34,13 @@ struct ModelFile {
   // Sentiment classifiers only, and optional: pairs of class language models, each pair a
   // language model fine-tuned on each class's texts (negative first, then positive). A text's
   // score adds class_language_model_weight * the sum over the pairs of
-  // (log p(text | positive) - log p(text | negative)) to the classifier's logit. Saved as
-  // tensors named negative_lm.* and positive_lm.* for the first pair, negative_lm2.* and
-  // positive_lm2.* for the second, and so on.
+  // (log p(text | positive) - log p(text | negative)) to the classifier's logit, and the sum
+  // is multiplied by class_language_model_scale before the sigmoid. Saved as tensors named
+  // negative_lm.* and positive_lm.* for the first pair, negative_lm2.* and positive_lm2.* for
+  // the second, and so on.
   std::vector<ModelFile> class_language_models;
   double class_language_model_weight = 0.0;
+  double class_language_model_scale = 1.0;  // a positive temperature's inverse: it calibrates, never decides
 
   const NamedTensor* find(const std::string& name) const;  // in tensors or extra_tensors
 };

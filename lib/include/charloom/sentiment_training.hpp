@@ -89,10 +89,12 @@ struct SentimentTrainingSummary {
   double train_loss = 0.0;    // mean weighted logistic loss of the last epoch
   double lm_loss = 0.0;       // with lm_loss_weight: the last epoch's mean next-unit loss, nats
   double dev_accuracy = 0.0;  // of the output model (the best on dev)
-  // With class language models: the dev accuracy of the classifier without them, and their weight.
+  // With class language models: the dev accuracy of the classifier without them, their weight,
+  // and the scale that calibrates the scores (1 without them).
   double classifier_dev_accuracy = 0.0;
   double class_lm_weight = 0.0;
-  double dev_loss = 0.0;
+  double class_lm_scale = 1.0;
+  double dev_loss = 0.0;  // of the output model's scores
   std::int64_t best_epoch = 0;
   double seconds = 0.0;
   double texts_per_second = 0.0;

@@ -18,7 +18,7 @@ bool same_units(const TextOptions& a, const TextOptions& b) {
 }  // namespace
 
 ClassLanguageModels::ClassLanguageModels(const ModelFile& file, Precision precision)
-    : weight_(file.class_language_model_weight) {
+    : weight_(file.class_language_model_weight), scale_(file.class_language_model_scale) {
   const auto& models = file.class_language_models;
   if (models.empty() || models.size() % 2 != 0)
     throw InputError("class language models come in pairs, a negative and a positive one");

@@ -19,7 +19,8 @@ class ClassLanguageModels {
   // out of both of that pair's scores.
   ClassLanguageModels(const ModelFile& file, Precision precision);
 
-  double weight() const { return weight_; }
+  // The score's logit: the classifier's logit plus the weighted ratio, times the scale.
+  double combined_logit(double logit, double ratio) const { return scale_ * (logit + weight_ * ratio); }
 
   // The sum over the pairs of log p(text | positive) - log p(text | negative) of each text (ids
   // in the classifier's vocabulary), every unit after the first predicted; `batch` texts at a time.
@@ -42,7 +43,7 @@ class ClassLanguageModels {
   };
 
   std::vector<Pair> pairs_;
-  double weight_;
+  double weight_, scale_;
 };
 
 }  // namespace charloom::infer

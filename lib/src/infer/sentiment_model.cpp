@@ -71,14 +71,13 @@ std::vector<std::uint32_t> SentimentModel::encode(std::string_view text, std::st
 std::vector<double> SentimentModel::score(const std::vector<std::vector<std::uint32_t>>& texts, int batch) {
   if (batch < 1) throw UsageError("the batch must be positive");
   const std::vector<float> logits = infer::classify(impl_->classifier, texts, batch);
-  std::vector<double> ratios(texts.size(), 0.0);
-  double weight = 0.0;
+  std::vector<double> scores(logits.begin(), logits.end());
   if (impl_->class_models) {
-    ratios = impl_->class_models->log_ratios(texts, batch);
-    weight = impl_->class_models->weight();
+    const std::vector<double> ratios = impl_->class_models->log_ratios(texts, batch);
+    for (std::size_t i = 0; i < texts.size(); ++i)
+      scores[i] = impl_->class_models->combined_logit(logits[i], ratios[i]);
   }
-  std::vector<double> scores;
-  for (std::size_t i = 0; i < texts.size(); ++i) scores.push_back(sigmoid(logits[i] + weight * ratios[i]));
+  for (double& score : scores) score = sigmoid(score);
   return scores;
 }
 
@@ -89,14 +88,12 @@ std::vector<double> SentimentModel::trace(const std::vector<std::uint32_t>& text
   const std::vector<std::vector<std::uint32_t>> texts{text};
   infer::fill_batch(texts, std::span<const std::size_t>(&only, 1), 1, padded);
   const std::vector<float> running = impl_->classifier.running_logits(padded.view());
-  std::vector<double> ratio(text.size(), 0.0);
-  double weight = 0.0;
+  std::vector<double> result(running.begin(), running.begin() + static_cast<std::ptrdiff_t>(text.size()));
   if (impl_->class_models) {
-    ratio = impl_->class_models->running_log_ratio(text);
-    weight = impl_->class_models->weight();
+    const std::vector<double> ratio = impl_->class_models->running_log_ratio(text);
+    for (std::size_t t = 0; t < text.size(); ++t) result[t] = impl_->class_models->combined_logit(running[t], ratio[t]);
   }
-  std::vector<double> result;
-  for (std::size_t t = 0; t < text.size(); ++t) result.push_back(sigmoid(running[t] + weight * ratio[t]));
+  for (double& score : result) score = sigmoid(score);
   return result;
 }
 

@@ -161,7 +161,9 @@ std::string class_models_json(const ModelFile& model) {
   for (const ModelFile& part : model.class_language_models)
     models.push_back({{"config", config_to_json(part.config, part.kind)},
                       {"vocabulary", nlohmann::json::parse(part.vocabulary.to_json())}});
-  return nlohmann::json{{"weight", model.class_language_model_weight}, {"models", models}}.dump();
+  return nlohmann::json{
+      {"weight", model.class_language_model_weight}, {"scale", model.class_language_model_scale}, {"models", models}}
+      .dump();
 }
 
 void read_class_models(ModelFile& model, const std::string& text, std::vector<NamedTensor>& all,
@@ -174,6 +176,13 @@ void read_class_models(ModelFile& model, const std::string& text, std::vector<Na
     throw InputError(where + " must be an object with a weight and pairs of models");
   model.class_language_model_weight = json["weight"].get<double>();
   if (!std::isfinite(model.class_language_model_weight)) throw InputError(where + ": the weight is not finite");
+  // Files written before the scale existed score as they did, unscaled.
+  if (json.contains("scale")) {
+    if (!json["scale"].is_number() || !(json["scale"].get<double>() > 0.0) ||
+        !std::isfinite(json["scale"].get<double>()))
+      throw InputError(where + ": the scale must be a positive number");
+    model.class_language_model_scale = json["scale"].get<double>();
+  }
   for (std::size_t i = 0; i < json["models"].size(); ++i) {
     const nlohmann::json& entry = json["models"][i];
     if (!entry.is_object() || !entry.contains("config") || !entry.contains("vocabulary"))

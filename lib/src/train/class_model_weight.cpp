@@ -9,13 +9,13 @@
 namespace charloom::train {
 
 ClassModelWeight score_at_weight(const std::vector<float>& logits, const std::vector<double>& ratios,
-                                 const std::vector<int>& labels, double weight) {
+                                 const std::vector<int>& labels, double weight, double scale) {
   if ((!ratios.empty() && logits.size() != ratios.size()) || logits.size() != labels.size() || logits.empty())
     throw Error("score_at_weight: logits, ratios and labels must be as many, and some");
   ClassModelWeight figures;
   figures.weight = weight;
   for (std::size_t i = 0; i < logits.size(); ++i) {
-    const double z = logits[i] + (ratios.empty() ? 0.0 : weight * ratios[i]), y = labels[i];
+    const double z = scale * (logits[i] + (ratios.empty() ? 0.0 : weight * ratios[i])), y = labels[i];
     figures.accuracy += (z >= 0.0) == (labels[i] == 1);
     figures.loss += std::max(z, 0.0) - y * z + std::log1p(std::exp(-std::abs(z)));
   }
@@ -35,6 +35,16 @@ ClassModelWeight fit_class_model_weight(const std::vector<float>& logits, const 
       best = candidate;
   }
   return best;
+}
+
+double fit_score_scale(const std::vector<float>& logits, const std::vector<double>& ratios,
+                       const std::vector<int>& labels, double weight) {
+  double best_scale = 1.0, best_loss = score_at_weight(logits, ratios, labels, weight).loss;
+  for (int step = 1; step <= 500; ++step) {
+    const double loss = score_at_weight(logits, ratios, labels, weight, step / 100.0).loss;
+    if (loss < best_loss) best_scale = step / 100.0, best_loss = loss;
+  }
+  return best_scale;
 }
 
 }  // namespace charloom::train

@@ -12,13 +12,20 @@ struct ClassModelWeight {
   double loss = 0.0;      // the mean logistic loss of the same
 };
 
-// The figures of logit + weight * ratio. Empty ratios stand for zeros: the classifier alone.
+// The figures of scale * (logit + weight * ratio). Empty ratios stand for zeros: the
+// classifier alone.
 ClassModelWeight score_at_weight(const std::vector<float>& logits, const std::vector<double>& ratios,
-                                 const std::vector<int>& labels, double weight);
+                                 const std::vector<int>& labels, double weight, double scale = 1.0);
 
 // The weight among 0, 0.01, ..., 2 with the best accuracy, ties going to the lower loss
 // (the rule that picks a classifier's best epoch). Weight 0 is the classifier alone.
 ClassModelWeight fit_class_model_weight(const std::vector<float>& logits, const std::vector<double>& ratios,
                                         const std::vector<int>& labels);
+
+// The scale s among 0.01, 0.02, ..., 5 for which sigmoid(s * (logit + weight * ratio)) has the
+// lowest mean logistic loss: a fitted weight favours accuracy and may leave the scores far too
+// sure, and a positive scale mends that without changing any decision.
+double fit_score_scale(const std::vector<float>& logits, const std::vector<double>& ratios,
+                       const std::vector<int>& labels, double weight);
 
 }  // namespace charloom::train

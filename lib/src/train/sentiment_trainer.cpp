@@ -123,13 +123,14 @@ struct DevFigures {
   double accuracy = 0.0, loss = 0.0;
   double classifier_accuracy = 0.0;  // of the classifier alone
   double class_lm_weight = 0.0;
+  std::vector<float> logits;  // the classifier's own, per dev text
 };
 DevFigures evaluate(nn::Classifier& classifier, const Dataset& dev, int batch, const std::vector<double>* ratios) {
   const std::vector<float> logits = infer::classify(classifier, dev.texts, std::max(batch, 64));
   // Weight 0 alone is the classifier by itself.
   const train::ClassModelWeight alone = train::score_at_weight(logits, {}, dev.labels, 0.0);
   const train::ClassModelWeight fit = ratios ? train::fit_class_model_weight(logits, *ratios, dev.labels) : alone;
-  return {fit.accuracy, fit.loss, alone.accuracy, fit.weight};
+  return {fit.accuracy, fit.loss, alone.accuracy, fit.weight, logits};
 }
 
 // A class language model for --positive-lm or --negative-lm: a plain language model.
@@ -623,12 +624,15 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     classifier.parameters() = best;
     classifier.parameters_changed();
     const DevFigures fit = evaluate(classifier, dev, config.batch_size, ratios);
+    const double scale = train::fit_score_scale(fit.logits, dev_ratios, dev.labels, fit.class_lm_weight);
     file.class_language_models = std::move(with_class_models.class_language_models);
     file.class_language_model_weight = fit.class_lm_weight;
+    file.class_language_model_scale = scale;
     summary.class_lm_weight = fit.class_lm_weight;
+    summary.class_lm_scale = scale;
     summary.classifier_dev_accuracy = fit.classifier_accuracy;
     summary.dev_accuracy = fit.accuracy;
-    summary.dev_loss = fit.loss;
+    summary.dev_loss = train::score_at_weight(fit.logits, dev_ratios, dev.labels, fit.class_lm_weight, scale).loss;
   }
   file.training_json = nlohmann::json{
       {"task", "sentiment"},
@@ -655,6 +659,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       {"positive_lm", config.positive_lm},
       {"negative_lm", config.negative_lm},
       {"class_lm_weight", summary.class_lm_weight},
+      {"class_lm_scale", summary.class_lm_scale},
       {"classifier_dev_accuracy", summary.classifier_dev_accuracy},
       {"invocation",
        config.invocation}}.dump();
@@ -669,6 +674,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
                              {"dev_loss", summary.dev_loss},
                              {"classifier_dev_accuracy", summary.classifier_dev_accuracy},
                              {"class_lm_weight", summary.class_lm_weight},
+                             {"class_lm_scale", summary.class_lm_scale},
                              {"best_epoch", summary.best_epoch},
                              {"seconds", summary.seconds},
                              {"texts_per_second", summary.texts_per_second},
