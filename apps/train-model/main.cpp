@@ -1,40 +1,20 @@
 // train-model: trains a character-level language model on UTF-8 text and writes one model
 // file. Flags are parsed into a TrainingConfig whose defaults live in the library.
-#include <csignal>
 #include <cstdio>
-#include <iostream>
 #include <sstream>
-#include <thread>
 
+#include "charloom/distributed.hpp"
 #include "charloom/errors.hpp"
 #include "charloom/training.hpp"
 #include "common/cli.hpp"
+#include "common/progress_printer.hpp"
+#include "train-model/run_commands.hpp"
 #include "train-model/sentiment_task.hpp"
 
 namespace {
 
 using namespace charloom;
 namespace po = cli::po;
-
-// SIGINT and SIGTERM stop training at the end of a step. No handler may run on a thread that
-// computes: oneDNN 2.6's JIT sgemm points rsp into the heap while it runs, so the frame a
-// handler pushes there corrupts the heap (oneDNN issue #4845, fixed in 3.11.2). Both signals
-// are therefore blocked here, before any thread exists, so that every thread inherits the
-// mask, and one thread of ours takes them with sigwait.
-void stop_on_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::thread([signals] {
-    pthread_setname_np(pthread_self(), "stop-on-signal");  // sigwait unblocks them here: tests look for it
-    for (;;) {
-      int signal_number = 0;
-      if (sigwait(&signals, &signal_number) == 0) request_training_stop(signal_number);
-    }
-  }).detach();
-}
 
 // A rate as --help shows it: 0.003, not Boost's 0.0030000000000000001.
 std::string shortest(double value) {
@@ -43,30 +23,38 @@ std::string shortest(double value) {
   return text.str();
 }
 
-std::string quoted_command(int argc, char** argv) {
-  std::string command;
-  for (int i = 0; i < argc; ++i) {
-    std::string word = argv[i];
-    if (word.find_first_of(" \t'\"$") != std::string::npos) word = "'" + word + "'";
-    command += (i ? " " : "") + word;
+// Runs the language model's training and reports its end; a data-parallel job whose process
+// fails ends every process, since the others would wait for it in a collective for ever.
+int train_and_report(const TrainingConfig& config, bool quiet, int argc, char** argv) {
+  const StopRequest& stop = stop_on_signals();
+  const ProcessGroup processes = process_group();
+  // In a data-parallel run rank 0 alone reports.
+  cli::ProgressPrinter printer("train-model", quiet || processes.rank != 0, config.log_every);
+  TrainingSummary summary;
+  try {
+    summary = train_language_model(config, {&printer, &stop});
+  } catch (const Error& error) {
+    if (processes.size == 1) throw;
+    // One write per line, so that the ranks' messages do not interleave mid-line.
+    const std::string line = "train-model: error (rank " + std::to_string(processes.rank) + " of " +
+                             std::to_string(processes.size) + "): " + error.what() + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+    const int code = dynamic_cast<const UsageError*>(&error) != nullptr ? 2 : 1;
+    end_job(code);
+    return code;
   }
-  return command;
-}
-
-// The command to resume: the same arguments without any old --resume, plus the new one,
-// under mpirun when the run was data-parallel.
-std::string resume_command(int argc, char** argv, const std::string& checkpoint, int processes) {
-  std::string command = processes > 1 ? "mpirun -np " + std::to_string(processes) + " " : "";
-  for (int i = 0; i < argc; ++i) {
-    std::string word = argv[i];
-    if (word == "--resume") {
-      ++i;
-      continue;
-    }
-    if (word.rfind("--resume=", 0) == 0) continue;
-    command += (i ? " " : "") + word;
-  }
-  return command + " --resume " + checkpoint;
+  printer.finish();
+  if (summary.rank != 0) return summary.signal != 0 ? 128 + summary.signal : 0;
+  if (summary.interrupted())
+    return report_stop(summary.signal, summary.iterations, summary.last_checkpoint,
+                       resume_command(argc, argv, summary.last_checkpoint, summary.processes));
+  if (!quiet)
+    std::fprintf(stderr,
+                 "train-model: %lld iterations (%s), val %.4f nats/char (%.4f bits/char), %.0f chars/s; wrote %s\n",
+                 static_cast<long long>(summary.iterations), summary.stopped_by.c_str(), summary.val_loss,
+                 summary.val_bpc, summary.chars_per_second, summary.output.c_str());
+  return 0;
 }
 
 }  // namespace
@@ -155,6 +143,7 @@ int main(int argc, char** argv) {
                              "units seen fewer times map to <unk>");
     // clang-format on
     std::string task = "lm";
+    bool quiet = false;
     // clang-format off
     output.add_options()
         ("task", po::value(&task)->default_value(task), "lm (a language model), or sentiment (a classifier; see below)")
@@ -164,7 +153,7 @@ int main(int argc, char** argv) {
         ("summary-json", po::value(&config.summary_path), "write a JSON summary at the end")
         ("config", po::value(&config_file), "read options from a file of name = value lines")
         ("log-every", po::value(&config.log_every)->default_value(config.log_every), "iterations between log lines")
-        ("quiet", po::bool_switch(&config.quiet), "print nothing but errors")
+        ("quiet", po::bool_switch(&quiet), "print nothing but warnings and errors")
         ("help,h", "show this help");
     // clang-format on
     SentimentFlags sentiment;
@@ -185,11 +174,9 @@ int main(int argc, char** argv) {
     if (!cli::parse(argc, argv, all, positional, values, "train-model --corpus FILE... --output MODEL [options]"))
       return 0;
     if (!config_file.empty()) cli::parse_config_file(config_file, all, values);
-    if (task == "sentiment") {
-      stop_on_signals();
-      return sentiment.run(config, cell == "rnn" ? "rnn_" + activation : cell, text.resolve(), values,
-                           quoted_command(argc, argv));
-    }
+    if (task == "sentiment")
+      return sentiment.run(config, cell == "rnn" ? "rnn_" + activation : cell, text.resolve(), values, quiet, argc,
+                           argv);
     if (task != "lm") throw UsageError("--task must be lm or sentiment, got '" + task + "'");
     if (config.corpus.empty()) throw UsageError("no corpus given; pass --corpus FILE");
     if (config.output.empty()) throw UsageError("no output given; pass --output MODEL");
@@ -207,29 +194,6 @@ int main(int argc, char** argv) {
     for (const char* flag : {"cell", "activation", "layers", "hidden", "embedding-size", "unit", "normalize"})
       if (values.count(flag) != 0 && !values[flag].defaulted()) config.architecture_given = true;
 
-    stop_on_signals();
-    TrainingSummary summary;
-    try {
-      summary = train_language_model(config);
-    } catch (const TrainingDiverged& diverged) {
-      std::cerr << "train-model: error: " << diverged.what() << "\n";
-      return 1;
-    }
-    // In a data-parallel run (mpirun) rank 0 alone reports.
-    if (summary.rank != 0) return summary.signal != 0 ? 128 + summary.signal : 0;
-    if (summary.signal != 0) {
-      std::cerr << "train-model: stopped by " << (summary.signal == SIGINT ? "SIGINT" : "SIGTERM") << " at iteration "
-                << summary.iterations << "; checkpoint " << summary.last_checkpoint << "\n"
-                << "train-model: resume with: "
-                << resume_command(argc, argv, summary.last_checkpoint, summary.processes) << "\n";
-      return 128 + summary.signal;
-    }
-    if (!config.quiet) {
-      std::fprintf(stderr,
-                   "train-model: %lld iterations (%s), val %.4f nats/char (%.4f bits/char), %.0f chars/s; wrote %s\n",
-                   static_cast<long long>(summary.iterations), summary.stopped_by.c_str(), summary.val_loss,
-                   summary.val_bpc, summary.chars_per_second, summary.output.c_str());
-    }
-    return 0;
+    return train_and_report(config, quiet, argc, argv);
   });
 }

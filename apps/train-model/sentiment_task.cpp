@@ -4,6 +4,8 @@
 #include <cstdio>
 
 #include "charloom/errors.hpp"
+#include "common/progress_printer.hpp"
+#include "train-model/run_commands.hpp"
 
 namespace charloom {
 cli::po::options_description SentimentFlags::options() {
@@ -50,7 +52,7 @@ cli::po::options_description SentimentFlags::options() {
 }
 
 int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, const TextOptions& text,
-                        const cli::po::variables_map& values, const std::string& invocation) {
+                        const cli::po::variables_map& values, bool quiet, int argc, char** argv) {
   SentimentTrainingConfig config;
   const auto given = [&](const char* flag) { return values.count(flag) != 0 && !values[flag].defaulted(); };
   config.train_path = train;
@@ -95,8 +97,7 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.threads = shared.threads;
   config.metrics_path = shared.metrics_path;
   config.summary_path = shared.summary_path;
-  config.quiet = shared.quiet;
-  config.invocation = invocation;
+  config.invocation = quoted_command(argc, argv);
   if (!shared.corpus.empty()) throw UsageError("--task sentiment reads --train and --dev, not --corpus");
   // Classifier runs checkpoint at each epoch's end (and on a stop), not every N iterations.
   if (given("checkpoint-every"))
@@ -105,22 +106,20 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.resume = shared.resume;
   config.keep_last = shared.keep_last;
 
-  const SentimentTrainingSummary summary = train_sentiment_classifier(config);
-  if (summary.signal != 0) {
-    std::fprintf(stderr,
-                 "train-model: stopped by signal %d after %lld iterations; checkpoint %s\n"
-                 "train-model: resume by adding --resume %s to the same command\n",
-                 summary.signal, static_cast<long long>(summary.iterations), summary.last_checkpoint.c_str(),
-                 summary.last_checkpoint.c_str());
-    return 128 + summary.signal;
-  }
-  if (!config.quiet && !config.positive_lm.empty())
+  const StopRequest& stop = stop_on_signals();
+  cli::ProgressPrinter printer("train-model", quiet, 1);
+  const SentimentTrainingSummary summary = train_sentiment_classifier(config, {&printer, &stop});
+  printer.finish();
+  if (summary.interrupted())
+    return report_stop(summary.signal, summary.iterations, summary.last_checkpoint,
+                       resume_command(argc, argv, summary.last_checkpoint, 1));
+  if (!quiet && !config.positive_lm.empty())
     std::fprintf(stderr,
                  "train-model: class language models at weight %.2f, scores scaled by %.2f: dev accuracy %.4f, "
                  "dev loss %.4f, the classifier alone %.4f\n",
                  summary.class_lm_weight, summary.class_lm_scale, summary.dev_accuracy, summary.dev_loss,
                  summary.classifier_dev_accuracy);
-  if (!config.quiet)
+  if (!quiet)
     std::fprintf(stderr, "train-model: %lld iterations, %.1f epochs (%s), dev accuracy %.4f (epoch %lld); wrote %s\n",
                  static_cast<long long>(summary.iterations), summary.epochs, summary.stopped_by.c_str(),
                  summary.dev_accuracy, static_cast<long long>(summary.best_epoch), summary.output.c_str());

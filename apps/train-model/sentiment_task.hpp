@@ -24,7 +24,7 @@ struct SentimentFlags {
   cli::po::options_description options();
   // Trains and prints the outcome; returns the exit status.
   int run(const TrainingConfig& shared, const std::string& cell, const TextOptions& text,
-          const cli::po::variables_map& values, const std::string& invocation);
+          const cli::po::variables_map& values, bool quiet, int argc, char** argv);
 };
 
 }  // namespace charloom

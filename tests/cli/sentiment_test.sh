@@ -36,12 +36,14 @@ expect_contains '"dev_accuracy": 1.0' "$(cat bi.json)" "the bidirectional model 
 run "$score" --model bi.safetensors <<<'so good'
 expect_contains '"label":"positive"' "$out" "a bidirectional model scores"
 
-# SIGINT mid-run: a checkpoint, the best model so far, exit 130 and how to resume; the
-# resumed run finishes.
-"$train" --task sentiment --train train.tsv --dev dev.tsv --output sig.safetensors --hidden 24 --embedding-size 8 \
-  --max-epochs 0 --patience 0 --quiet 2>sig.err &
+# SIGINT mid-run: a checkpoint, the best model so far, exit 130 and the command that resumes,
+# quoted for a shell: the output's folder has a space and a quote in its name. Running the
+# printed line finishes the run.
+mkdir -p "it's here"
+"$train" --task sentiment --train train.tsv --dev dev.tsv --output "it's here/sig.safetensors" --hidden 24 \
+  --embedding-size 8 --max-epochs 30 --patience 0 --quiet --summary-json resumed.json 2>sig.err &
 pid=$!
-for _ in $(seq 100); do [ -e sig.safetensors.checkpoints/best.safetensors ] && break; sleep 0.1; done
+for _ in $(seq 100); do [ -e "it's here/sig.safetensors.checkpoints/best.safetensors" ] && break; sleep 0.1; done
 kill -INT "$pid"
 set +e
 wait "$pid"
@@ -49,13 +51,18 @@ status=$?
 set -e
 err=$(cat sig.err)
 expect_status 130 "SIGINT"
-expect_contains "resume by adding --resume sig.safetensors.checkpoints/step-" "$err" "resume advice"
-[ -s sig.safetensors ] || fail "no model after SIGINT"
-run "$train" --task sentiment --train train.tsv --dev dev.tsv --output sig.safetensors --hidden 24 --embedding-size 8 \
-  --max-epochs 30 --patience 0 --quiet --resume sig.safetensors.checkpoints --summary-json resumed.json
-expect_status 0 "resume after SIGINT"
+expect_contains "train-model: resume with: " "$err" "resume advice"
+[ -s "it's here/sig.safetensors" ] || fail "no model after SIGINT"
+resume_line=$(sed -n 's/^train-model: resume with: //p' sig.err)
+expect_contains "--resume 'it'\\''s here/sig.safetensors.checkpoints/step-" "$resume_line" "the checkpoint is quoted"
+rm -f resumed.json
+set +e
+(eval "$resume_line") 2>resume.err
+status=$?
+set -e
+expect_status 0 "the printed resume command runs"
 expect_contains '"epochs": 30.0' "$(cat resumed.json)" "the resumed run reaches its epoch budget"
-ls sig.safetensors.checkpoints | grep -q '\.tmp$' && fail "a temporary checkpoint was left behind"
+ls "it's here/sig.safetensors.checkpoints" | grep -q '\.tmp$' && fail "a temporary checkpoint was left behind"
 
 # Lines in, JSONL out: score in [0, 1] and the label.
 run "$score" --model s.safetensors <<<$'the film was good\nbad plot'

@@ -126,7 +126,6 @@ TEST_CASE("class language models: the score adds their weighted log-likelihood r
   config.model.hidden = 8;
   config.model.embedding_size = 4;
   config.max_epochs = 1;  // a weak classifier, so that the class models have work to do
-  config.quiet = true;
   config.checkpoint_dir = output.path() + ".checkpoints";
   for (std::size_t pair = 0; pair < iterations.size(); ++pair) {
     config.positive_lm.push_back(positive_lms[pair].path());
@@ -227,7 +226,6 @@ TEST_CASE(
   config.output = output.path();
   config.model.hidden = 8;
   config.max_epochs = 1;
-  config.quiet = true;
   config.checkpoint_dir = output.path() + ".checkpoints";
   config.positive_lm = {lm.path()};
   CHECK_THROWS_WITH_AS(train_sentiment_classifier(config), doctest::Contains("come together"), UsageError);

@@ -56,7 +56,6 @@ inline void train_tiny_language_model(std::string_view corpus_text, const std::s
   config.seq_length = 16;
   config.max_iters = iterations;
   config.checkpoint_dir = output + ".checkpoints";
-  config.quiet = true;
   train_language_model(config);
   std::filesystem::remove_all(config.checkpoint_dir);
 }

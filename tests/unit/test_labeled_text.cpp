@@ -3,6 +3,7 @@
 
 #include "charloom/errors.hpp"
 #include "charloom/labeled_text.hpp"
+#include "skip.hpp"
 #include "test_helpers.hpp"
 
 using namespace charloom;
@@ -111,10 +112,7 @@ TEST_CASE("unlabeled input is accepted when labels are optional") {
 TEST_CASE("the real SST-2 files read completely") {
   const std::string from_build = std::string(CHARLOOM_SHARED_DATA_DIR) + "/sentiment/sst2-dev.tsv";
   std::FILE* probe = std::fopen(from_build.c_str(), "rb");
-  if (probe == nullptr) {
-    MESSAGE("skipped: " << from_build << " is absent (../shared/data is not beside the checkout)");
-    return;
-  }
+  if (probe == nullptr) CHARLOOM_SKIP(from_build + " is absent (../shared/data is not beside the checkout)");
   std::fclose(probe);
   auto records = read_labeled_text(from_build, LabeledReaderOptions{});
   CHECK(records.size() == 872);

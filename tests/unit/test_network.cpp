@@ -9,6 +9,7 @@
 #include "nn/network.hpp"
 #include "nn/random.hpp"
 #include "reference_model.hpp"
+#include "skip.hpp"
 
 using namespace charloom;
 
@@ -124,6 +125,7 @@ TEST_CASE("every parameter's gradient matches central finite differences in doub
 }
 
 TEST_CASE("bf16 layers agree with f32 within bf16 rounding, forward and backward") {
+  if (!available_precision(Precision::bf16)) CHARLOOM_SKIP("this CPU has no AVX-512, so no bf16 recurrent kernels");
   for (CellKind cell : all_cells) {
     CAPTURE(to_string(cell));
     ModelConfig config = tiny_config(cell);
@@ -209,11 +211,15 @@ TEST_CASE("int8 LSTM layers agree with f32 within 8-bit rounding, whatever the e
   exact.parameters_changed();
   quantized.parameters() = exact.parameters();
   quantized.parameters_changed();
-  // Measured: mean 0.02, worst 0.10 nats. Clipped inputs (no range folding) give several nats.
+  // Measured with VNNI: mean 0.02, worst 0.10 nats. Without it (AVX2 on an AMD EPYC) oneDNN's
+  // u8*s8 products pass through saturating 16-bit sums: mean 0.043, worst 0.21. Clipped inputs
+  // (no range folding) give several nats either way.
+  const bool vnni = native_precision(Precision::int8);
+  const double mean_bound = vnni ? 0.04 : 0.05, worst_bound = vnni ? 0.2 : 0.25;
   const Gap gap = log_probability_gap(exact, quantized, 12, 3);
   CHECK(gap.mean > 1e-4);  // really quantized
-  CHECK(gap.mean < 0.04);
-  CHECK(gap.worst < 0.2);
+  CHECK(gap.mean < mean_bound);
+  CHECK(gap.worst < worst_bound);
 
   // The same function with the embedding 30 times larger and the first layer's input weights
   // 30 times smaller: far outside u8's [-1, 1] input range unless the layer folds the range in.
@@ -226,8 +232,8 @@ TEST_CASE("int8 LSTM layers agree with f32 within 8-bit rounding, whatever the e
   quantized.parameters() = exact.parameters();
   quantized.parameters_changed();
   const Gap folded = log_probability_gap(exact, quantized, 12, 3);
-  CHECK(folded.mean < 0.04);
-  CHECK(folded.worst < 0.2);
+  CHECK(folded.mean < mean_bound);
+  CHECK(folded.worst < worst_bound);
 }
 
 TEST_CASE("int8 refuses cells oneDNN cannot quantize, and training") {

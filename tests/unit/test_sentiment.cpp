@@ -76,7 +76,6 @@ SentimentTrainingConfig toy_config(const std::string& train, const std::string& 
   config.model.embedding_size = 8;
   config.max_epochs = 25;
   config.patience = 0;
-  config.quiet = true;
   config.checkpoint_dir = output + ".checkpoints";
   return config;
 }

@@ -50,7 +50,6 @@ TrainingConfig small_config(const std::string& corpus, const TempDirectory& dir,
   config.seq_length = 16;
   config.eval_every = 6;
   config.keep_last = 0;
-  config.quiet = true;
   return config;
 }
 

@@ -23,6 +23,9 @@ Precision parse_precision(std::string_view name);  // f32, bf16 or int8; UsageEr
 // Whether this CPU has instructions for `precision` (bf16: AVX512-BF16 or AMX; int8: VNNI).
 // Elsewhere oneDNN emulates it, slower than f32.
 bool native_precision(Precision precision);
+// Whether this CPU can run `precision` at all: oneDNN 2.6 has bf16 recurrent kernels only for
+// AVX-512 CPUs (emulated without AVX512-BF16), and f32 and int8 kernels for every x86-64 CPU.
+bool available_precision(Precision precision);
 
 // How a classifier turns the top layer's outputs over a text into one vector. concat puts
 // last, max and mean side by side (ULMFiT's concat pooling).

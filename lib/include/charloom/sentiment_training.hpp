@@ -6,6 +6,7 @@
 
 #include "charloom/labeled_text.hpp"
 #include "charloom/model_config.hpp"
+#include "charloom/run_events.hpp"
 
 namespace charloom {
 
@@ -78,8 +79,7 @@ struct SentimentTrainingConfig {
   std::string checkpoint_dir, resume;
   int keep_last = 3;
 
-  std::string metrics_path, summary_path;
-  bool quiet = false;
+  std::string metrics_path, summary_path;  // metrics append on resume, as the language model's do
   std::string invocation;
 };
 
@@ -99,13 +99,15 @@ struct SentimentTrainingSummary {
   double seconds = 0.0;
   double texts_per_second = 0.0;
   std::int64_t parameters = 0;
-  std::string stopped_by;  // max-epochs, time-limit, patience, signal
+  std::string stopped_by;  // max-epochs, time-limit, patience, probe, signal or stop-request
   int signal = 0;
+  bool interrupted() const { return stopped_by == "signal" || stopped_by == "stop-request"; }
   std::string last_checkpoint;
   std::string output;
 };
 
+// Runs on the calling thread and reports through `hooks`, as train_language_model does.
 // Throws UsageError for bad settings and InputError (naming the file and line) for bad data.
-SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfig& config);
+SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfig& config, const RunHooks& hooks = {});
 
 }  // namespace charloom

@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "charloom/errors.hpp"
 #include "charloom/model_config.hpp"
+#include "charloom/run_events.hpp"
 
 namespace charloom {
 
@@ -65,8 +67,7 @@ struct TrainingConfig {
 
   std::string metrics_path;  // JSONL
   std::string summary_path;  // JSON
-  std::int64_t log_every = 10;
-  bool quiet = false;
+  std::int64_t log_every = 10;  // iterations between "train" records in the metrics
   // Data-parallel runs (mpirun): sum each gradient bucket while backward computes the rest,
   // or (false) all of them after backward.
   bool overlap_allreduce = true;
@@ -83,8 +84,11 @@ struct TrainingSummary {
   double seconds = 0.0;
   double chars_per_second = 0.0;
   std::int64_t parameters = 0;
-  std::string stopped_by;  // max-iters, max-epochs, time-limit, patience, signal
-  int signal = 0;          // the signal that stopped the run, if any
+  // max-iters, max-epochs, time-limit, patience, signal, or stop-request (a caller's
+  // StopRequest without a signal). After signal and stop-request there is a checkpoint and no output.
+  std::string stopped_by;
+  int signal = 0;  // the signal that stopped the run, if any
+  bool interrupted() const { return stopped_by == "signal" || stopped_by == "stop-request"; }
   std::string last_checkpoint;
   std::string output;
   // Data-parallel runs: this process's rank (only rank 0 reports), the number of processes,
@@ -93,19 +97,20 @@ struct TrainingSummary {
   double allreduce_seconds_per_step = 0.0, allreduce_wait_seconds_per_step = 0.0, step_seconds = 0.0;
 };
 
-// Runs training; throws UsageError for bad settings, InputError for bad data or checkpoints,
-// IoError for failed writes, and TrainingDiverged when the loss stops being finite.
-TrainingSummary train_language_model(const TrainingConfig& config);
-
-// Asks a running training to finish its step, checkpoint and return. Async-signal-safe, but
-// call it from a thread that takes the signals with sigwait, with them blocked in every other
-// thread, as train-model does: a handler that interrupts oneDNN 2.6's JIT sgemm writes its
-// frame over the heap (oneDNN issue #4845).
-void request_training_stop(int signal_number);
-
-class TrainingDiverged : public std::runtime_error {
+// The loss stopped being finite and --on-divergence could not (or may not) roll back.
+class TrainingDiverged : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
+
+// Runs training on the calling thread, reporting through `hooks` (see run_events.hpp): a
+// StopRequest set from any thread ends the run within one step, or one second of loading or
+// validation, with a checkpoint. Throws UsageError for bad settings, InputError for bad data
+// or checkpoints, IoError for failed writes, and TrainingDiverged. Under mpirun every process
+// calls it; only rank 0's observer hears anything.
+//
+// Thread safety: runs may not overlap in one process, because --threads is process-wide (see
+// threads.hpp); loaded models may be used meanwhile from other threads.
+TrainingSummary train_language_model(const TrainingConfig& config, const RunHooks& hooks = {});
 
 }  // namespace charloom

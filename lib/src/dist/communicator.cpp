@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "charloom/distributed.hpp"
 #include "charloom/errors.hpp"
 
 #ifdef CHARLOOM_WITH_MPI
@@ -143,11 +144,23 @@ void Communicator::gather(const float* mine, std::size_t count, float* all) {
 #endif
 }
 
-void Communicator::abort(int code) {
+void Communicator::end_job(int code) {
 #ifdef CHARLOOM_WITH_MPI
   if (size_ > 1) MPI_Abort(MPI_COMM_WORLD, code);
+#else
+  (void)code;
 #endif
-  std::exit(code);
 }
 
 }  // namespace charloom::dist
+
+namespace charloom {
+
+ProcessGroup process_group() {
+  const dist::Communicator& world = dist::Communicator::world();
+  return {world.rank(), world.size()};
+}
+
+void end_job(int code) { dist::Communicator::world().end_job(code); }
+
+}  // namespace charloom

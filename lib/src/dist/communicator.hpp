@@ -36,9 +36,9 @@ class Communicator {
   // Rank 0 receives each rank's `count` floats, in rank order, into `all` (size() * count);
   // `all` is ignored elsewhere.
   void gather(const float* mine, std::size_t count, float* all);
-  // Stops every rank of the job with `code`; a rank that fails alone must not leave the others
-  // waiting in a collective for ever.
-  [[noreturn]] void abort(int code);
+  // Stops every rank of the job with `code` (MPI_Abort); a rank that fails alone must not leave
+  // the others waiting in a collective for ever. Returns only if MPI could not.
+  void end_job(int code);
 
  private:
   Communicator(int rank, int size) : rank_(rank), size_(size) {}

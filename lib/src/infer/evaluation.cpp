@@ -8,7 +8,7 @@
 namespace charloom::infer {
 
 SpanScore score_span(nn::Network& network, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
-                     int steps, int part, int parts) {
+                     int steps, int part, int parts, const StopRequest* stop) {
   SpanScore score;
   if (end <= begin + 1) return score;
   const std::size_t predictable = end - begin - 1;
@@ -22,6 +22,10 @@ SpanScore score_span(nn::Network& network, const TokenIds& ids, std::size_t begi
   state.reset(network.config(), static_cast<int>(batch));
   std::vector<std::uint32_t> inputs, targets;
   for (std::size_t position = 0; position < length; position += static_cast<std::size_t>(steps)) {
+    if (stop != nullptr && stop->stop_requested()) {
+      score.interrupted = true;
+      break;
+    }
     const std::size_t chunk = std::min<std::size_t>(static_cast<std::size_t>(steps), length - position);
     inputs.resize(chunk * batch);
     targets.resize(chunk * batch);

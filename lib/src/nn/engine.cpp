@@ -15,15 +15,11 @@ dnnl::stream& cpu_stream() {
   return stream;
 }
 
-namespace {
-
 // oneDNN's ISA values are feature masks: a CPU with an ISA has every bit of its value.
 bool has_isa(dnnl::cpu_isa wanted) {
   const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
   return (isa & static_cast<unsigned>(wanted)) == static_cast<unsigned>(wanted);
 }
-
-}  // namespace
 
 bool native_bf16() { return has_isa(dnnl::cpu_isa::avx512_core_bf16); }
 
@@ -41,6 +37,10 @@ bool native_precision(Precision precision) {
       return nn::has_isa(dnnl::cpu_isa::avx512_core_vnni) || nn::has_isa(dnnl::cpu_isa::avx2_vnni);
   }
   return false;
+}
+
+bool available_precision(Precision precision) {
+  return precision != Precision::bf16 || nn::has_isa(dnnl::cpu_isa::avx512_core);
 }
 
 }  // namespace charloom

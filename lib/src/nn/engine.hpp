@@ -12,4 +12,7 @@ dnnl::stream& cpu_stream();
 // on reference kernels, several times slower than f32.
 bool native_bf16();
 
+// Whether oneDNN's effective ISA on this CPU includes `wanted` (its values are feature masks).
+bool has_isa(dnnl::cpu_isa wanted);
+
 }  // namespace charloom::nn

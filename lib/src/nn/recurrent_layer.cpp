@@ -240,6 +240,10 @@ struct RecurrentLayer::Impl {
       throw UsageError(
           "--precision int8 needs an LSTM model: oneDNN 2.6 quantizes LSTM layers only, and this model is " +
           std::string(to_string(cell)) + "; use --precision f32");
+    if (!available_precision(precision))
+      throw UsageError(
+          "--precision bf16 needs a CPU with AVX-512: oneDNN 2.6 has no bf16 recurrent kernels for this one; use "
+          "--precision f32");
     plain_weights_layer = memory({{1, 1, inputs, gates, hidden}, dt::f32, tag::ldgoi}, cpu_engine());
     plain_weights_iter = memory({{1, 1, hidden, gates, hidden}, dt::f32, tag::ldgoi}, cpu_engine());
     plain_bias = memory({{1, 1, bias_rows, hidden}, dt::f32, tag::ldgo}, cpu_engine());

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <system_error>
 #include <vector>
 
@@ -64,7 +63,8 @@ std::string CheckpointDirectory::write(const ModelFile& checkpoint, std::int64_t
   return path;
 }
 
-ModelFile load_checkpoint(const std::string& file_or_directory, std::string& loaded_path) {
+ModelFile load_checkpoint(const std::string& file_or_directory, std::string& loaded_path,
+                          const std::function<void(const std::string&)>& warn) {
   std::error_code error;
   if (!fs::is_directory(file_or_directory, error)) {
     loaded_path = file_or_directory;
@@ -79,7 +79,7 @@ ModelFile load_checkpoint(const std::string& file_or_directory, std::string& loa
       loaded_path = candidate.string();
       return load_model_file(loaded_path);
     } catch (const InputError& damaged) {
-      std::cerr << "train-model: warning: skipping damaged checkpoint: " << damaged.what() << "\n";
+      if (warn) warn(std::string("skipping damaged checkpoint: ") + damaged.what());
     }
   }
   throw InputError("every checkpoint in " + file_or_directory + " is damaged; start again without --resume");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "charloom/model_file.hpp"
@@ -26,7 +27,8 @@ class CheckpointDirectory {
 };
 
 // A checkpoint file as given, or the newest complete one in a directory (a damaged newest one
-// is skipped with a warning). Throws InputError when there is none.
-ModelFile load_checkpoint(const std::string& file_or_directory, std::string& loaded_path);
+// is skipped, and `warn` hears why). Throws InputError when there is none.
+ModelFile load_checkpoint(const std::string& file_or_directory, std::string& loaded_path,
+                          const std::function<void(const std::string&)>& warn = {});
 
 }  // namespace charloom::train

@@ -1,37 +1,31 @@
-// The stop flag (set from signal handlers) and the output check.
+// The stop request as one number, and the output check.
 #include "train/run_control.hpp"
 
-#include <atomic>
 #include <filesystem>
 
 #include "charloom/errors.hpp"
-#include "charloom/training.hpp"
 #include "io/atomic_file.hpp"
 
-namespace charloom {
-namespace {
+namespace charloom::train {
 
-std::atomic<int> stop_signal{0};
-static_assert(std::atomic<int>::is_always_lock_free, "the signal flag must be safe to set in a handler");
-
-}  // namespace
-
-void request_training_stop(int signal_number) { stop_signal.store(signal_number); }
-
-namespace train {
-
-int pending_stop_signal() { return stop_signal.load(); }
-
-void check_writable(const std::string& path) {
-  if (std::filesystem::is_directory(path)) throw UsageError("--output " + path + " is a directory; name a model file");
-  try {
-    io::write_file_atomically(path + ".probe", "");
-  } catch (const IoError& error) {
-    const std::string reason = error.what();
-    throw IoError("cannot write the output " + path + reason.substr(reason.find(':')));
-  }
-  std::filesystem::remove(path + ".probe");
+int stop_code(const StopRequest* stop) {
+  if (stop == nullptr || !stop->stop_requested()) return 0;
+  return stop->signal() > 0 ? stop->signal() : stop_without_signal;
 }
 
-}  // namespace train
-}  // namespace charloom
+const char* stop_reason(int code) { return code == stop_without_signal ? "stop-request" : "signal"; }
+
+void check_writable(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw UsageError("--output " + path + " is a directory; name a model file");
+  try {
+    io::write_file_atomically(path + ".probe", "");
+  } catch (const IoError& failure) {
+    const std::string reason = failure.what();
+    throw IoError("cannot write the output " + path + reason.substr(reason.find(':')));
+  }
+  std::filesystem::remove(path + ".probe", error);
+}
+
+}  // namespace charloom::train

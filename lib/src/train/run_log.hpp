@@ -1,46 +1,41 @@
-// What a training run tells its user: a progress line (in place on a terminal, plain log
-// lines otherwise) and machine-readable metrics as JSONL.
+// What a training run reports: each record to the caller's observer, and the same records as
+// JSONL metrics when the caller asked for a metrics file.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <string>
 
-namespace charloom::train {
+#include "charloom/run_events.hpp"
 
-struct ProgressFigures {
-  std::int64_t iteration = 0;
-  std::int64_t max_iters = 0;  // 0 = unknown
-  double epoch = 0.0;
-  double train_loss = 0.0;
-  double val_loss = -1.0;  // negative until the first evaluation
-  double chars_per_second = 0.0;
-  double eta_seconds = -1.0;  // negative when unknown
-  double lr = 0.0;
-};
+namespace charloom::train {
 
 class RunLog {
  public:
-  // metrics_path "" writes no metrics; appends when resuming so the curve continues.
-  RunLog(const std::string& metrics_path, bool append, bool quiet, std::int64_t log_every);
+  // `observer` may be null. Step records reach the metrics every log_every iterations, the
+  // observer every step.
+  RunLog(TrainingObserver* observer, std::int64_t log_every);
+  // From now on the records also go to `path` ("" = none); `append` continues a resumed run's
+  // curve. Opened once the run's settings are checked, so that a usage error truncates nothing.
+  void open_metrics(const std::string& path, bool append);
   ~RunLog();
   RunLog(const RunLog&) = delete;
   RunLog& operator=(const RunLog&) = delete;
 
-  void train_step(const ProgressFigures& figures, double grad_norm, double seconds);
-  void evaluation(std::int64_t iteration, double epoch, double val_loss, double seconds, bool best);
-  // A line of its own, after clearing the progress line.
-  void message(const std::string& text);
-  void finish();
+  void step(const StepRecord& record);
+  void evaluation(const EvaluationRecord& record);
+  void epoch(const EpochRecord& record);
+  void probe(const ProbeRecord& record);
+  void note(const std::string& text);
+  void warning(const std::string& text);
 
  private:
-  void show(const ProgressFigures& figures);
+  void write_metrics(const std::string& line);
+
+  std::string metrics_path_;
   std::FILE* metrics_ = nullptr;
-  bool quiet_, terminal_;
+  TrainingObserver* observer_;
   std::int64_t log_every_;
-  double last_draw_ = -1.0;
-  bool line_open_ = false;
-  ProgressFigures last_;
 };
 
 }  // namespace charloom::train

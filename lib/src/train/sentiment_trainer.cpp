@@ -29,6 +29,7 @@
 #include "train/optimizer.hpp"
 #include "train/probe.hpp"
 #include "train/run_control.hpp"
+#include "train/run_log.hpp"
 #include "train/schedule.hpp"
 #include "train/weight_drop.hpp"
 
@@ -242,19 +243,21 @@ std::vector<float> take_tensor(const ModelFile& checkpoint, const std::string& n
 
 }  // namespace
 
-SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfig& config) {
+SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfig& config, const RunHooks& hooks) {
   if (dist::Communicator::world().distributed())
     throw UsageError("--task sentiment trains in one process; run it without mpirun");
   validate(config);
   set_thread_count(config.threads);
   train::check_writable(config.output);
   const auto start = Clock::now();
+  train::RunLog run_log(hooks.observer, 1);
 
   ModelConfig model = config.model;
   ModelFile language_model, checkpoint;
   std::string checkpoint_path;
   if (!config.resume.empty()) {
-    checkpoint = train::load_checkpoint(config.resume, checkpoint_path);
+    checkpoint = train::load_checkpoint(config.resume, checkpoint_path,
+                                        [&](const std::string& text) { run_log.warning(text); });
     if (checkpoint.kind != sentiment_classifier_kind || checkpoint.checkpoint_json.empty())
       throw InputError(checkpoint_path + " is not a checkpoint of a sentiment classifier");
     model = checkpoint.config;  // the run continues with the architecture and vocabulary it began with
@@ -417,12 +420,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     last_checkpoint = checkpoints.write(file, run.iterations, is_best);
   };
 
-  std::FILE* metrics = config.metrics_path.empty() ? nullptr : std::fopen(config.metrics_path.c_str(), "w");
-  if (!config.metrics_path.empty() && metrics == nullptr)
-    throw IoError("cannot write --metrics " + config.metrics_path);
-  const auto log = [&](const nlohmann::json& record) {
-    if (metrics) std::fprintf(metrics, "%s\n", record.dump().c_str()), std::fflush(metrics);
-  };
+  run_log.open_metrics(config.metrics_path, !config.resume.empty());
 
   SentimentTrainingSummary summary;
   summary.parameters = static_cast<std::int64_t>(count);
@@ -449,15 +447,7 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     best = classifier.parameters();
     best_dev = evaluate(classifier, dev, config.batch_size, ratios);
     summary.stopped_by = "probe";
-    log({{"type", "probe"},
-         {"penalty", config.probe},
-         {"c", probe.c},
-         {"nonzero_weights", probe.nonzero},
-         {"dev_accuracy", best_dev.accuracy},
-         {"seconds", seconds_since(start)}});
-    if (!config.quiet)
-      std::fprintf(stderr, "train-model: %s probe, C = %g, %zu of %zu features used, dev accuracy %.4f\n",
-                   config.probe.c_str(), probe.c, probe.nonzero, probe.weights.size(), best_dev.accuracy);
+    run_log.probe({config.probe, probe.c, probe.nonzero, probe.weights.size(), best_dev.accuracy, seconds_since(start)});
   }
   // The schedule runs over iterations; its horizon is max_epochs of this data's batches.
   TrainingConfig schedule;
@@ -522,9 +512,9 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
       ++run.iterations;
       run.texts_seen += static_cast<std::int64_t>(members.size());
       texts_this_run += static_cast<std::int64_t>(members.size());
-      if (int sig = train::pending_stop_signal(); sig != 0) {
-        summary.signal = sig;
-        summary.stopped_by = "signal";
+      if (const int code = train::stop_code(hooks.stop); code != 0) {
+        summary.signal = code == train::stop_without_signal ? 0 : code;
+        summary.stopped_by = train::stop_reason(code);
         stopped = true;
       } else if (config.time_limit > 0.0 && seconds_since(start) >= config.time_limit) {
         summary.stopped_by = "time-limit";
@@ -563,33 +553,22 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     } else {
       ++run.epochs_without_improvement;
     }
-    nlohmann::json record{{"type", "eval"},
-                          {"epoch", run.epoch},
-                          {"iteration", run.iterations},
-                          {"train_loss", summary.train_loss},
-                          {"dev_accuracy", figures.accuracy},
-                          {"dev_loss", figures.loss},
-                          {"lr", last_rate},
-                          {"encoder_trained", !config.freeze_encoder && run.epoch > config.head_only_epochs},
-                          {"best", improved},
-                          {"seconds", seconds_since(start)}};
-    if (lm_loss_on) record["lm_loss"] = summary.lm_loss;
-    if (ratios) {
-      record["classifier_dev_accuracy"] = figures.classifier_accuracy;
-      record["class_lm_weight"] = figures.class_lm_weight;
-    }
-    log(record);
-    if (!config.quiet) {
-      char lm_part[32] = "", class_part[96] = "";
-      if (lm_loss_on) std::snprintf(lm_part, sizeof lm_part, ", lm loss %.4f", summary.lm_loss);
-      if (ratios)
-        std::snprintf(class_part, sizeof class_part,
-                      " (the classifier alone %.4f; class language models at weight %.2f)", figures.classifier_accuracy,
-                      figures.class_lm_weight);
-      std::fprintf(stderr, "train-model: epoch %lld: train loss %.4f%s, dev accuracy %.4f%s, dev loss %.4f%s, %.0f s\n",
-                   static_cast<long long>(run.epoch), summary.train_loss, lm_part, figures.accuracy, class_part,
-                   figures.loss, improved ? " (best)" : "", seconds_since(start));
-    }
+    EpochRecord record;
+    record.epoch = run.epoch;
+    record.iteration = run.iterations;
+    record.train_loss = summary.train_loss;
+    record.has_lm_loss = lm_loss_on;
+    record.lm_loss = summary.lm_loss;
+    record.dev_accuracy = figures.accuracy;
+    record.dev_loss = figures.loss;
+    record.has_class_models = ratios != nullptr;
+    record.classifier_dev_accuracy = figures.classifier_accuracy;
+    record.class_lm_weight = figures.class_lm_weight;
+    record.lr = last_rate;
+    record.encoder_trained = !config.freeze_encoder && run.epoch > config.head_only_epochs;
+    record.best = improved;
+    record.seconds = seconds_since(start);
+    run_log.epoch(record);
     // The checkpoint stands at the start of the next epoch.
     ++run.epoch;
     run.batch = 0;
@@ -601,7 +580,6 @@ SentimentTrainingSummary train_sentiment_classifier(const SentimentTrainingConfi
     }
     if (config.max_epochs != 0 && run.epoch == config.max_epochs) summary.stopped_by = "max-epochs";
   }
-  if (metrics) std::fclose(metrics);
   summary.iterations = run.iterations;
   summary.epochs = epochs_done;
   summary.best_epoch = run.best_epoch;

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <limits>
 
 #include "charloom/batcher.hpp"
@@ -129,13 +128,36 @@ struct Snapshot {
   RunState run;
 };
 
+// Counters of this invocation's steps, for the progress records and the summary.
+struct Progress {
+  double window_loss = 0.0, window_seconds = 0.0;  // over the current log window
+  std::int64_t window_steps = 0;
+  double last_train_loss = std::numeric_limits<double>::quiet_NaN();
+  double train_seconds = 0.0;
+  std::int64_t trained_steps = 0;
+  std::int64_t last_eval_step = -1;
+  bool decay_announced = false;
+};
+
 class Trainer {
  public:
-  explicit Trainer(const TrainingConfig& config) : config_(config) {}
+  Trainer(const TrainingConfig& config, const RunHooks& hooks) : config_(config), hooks_(hooks) {}
   TrainingSummary run();
 
  private:
   void prepare();
+  void announce();
+  bool should_stop(TrainingSummary& summary);
+  void train_step();
+  void handle_divergence(double loss, double norm);
+  void report_step(double loss, double norm, double lr, double step_seconds);
+  void estimate_horizon();
+  void evaluate_and_checkpoint(bool force_checkpoint);
+  void finish(TrainingSummary& summary);
+  void report_allreduce(TrainingSummary& summary);
+  nlohmann::json summary_json(const TrainingSummary& summary) const;
+  double epoch_now() const;
+  std::int64_t units_per_step() const { return static_cast<std::int64_t>(config_.batch_size) * config_.seq_length; }
   double evaluate();
   std::string write_checkpoint(bool is_best);
   ModelFile checkpoint_file();
@@ -147,6 +169,8 @@ class Trainer {
   void write_output(TrainingSummary& summary);
 
   TrainingConfig config_;
+  RunHooks hooks_;
+  std::unique_ptr<train::RunLog> log_;
   // The processes of a data-parallel run; this one holds streams [first_stream_,
   // first_stream_ + local_batch_) of the global batch. A plain run is one process of them all.
   dist::Communicator& world_ = dist::Communicator::world();
@@ -169,6 +193,9 @@ class Trainer {
   int rollbacks_ = 0;
   Clock::time_point started_;    // this invocation's start
   double elapsed_before_ = 0.0;  // seconds of earlier invocations, from the checkpoint
+  bool horizon_from_time_ = false;  // the auto schedule sets its horizon from --time-limit
+  Progress progress_;
+  Batch batch_;
 };
 
 void Trainer::prepare() {
@@ -181,7 +208,9 @@ void Trainer::prepare() {
   if (!config_.resume.empty()) {
     // Rank 0 picks the checkpoint (the newest complete one in a directory) and sends its bytes
     // to every other rank, so all start from one state and other hosts need no copy of it.
-    if (world_.is_root()) checkpoint = train::load_checkpoint(config_.resume, checkpoint_path);
+    if (world_.is_root())
+      checkpoint = train::load_checkpoint(config_.resume, checkpoint_path,
+                                          [this](const std::string& text) { log_->warning(text); });
     world_.broadcast(checkpoint_path);
     share_from_root(checkpoint_path, checkpoint);
     if (checkpoint.checkpoint_json.empty())
@@ -280,11 +309,11 @@ void Trainer::restore(const ModelFile& checkpoint) {
     optimizer_->steps_taken = state.at("optimizer_steps").get<std::int64_t>();
     if (config_.lr_schedule == "auto") config_.lr_decay_iters = state.value("lr_decay_iters", std::int64_t{0});
     const int processes = state.value("processes", 1);
-    if (processes != world_.size() && world_.is_root())
-      std::cerr << "train-model: warning: the checkpoint was written by " << processes << " process"
-                << (processes == 1 ? "" : "es") << " and this run has " << world_.size() << "; each process now takes "
-                << local_batch_
-                << " of the global batch's streams, so the data position and hidden states carry over\n";
+    if (processes != world_.size())
+      log_->warning("the checkpoint was written by " + std::to_string(processes) + " process" +
+                    (processes == 1 ? "" : "es") + " and this run has " + std::to_string(world_.size()) +
+                    "; each process now takes " + std::to_string(local_batch_) +
+                    " of the global batch's streams, so the data position and hidden states carry over");
   } catch (const nlohmann::json::exception& error) {
     throw InputError(config_.resume + ": the checkpoint state is incomplete: " + error.what());
   }
@@ -378,10 +407,11 @@ double Trainer::evaluate() {
   // The processes split the validation streams and add up their losses.
   const infer::SpanScore score =
       infer::score_span(*network_, corpus_.ids, split_.val_begin, split_.val_end, config_.batch_size,
-                        config_.seq_length, world_.rank(), world_.size());
-  double totals[2] = {score.nats, static_cast<double>(score.units)};
-  world_.sum(totals, 2);
-  return totals[1] == 0 ? std::numeric_limits<double>::quiet_NaN() : totals[0] / totals[1];
+                        config_.seq_length, world_.rank(), world_.size(), hooks_.stop);
+  double totals[3] = {score.nats, static_cast<double>(score.units), score.interrupted ? 1.0 : 0.0};
+  world_.sum(totals, 3);
+  // A pass a stop cut short is no evaluation: its figure would be of part of the split.
+  return totals[1] == 0 || totals[2] > 0 ? std::numeric_limits<double>::quiet_NaN() : totals[0] / totals[1];
 }
 
 void Trainer::write_output(TrainingSummary& summary) {
@@ -400,268 +430,252 @@ void Trainer::write_output(TrainingSummary& summary) {
   save_model_file(config_.output, model);
 }
 
-TrainingSummary Trainer::run() {
-  started_ = Clock::now();
-  const auto started = started_;
-  if (!world_.is_root()) {
-    // Rank 0 alone reports; the others train in silence.
-    config_.quiet = true;
-    config_.metrics_path.clear();
-    config_.summary_path.clear();
-  }
-  prepare();
-  elapsed_before_ = run_.elapsed_seconds;
-  const double elapsed_before = elapsed_before_;
-  const bool append_metrics = resumed_;
-  train::RunLog log(config_.metrics_path, append_metrics, config_.quiet, config_.log_every);
-  if (resumed_) log.message("resumed from " + last_checkpoint_ + " at iteration " + std::to_string(run_.step));
+double Trainer::epoch_now() const {
+  return static_cast<double>(run_.cursor.epoch) +
+         static_cast<double>(run_.cursor.batch) / static_cast<double>(batcher_->batches_per_epoch());
+}
+
+// What the run is about to do, for the person watching.
+void Trainer::announce() {
+  if (resumed_) log_->note("resumed from " + last_checkpoint_ + " at iteration " + std::to_string(run_.step));
   if (config_.precision == Precision::bf16 && !nn::native_bf16())
-    log.message(
-        "warning: this CPU has no native bf16 (AVX512-BF16 or AMX); oneDNN emulates it, slower than "
-        "--precision f32");
-  {
-    char text[200];
-    std::snprintf(text, sizeof text,
-                  "training a %dx%d %s (%zu parameters) on %zu units, vocabulary %zu, %zu batches per epoch",
-                  config_.model.layers, config_.model.hidden, std::string(to_string(config_.model.cell)).c_str(),
-                  network_->parameters().size(), split_.train_end - split_.train_begin, corpus_.vocabulary.size(),
-                  batcher_->batches_per_epoch());
-    log.message(text);
-    if (world_.distributed())
-      log.message("data-parallel over " + std::to_string(world_.size()) + " processes, " +
-                  std::to_string(local_batch_) + " streams each; gradients summed with MPI_Allreduce" +
-                  (config_.overlap_allreduce ? " while backward runs" : " after backward"));
+    log_->warning(
+        "this CPU has no native bf16 (AVX512-BF16 or AMX); oneDNN emulates it, slower than --precision f32");
+  char text[200];
+  std::snprintf(text, sizeof text,
+                "training a %dx%d %s (%zu parameters) on %zu units, vocabulary %zu, %zu batches per epoch",
+                config_.model.layers, config_.model.hidden, std::string(to_string(config_.model.cell)).c_str(),
+                network_->parameters().size(), split_.train_end - split_.train_begin, corpus_.vocabulary.size(),
+                batcher_->batches_per_epoch());
+  log_->note(text);
+  if (world_.distributed())
+    log_->note("data-parallel over " + std::to_string(world_.size()) + " processes, " + std::to_string(local_batch_) +
+               " streams each; gradients summed with MPI_Allreduce" +
+               (config_.overlap_allreduce ? " while backward runs" : " after backward"));
+}
+
+// Sets summary.stopped_by and returns true when a stop or a budget ends the run before the next step.
+bool Trainer::should_stop(TrainingSummary& summary) {
+  // A stop or the time limit on any process stops them all at the same step.
+  if (const int code = world_.max(train::stop_code(hooks_.stop)); code != 0) {
+    summary.stopped_by = train::stop_reason(code);
+    summary.signal = code == train::stop_without_signal ? 0 : code;
+  } else if (config_.max_iters > 0 && run_.step >= config_.max_iters) {
+    summary.stopped_by = "max-iters";
+  } else if (config_.max_epochs > 0 && static_cast<std::int64_t>(run_.cursor.epoch) >= config_.max_epochs) {
+    summary.stopped_by = "max-epochs";
+  } else if (config_.time_limit > 0 && world_.max(seconds_since(started_) >= config_.time_limit ? 1 : 0) != 0) {
+    summary.stopped_by = "time-limit";
+  } else if (config_.patience > 0 && run_.evals_without_improvement >= config_.patience) {
+    summary.stopped_by = "patience";
   }
+  return !summary.stopped_by.empty();
+}
 
-  TrainingSummary summary;
-  summary.parameters = static_cast<std::int64_t>(network_->parameters().size());
-  Batch batch;
-  double window_loss = 0.0, window_seconds = 0.0;
-  std::int64_t window_steps = 0;
-  double last_train_loss = std::numeric_limits<double>::quiet_NaN();
-  double train_seconds = 0.0;
-  std::int64_t trained_steps = 0;
-  std::int64_t last_eval_step = -1;
-  const std::int64_t units_per_step = static_cast<std::int64_t>(config_.batch_size) * config_.seq_length;
-  const double batches_per_epoch = static_cast<double>(batcher_->batches_per_epoch());
-  auto epoch_now = [&] {
-    return static_cast<double>(run_.cursor.epoch) + static_cast<double>(run_.cursor.batch) / batches_per_epoch;
-  };
+// The auto schedule under a time limit: at each evaluation, while the rate is still at its
+// peak, the horizon moves to the iteration where the time runs out. The measured seconds per
+// iteration include evaluations and checkpoints, and re-estimating follows a machine whose
+// speed drifts; once the decay has begun the horizon stays, so rates already used stay.
+void Trainer::estimate_horizon() {
+  if (!horizon_from_time_ || progress_.trained_steps == 0 || train::decay_has_begun(config_, run_.step)) return;
+  const double per_iteration = seconds_since(started_) / static_cast<double>(progress_.trained_steps);
+  const double remaining = config_.time_limit - seconds_since(started_);
+  config_.lr_decay_iters = run_.step + static_cast<std::int64_t>(std::max(0.0, remaining) / per_iteration);
+  world_.broadcast(config_.lr_decay_iters);  // rank 0's clock decides, so every rank agrees
+}
 
-  // auto schedule under a time limit: at each evaluation, while the rate is still at its peak,
-  // set the horizon to the iteration where the time runs out. The measured seconds per
-  // iteration so far include evaluations and checkpoints, and re-estimating follows a machine
-  // whose speed drifts; once the decay has begun the horizon stays, so rates already used stay.
-  const bool horizon_from_time = config_.lr_schedule == "auto" && config_.time_limit > 0;
-  auto estimate_horizon = [&] {
-    if (trained_steps == 0 || train::decay_has_begun(config_, run_.step)) return;
-    const double per_iteration = seconds_since(started) / static_cast<double>(trained_steps);
-    const double remaining = config_.time_limit - seconds_since(started);
-    config_.lr_decay_iters = run_.step + static_cast<std::int64_t>(std::max(0.0, remaining) / per_iteration);
-    world_.broadcast(config_.lr_decay_iters);  // rank 0's clock decides, so every rank agrees
-  };
-  bool decay_announced = train::decay_has_begun(config_, run_.step);
-
-  auto evaluate_and_checkpoint = [&](bool force_checkpoint) {
-    const double val = evaluate();
-    last_eval_step = run_.step;
-    bool best = false;
-    if (std::isfinite(val)) {
-      best = val < run_.best_val_loss;
-      if (best) {
-        run_.best_val_loss = val;
-        run_.best_step = run_.step;
-        run_.evals_without_improvement = 0;
-        best_parameters_ = network_->parameters();
-      } else {
-        ++run_.evals_without_improvement;
-      }
-      log.evaluation(run_.step, epoch_now(), val, elapsed_before + seconds_since(started), best);
+void Trainer::evaluate_and_checkpoint(bool force_checkpoint) {
+  const double val = evaluate();
+  progress_.last_eval_step = run_.step;
+  bool best = false;
+  if (std::isfinite(val)) {
+    best = val < run_.best_val_loss;
+    if (best) {
+      run_.best_val_loss = val;
+      run_.best_step = run_.step;
+      run_.evals_without_improvement = 0;
+      best_parameters_ = network_->parameters();
+    } else {
+      ++run_.evals_without_improvement;
     }
-    if (horizon_from_time) estimate_horizon();
-    if (config_.checkpoint_every == 0 || force_checkpoint) {
-      write_checkpoint(best);
-    }
-    return val;
-  };
-
-  while (true) {
-    // A signal or the time limit on any process stops them all at the same step.
-    if (int sig = world_.max(train::pending_stop_signal()); sig != 0) {
-      summary.stopped_by = "signal";
-      summary.signal = sig;
-      break;
-    }
-    if (config_.max_iters > 0 && run_.step >= config_.max_iters) {
-      summary.stopped_by = "max-iters";
-      break;
-    }
-    if (config_.max_epochs > 0 && static_cast<std::int64_t>(run_.cursor.epoch) >= config_.max_epochs) {
-      summary.stopped_by = "max-epochs";
-      break;
-    }
-    if (config_.time_limit > 0 && world_.max(seconds_since(started) >= config_.time_limit ? 1 : 0) != 0) {
-      summary.stopped_by = "time-limit";
-      break;
-    }
-    if (config_.patience > 0 && run_.evals_without_improvement >= config_.patience) {
-      summary.stopped_by = "patience";
-      break;
-    }
-
-    const auto step_started = Clock::now();
-    batcher_->next(batch);
-    if (batch.starts_epoch) stream_.reset(config_.model, local_batch_);
-    const double lr = train::learning_rate_at(config_, run_.step) * run_.lr_scale;
-    if (horizon_from_time && !decay_announced && train::decay_has_begun(config_, run_.step)) {
-      decay_announced = true;
-      log.message("the learning rate decays from iteration " + std::to_string(run_.step) + " to iteration " +
-                  std::to_string(config_.lr_decay_iters) + ", where --time-limit is expected to end");
-    }
-    reducer_->begin(network_->gradients().data(), network_->gradients().size());
-    double loss = network_->train_batch(batch.inputs.data(), batch.targets.data(), config_.seq_length, local_batch_,
-                                        stream_, config_.seed, static_cast<std::uint64_t>(run_.step), gradients_ready_);
-    // Each process's loss and gradients are means over its equal share of the batch, so their
-    // means over processes are those of the global batch.
-    reducer_->finish();
-    if (world_.distributed()) {
-      world_.sum(&loss, 1);
-      loss /= static_cast<double>(world_.size());
-    }
-    const double norm = train::global_norm(network_->gradients());
-    if (!std::isfinite(loss) || !std::isfinite(norm)) {
-      const std::string what = std::string(!std::isfinite(loss) ? "the loss" : "the gradient norm") + " became " +
-                               (std::isnan(!std::isfinite(loss) ? loss : norm) ? "NaN" : "infinite") +
-                               " at iteration " + std::to_string(run_.step + 1);
-      if (config_.on_divergence == "rollback" && rollbacks_ < max_rollbacks) {
-        ++rollbacks_;
-        roll_back();
-        log.message(what + "; rolled back to iteration " + std::to_string(run_.step) +
-                    " with the learning rate halved");
-        continue;
-      }
-      const std::string advice = rollbacks_ > 0 ? "; it diverged again after " + std::to_string(rollbacks_) +
-                                                      " rollbacks: lower --learning-rate"
-                                                : "; lower --learning-rate or pass --on-divergence=rollback";
-      throw TrainingDiverged(what + "; the last good checkpoint is " +
-                             (last_checkpoint_.empty() ? std::string("(none yet)") : last_checkpoint_) + advice);
-    }
-    train::clip_to_norm(network_->gradients(), norm, config_.grad_clip);
-    optimizer_->step(network_->parameters(), network_->gradients(), lr);
-    network_->parameters_changed();
-    ++run_.step;
-    run_.cursor = batcher_->cursor();
-
-    const double step_seconds = seconds_since(step_started);
-    train_seconds += step_seconds;
-    ++trained_steps;
-    window_loss += loss;
-    window_seconds += step_seconds;
-    ++window_steps;
-    last_train_loss = window_loss / static_cast<double>(window_steps);
-    train::ProgressFigures figures;
-    figures.iteration = run_.step;
-    figures.max_iters = config_.max_iters;
-    figures.epoch = epoch_now();
-    figures.train_loss = last_train_loss;
-    figures.val_loss = std::isfinite(run_.best_val_loss) ? run_.best_val_loss : -1.0;
-    figures.chars_per_second = static_cast<double>(units_per_step * window_steps) / window_seconds;
-    figures.lr = lr;
-    const double per_step = train_seconds / static_cast<double>(trained_steps);
-    double eta = -1.0;
-    if (config_.max_iters > 0) eta = per_step * static_cast<double>(config_.max_iters - run_.step);
-    if (config_.time_limit > 0) {
-      const double left = std::max(0.0, config_.time_limit - seconds_since(started));
-      eta = eta < 0 ? left : std::min(eta, left);
-    }
-    figures.eta_seconds = eta;
-    log.train_step(figures, norm, elapsed_before + seconds_since(started));
-    if (window_steps >= config_.log_every) {
-      window_loss = window_seconds = 0.0;
-      window_steps = 0;
-    }
-
-    if (run_.step % config_.eval_every == 0) {
-      evaluate_and_checkpoint(false);
-    } else if (config_.checkpoint_every > 0 && run_.step % config_.checkpoint_every == 0) {
-      write_checkpoint(false);
-    }
+    log_->evaluation({run_.step, epoch_now(), val, val * nats_to_bits, elapsed_before_ + seconds_since(started_), best});
   }
+  estimate_horizon();
+  if (config_.checkpoint_every == 0 || force_checkpoint) write_checkpoint(best);
+}
 
-  // The end of the run, by budget or signal: a final evaluation and checkpoint, unless the
-  // last iteration already had both.
-  if (summary.signal == 0 && last_eval_step != run_.step && run_.step > 0) {
+// A loss or gradient that is not finite: roll back (returns normally) or throw TrainingDiverged.
+void Trainer::handle_divergence(double loss, double norm) {
+  const bool bad_loss = !std::isfinite(loss);
+  const std::string what = std::string(bad_loss ? "the loss" : "the gradient norm") + " became " +
+                           (std::isnan(bad_loss ? loss : norm) ? "NaN" : "infinite") + " at iteration " +
+                           std::to_string(run_.step + 1);
+  if (config_.on_divergence == "rollback" && rollbacks_ < max_rollbacks) {
+    ++rollbacks_;
+    roll_back();
+    log_->note(what + "; rolled back to iteration " + std::to_string(run_.step) + " with the learning rate halved");
+    return;
+  }
+  const std::string advice = rollbacks_ > 0 ? "; it diverged again after " + std::to_string(rollbacks_) +
+                                                  " rollbacks: lower --learning-rate"
+                                            : "; lower --learning-rate or pass --on-divergence=rollback";
+  throw TrainingDiverged(what + "; the last good checkpoint is " +
+                         (last_checkpoint_.empty() ? std::string("(none yet)") : last_checkpoint_) + advice);
+}
+
+// One optimizer step over the next batch, then its report, evaluation and checkpoint.
+void Trainer::train_step() {
+  const auto step_started = Clock::now();
+  batcher_->next(batch_);
+  if (batch_.starts_epoch) stream_.reset(config_.model, local_batch_);
+  const double lr = train::learning_rate_at(config_, run_.step) * run_.lr_scale;
+  if (horizon_from_time_ && !progress_.decay_announced && train::decay_has_begun(config_, run_.step)) {
+    progress_.decay_announced = true;
+    log_->note("the learning rate decays from iteration " + std::to_string(run_.step) + " to iteration " +
+               std::to_string(config_.lr_decay_iters) + ", where --time-limit is expected to end");
+  }
+  reducer_->begin(network_->gradients().data(), network_->gradients().size());
+  double loss = network_->train_batch(batch_.inputs.data(), batch_.targets.data(), config_.seq_length, local_batch_,
+                                      stream_, config_.seed, static_cast<std::uint64_t>(run_.step), gradients_ready_);
+  // Each process's loss and gradients are means over its equal share of the batch, so their
+  // means over processes are those of the global batch.
+  reducer_->finish();
+  if (world_.distributed()) {
+    world_.sum(&loss, 1);
+    loss /= static_cast<double>(world_.size());
+  }
+  const double norm = train::global_norm(network_->gradients());
+  if (!std::isfinite(loss) || !std::isfinite(norm)) return handle_divergence(loss, norm);
+  train::clip_to_norm(network_->gradients(), norm, config_.grad_clip);
+  optimizer_->step(network_->parameters(), network_->gradients(), lr);
+  network_->parameters_changed();
+  ++run_.step;
+  run_.cursor = batcher_->cursor();
+  report_step(loss, norm, lr, seconds_since(step_started));
+  if (run_.step % config_.eval_every == 0) {
+    evaluate_and_checkpoint(false);
+  } else if (config_.checkpoint_every > 0 && run_.step % config_.checkpoint_every == 0) {
+    write_checkpoint(false);
+  }
+}
+
+void Trainer::report_step(double loss, double norm, double lr, double step_seconds) {
+  Progress& p = progress_;
+  p.train_seconds += step_seconds;
+  ++p.trained_steps;
+  p.window_loss += loss;
+  p.window_seconds += step_seconds;
+  ++p.window_steps;
+  p.last_train_loss = p.window_loss / static_cast<double>(p.window_steps);
+  StepRecord record;
+  record.iteration = run_.step;
+  record.max_iters = config_.max_iters;
+  record.epoch = epoch_now();
+  record.train_loss = p.last_train_loss;
+  record.val_loss = std::isfinite(run_.best_val_loss) ? run_.best_val_loss : -1.0;
+  record.chars_per_second = static_cast<double>(units_per_step() * p.window_steps) / p.window_seconds;
+  record.lr = lr;
+  record.grad_norm = norm;
+  record.seconds = elapsed_before_ + seconds_since(started_);
+  const double per_step = p.train_seconds / static_cast<double>(p.trained_steps);
+  if (config_.max_iters > 0) record.eta_seconds = per_step * static_cast<double>(config_.max_iters - run_.step);
+  if (config_.time_limit > 0) {
+    const double left = std::max(0.0, config_.time_limit - seconds_since(started_));
+    record.eta_seconds = record.eta_seconds < 0 ? left : std::min(record.eta_seconds, left);
+  }
+  log_->step(record);
+  if (p.window_steps >= config_.log_every) {
+    p.window_loss = p.window_seconds = 0.0;
+    p.window_steps = 0;
+  }
+}
+
+// The end of the run, by budget or stop: a final evaluation and checkpoint (unless the last
+// iteration had both), the figures, and the output unless the run was interrupted.
+void Trainer::finish(TrainingSummary& summary) {
+  if (!summary.interrupted() && progress_.last_eval_step != run_.step && run_.step > 0) {
     evaluate_and_checkpoint(true);
   } else if (last_checkpoint_step_ != run_.step) {
     write_checkpoint(false);
   }
+  const Progress& p = progress_;
+  summary.parameters = static_cast<std::int64_t>(network_->parameters().size());
   summary.iterations = run_.step;
   summary.epochs = epoch_now();
-  summary.train_loss = last_train_loss;
+  summary.train_loss = p.last_train_loss;
   summary.best_val_loss = run_.best_val_loss;
   summary.val_loss = std::isfinite(run_.best_val_loss) ? run_.best_val_loss : std::numeric_limits<double>::quiet_NaN();
   summary.val_bpc = summary.val_loss * nats_to_bits;
   summary.chars_per_second =
-      train_seconds > 0 ? static_cast<double>(units_per_step * trained_steps) / train_seconds : 0.0;
+      p.train_seconds > 0 ? static_cast<double>(units_per_step() * p.trained_steps) / p.train_seconds : 0.0;
   summary.last_checkpoint = last_checkpoint_;
   summary.output = config_.output;
   summary.rank = world_.rank();
   summary.processes = world_.size();
-  if (trained_steps > 0) summary.step_seconds = train_seconds / static_cast<double>(trained_steps);
-  if (world_.distributed() && trained_steps > 0) {
-    const double steps = static_cast<double>(trained_steps);
-    summary.allreduce_seconds_per_step = reducer_->communication_seconds() / steps;
-    summary.allreduce_wait_seconds_per_step = reducer_->waiting_seconds() / steps;
-    char text[200];
-    std::snprintf(text, sizeof text,
-                  "allreduce %.1f ms per step, %.1f ms of it not hidden behind backward; step %.1f ms",
-                  1e3 * summary.allreduce_seconds_per_step, 1e3 * summary.allreduce_wait_seconds_per_step,
-                  1e3 * summary.step_seconds);
-    log.message(text);
-  }
-  if (summary.signal == 0) write_output(summary);
-  summary.seconds = seconds_since(started);
-  log.finish();
+  if (p.trained_steps > 0) summary.step_seconds = p.train_seconds / static_cast<double>(p.trained_steps);
+  if (world_.distributed() && p.trained_steps > 0) report_allreduce(summary);
+  if (!summary.interrupted()) write_output(summary);
+  summary.seconds = seconds_since(started_);
+  if (!config_.summary_path.empty())
+    io::write_file_atomically(config_.summary_path, summary_json(summary).dump(2) + "\n");
+}
 
-  if (!config_.summary_path.empty()) {
-    nlohmann::json json{
-        {"iterations", summary.iterations},
-        {"epochs", summary.epochs},
-        {"train_loss", summary.train_loss},
-        {"val_loss", std::isfinite(summary.val_loss) ? nlohmann::json(summary.val_loss) : nlohmann::json(nullptr)},
-        {"val_bpc", std::isfinite(summary.val_bpc) ? nlohmann::json(summary.val_bpc) : nlohmann::json(nullptr)},
-        {"seconds", summary.seconds},
-        {"chars_per_second", summary.chars_per_second},
-        {"parameters", summary.parameters},
-        {"stopped_by", summary.stopped_by},
-        {"processes", summary.processes},
-        {"step_seconds", summary.step_seconds},
-        {"allreduce_seconds_per_step", summary.allreduce_seconds_per_step},
-        {"allreduce_wait_seconds_per_step", summary.allreduce_wait_seconds_per_step},
-        {"best_step", run_.best_step},
-        {"checkpoint", summary.last_checkpoint},
-        {"output", summary.signal == 0 ? nlohmann::json(summary.output) : nlohmann::json(nullptr)}};
-    io::write_file_atomically(config_.summary_path, json.dump(2) + "\n");
+void Trainer::report_allreduce(TrainingSummary& summary) {
+  const double steps = static_cast<double>(progress_.trained_steps);
+  summary.allreduce_seconds_per_step = reducer_->communication_seconds() / steps;
+  summary.allreduce_wait_seconds_per_step = reducer_->waiting_seconds() / steps;
+  char text[200];
+  std::snprintf(text, sizeof text, "allreduce %.1f ms per step, %.1f ms of it not hidden behind backward; step %.1f ms",
+                1e3 * summary.allreduce_seconds_per_step, 1e3 * summary.allreduce_wait_seconds_per_step,
+                1e3 * summary.step_seconds);
+  log_->note(text);
+}
+
+nlohmann::json Trainer::summary_json(const TrainingSummary& summary) const {
+  const auto finite_or_null = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  return {{"iterations", summary.iterations},
+          {"epochs", summary.epochs},
+          {"train_loss", summary.train_loss},
+          {"val_loss", finite_or_null(summary.val_loss)},
+          {"val_bpc", finite_or_null(summary.val_bpc)},
+          {"seconds", summary.seconds},
+          {"chars_per_second", summary.chars_per_second},
+          {"parameters", summary.parameters},
+          {"stopped_by", summary.stopped_by},
+          {"processes", summary.processes},
+          {"step_seconds", summary.step_seconds},
+          {"allreduce_seconds_per_step", summary.allreduce_seconds_per_step},
+          {"allreduce_wait_seconds_per_step", summary.allreduce_wait_seconds_per_step},
+          {"best_step", run_.best_step},
+          {"checkpoint", summary.last_checkpoint},
+          {"output", summary.interrupted() ? nlohmann::json(nullptr) : nlohmann::json(summary.output)}};
+}
+
+TrainingSummary Trainer::run() {
+  started_ = Clock::now();
+  if (!world_.is_root()) {
+    // Rank 0 alone reports; the others train in silence.
+    hooks_.observer = nullptr;
+    config_.metrics_path.clear();
+    config_.summary_path.clear();
   }
+  log_ = std::make_unique<train::RunLog>(hooks_.observer, config_.log_every);
+  prepare();
+  elapsed_before_ = run_.elapsed_seconds;
+  log_->open_metrics(config_.metrics_path, resumed_);
+  horizon_from_time_ = config_.lr_schedule == "auto" && config_.time_limit > 0;
+  progress_.decay_announced = train::decay_has_begun(config_, run_.step);
+  announce();
+  TrainingSummary summary;
+  while (!should_stop(summary)) train_step();
+  finish(summary);
   return summary;
 }
 
 }  // namespace
 
-TrainingSummary train_language_model(const TrainingConfig& config) {
-  dist::Communicator& world = dist::Communicator::world();
-  if (!world.distributed()) return Trainer(config).run();
-  try {
-    return Trainer(config).run();
-  } catch (const std::exception& error) {
-    // A process that fails alone would leave the others waiting in a collective: stop the job.
-    // One write per line, so that the ranks' messages do not interleave mid-line.
-    const std::string line = "train-model: error (rank " + std::to_string(world.rank()) + " of " +
-                             std::to_string(world.size()) + "): " + error.what() + "\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fflush(stderr);
-    world.abort(dynamic_cast<const UsageError*>(&error) != nullptr ? 2 : 1);
-  }
+TrainingSummary train_language_model(const TrainingConfig& config, const RunHooks& hooks) {
+  return Trainer(config, hooks).run();
 }
 
 }  // namespace charloom
