@@ -8,7 +8,7 @@
 #include "bench_flags.hpp"
 #include "bench_timing.hpp"
 #include "dist/communicator.hpp"
-#include "nn/model_layout.hpp"
+#include "format/model_layout.hpp"
 
 using namespace charloom;
 
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     }
   }
   dist::Communicator& world = dist::Communicator::world();
-  const std::size_t count = nn::language_model_layout(config).total();
+  const std::size_t count = format::language_model_layout(config).total();
   std::vector<float> gradients(count, 1.0f);
   std::vector<double> times;
   world.sum(gradients.data(), count);  // warm-up: connections and buffers

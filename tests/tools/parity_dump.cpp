@@ -76,13 +76,13 @@ int main(int argc, char** argv) {
     const float loss_value = static_cast<float>(loss);
     const std::int64_t rows = static_cast<std::int64_t>(steps) * batch;
     std::vector<io::SafetensorsEntry> entries{
-        {"ids", {static_cast<std::int64_t>(needed)}, all_ids.data()},
-        {"logits", {rows, config.vocabulary_size}, logits.data()},
-        {"loss", {1}, &loss_value},
-        {"adam_losses", {adam_steps}, adam_losses.data()},
+        {"ids", {static_cast<std::int64_t>(needed)}, io::Dtype::f32, all_ids.data()},
+        {"logits", {rows, config.vocabulary_size}, io::Dtype::f32, logits.data()},
+        {"loss", {1}, io::Dtype::f32, &loss_value},
+        {"adam_losses", {adam_steps}, io::Dtype::f32, adam_losses.data()},
     };
     for (const auto& info : network.layout().tensors())
-      entries.push_back({"grad." + info.name, info.shape, gradients.data() + info.offset});
+      entries.push_back({"grad." + info.name, info.shape, io::Dtype::f32, gradients.data() + info.offset});
     io::write_safetensors(argv[6], entries,
                           {{"steps", std::to_string(steps)},
                            {"batch", std::to_string(batch)},

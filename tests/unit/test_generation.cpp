@@ -15,7 +15,7 @@
 #include "charloom/generation.hpp"
 #include "charloom/scoring.hpp"
 #include "charloom/sentiment.hpp"
-#include "nn/model_layout.hpp"
+#include "format/model_layout.hpp"
 #include "random_model.hpp"
 #include "reference_model.hpp"
 #include "test_helpers.hpp"
@@ -138,7 +138,7 @@ TEST_CASE("per-sequence scores equal a direct double-precision computation, howe
   const ModelFile file = testing::random_model_file(config, testing::ascii_unit_names(), 21);
   LanguageModel model(file);
   std::vector<float> flat;
-  const nn::ParameterLayout layout = nn::language_model_layout(model.config());
+  const nn::ParameterLayout layout = format::language_model_layout(model.config());
   flat.resize(layout.total());
   for (const auto& info : layout.tensors())
     std::copy(file.find(info.name)->values.begin(), file.find(info.name)->values.end(), flat.begin() + info.offset);

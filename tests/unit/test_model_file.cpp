@@ -5,9 +5,14 @@
 #include <fstream>
 #include <iterator>
 
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
 #include "charloom/errors.hpp"
 #include "charloom/model_file.hpp"
-#include "nn/model_layout.hpp"
+#include "format/model_layout.hpp"
+#include "io/model_bytes.hpp"
 #include "test_helpers.hpp"
 
 using namespace charloom;
@@ -25,7 +30,7 @@ ModelFile small_model() {
   model.vocabulary = Vocabulary::build(counts, TextUnit::codepoint);
   model.config.vocabulary_size = static_cast<int>(model.vocabulary.size());
   float value = 0.25f;
-  const nn::ParameterLayout layout = nn::language_model_layout(model.config);
+  const format::ParameterLayout layout = format::language_model_layout(model.config);
   for (const auto& info : layout.tensors()) {
     std::vector<float> values(info.size());
     for (float& v : values) v = (value += 0.5f);
@@ -77,7 +82,7 @@ TEST_CASE("a model file round-trips every tensor, the config and the vocabulary"
   std::memcpy(&header_length, bytes.data(), 8);
   const std::string header = bytes.substr(8, header_length);
   for (const char* key :
-       {"\"charloom.format_version\":\"2\"", "\"charloom.header_crc32\"", "\"charloom.kind\":\"language-model\"",
+       {"\"charloom.format_version\":\"3\"", "\"charloom.features\":\"{}\"", "\"charloom.header_crc32\"", "\"charloom.kind\":\"language-model\"",
         "\"charloom.vocabulary\":\"[\\\"<unk>\\\",\\\"a\\\",\\\"b\\\",\\\"é\\\"]\"", "\"charloom.config\"",
         "\"charloom.tensor_crc32\"", "\"dtype\":\"F32\",\"shape\":[9,2]"})
     CHECK(header.find(key) != std::string::npos);
@@ -88,11 +93,96 @@ TEST_CASE("a newer format version is refused, naming both versions") {
   testing::TempFile file("", ".safetensors");
   save_model_file(file.path(), small_model());
   std::string bytes = read_bytes(file.path());
-  const std::string current = "\"charloom.format_version\":\"2\"";
+  const std::string current = "\"charloom.format_version\":\"3\"";
   bytes.replace(bytes.find(current), current.size(), "\"charloom.format_version\":\"7\"");
   const std::string message = load_error(bytes);
   CHECK(message.find("has model format version 7") != std::string::npos);
-  CHECK(message.find("reads version 2") != std::string::npos);
+  CHECK(message.find("reads version 3") != std::string::npos);
+}
+
+namespace {
+
+// The file's bytes with one metadata value replaced and the header checksum made to agree, as
+// a writer of that content would have written them.
+std::string with_metadata(const ModelFile& model, const std::string& key, const std::string& value) {
+  testing::TempFile file("", ".safetensors");
+  save_model_file(file.path(), model);
+  const std::string bytes = read_bytes(file.path());
+  std::uint64_t header_length = 0;
+  std::memcpy(&header_length, bytes.data(), 8);
+  nlohmann::json header = nlohmann::json::parse(bytes.substr(8, header_length));
+  std::map<std::string, std::string> metadata = header["__metadata__"].get<std::map<std::string, std::string>>();
+  metadata[key] = value;
+  metadata["charloom.header_crc32"] = io::header_checksum(metadata, io::SafetensorsFile::parse(bytes, file.path()));
+  header["__metadata__"] = metadata;
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::string out(8, '\0');
+  const std::uint64_t length = text.size();
+  std::memcpy(out.data(), &length, 8);
+  return out + text + bytes.substr(8 + header_length);
+}
+
+}  // namespace
+
+TEST_CASE("a file that uses a feature this build does not know is refused, naming it and its version") {
+  // A classifier whose class language models a reader did not know would score differently,
+  // silently: the feature list is what stops that.
+  const std::string bytes = with_metadata(small_model(), "charloom.features", R"({"sparse-heads":4})");
+  const std::string message = load_error(bytes);
+  CHECK(message.find("uses the feature 'sparse-heads' of model format 4") != std::string::npos);
+  CHECK(message.find("use a charloom release that reads format 4") != std::string::npos);
+  CHECK(load_error(with_metadata(small_model(), "charloom.features", "[1]")).find("not a JSON object") !=
+        std::string::npos);
+}
+
+TEST_CASE("the features a model uses are listed, and a file that hides one is refused") {
+  ModelFile classifier = small_model();
+  classifier.kind = sentiment_classifier_kind;
+  classifier.config.bidirectional = true;
+  classifier.extra_tensors.clear();
+  classifier.checkpoint_json.clear();
+  classifier.tensors.clear();
+  const format::ParameterLayout layout = format::classifier_layout(classifier.config);
+  for (const auto& info : layout.tensors())
+    classifier.tensors.push_back({info.name, info.shape, std::vector<float>(info.size(), 0.5f)});
+  CHECK(features_of(classifier) == std::vector<std::string>{"bidirectional"});
+  CHECK(features_of(classifier, TensorStorage::bf16) == std::vector<std::string>{"bidirectional", "bf16-tensors"});
+  testing::TempFile file("", ".safetensors");
+  save_model_file(file.path(), classifier);
+  CHECK(load_model_file(file.path()).config.bidirectional);
+  // The same file claiming no features: its header checksum is fixed up, but the content
+  // still reads backwards, which its list must say.
+  std::string hidden = with_metadata(classifier, "charloom.features", "{}");
+  const std::string message = load_error(hidden);
+  CHECK(message.find("uses the feature 'bidirectional' without listing it") != std::string::npos);
+}
+
+TEST_CASE("BF16 tensors load as the f32 values they round to, at half the size") {
+  ModelFile model = small_model();
+  model.tensors[0].values[0] = 1.00390625f;   // 1 + 2^-8: exactly halfway, rounds to even (1.0)
+  model.tensors[0].values[1] = 1.01171875f;   // 1 + 3 * 2^-8: halfway, rounds up to 1 + 2^-6
+  model.tensors[0].values[2] = -3.1415927f;   // rounds to -3.140625
+  testing::TempFile f32("", ".safetensors"), bf16("", ".safetensors");
+  save_model_file(f32.path(), model);
+  save_model_file(bf16.path(), model, TensorStorage::bf16);
+  const ModelFile loaded = load_model_file(bf16.path());
+  CHECK(loaded.tensors[0].values[0] == 1.0f);
+  CHECK(loaded.tensors[0].values[1] == 1.015625f);
+  CHECK(loaded.tensors[0].values[2] == -3.140625f);
+  for (std::size_t t = 0; t < model.tensors.size(); ++t)
+    for (std::size_t i = 0; i < model.tensors[t].values.size(); ++i)
+      CHECK(std::abs(loaded.tensors[t].values[i] - model.tensors[t].values[i]) <=
+            std::abs(model.tensors[t].values[i]) / 256.0f);
+  // Checkpoint state stays f32, exactly.
+  REQUIRE(loaded.extra_tensors.size() == 1);
+  CHECK(loaded.extra_tensors[0].values == std::vector<float>{1, 2, 3, 4});
+  CHECK(read_bytes(bf16.path()).find("\"dtype\":\"BF16\"") != std::string::npos);
+  CHECK(read_bytes(bf16.path()).find("bf16-tensors") != std::string::npos);
+  // Loading again and saving as BF16 changes nothing: the values are already BF16.
+  testing::TempFile again("", ".safetensors");
+  save_model_file(again.path(), loaded, TensorStorage::bf16);
+  CHECK(load_model_file(again.path()).tensors[3].values == loaded.tensors[3].values);
 }
 
 TEST_CASE("every flipped bit in the header is refused, and format 1 files still load") {

@@ -11,8 +11,10 @@
 
 namespace charloom {
 
-// The newest format this build writes and reads; newer files are refused.
-inline constexpr int model_format_version = 2;
+// The format this build writes, and the newest it reads; newer files are refused. Version 3
+// added the feature list (charloom.features): a file names every feature it uses, and a
+// reader refuses one it does not know. docs/model-format.md specifies every version.
+inline constexpr int model_format_version = 3;
 inline constexpr const char* language_model_kind = "language-model";
 inline constexpr const char* sentiment_classifier_kind = "sentiment-classifier";
 
@@ -45,13 +47,31 @@ struct ModelFile {
   const NamedTensor* find(const std::string& name) const;  // in tensors or extra_tensors
 };
 
-// Writes atomically. Metadata keys: charloom.format_version, charloom.kind,
-// charloom.vocabulary (JSON array), charloom.config (JSON object), charloom.training,
-// charloom.tensor_crc32 and, in checkpoints, charloom.checkpoint.
-void save_model_file(const std::string& path, const ModelFile& model);
+// How a file stores the model's own tensors (and its class language models'). Checkpoint state
+// (extra_tensors) is always f32, so that a resumed run continues exactly.
+enum class TensorStorage {
+  f32,
+  bf16,  // half the size; each value rounds to 8 significant bits and widens to f32 on load
+};
 
-// Reads and checks a model file: format version, checksum, config, vocabulary and every
-// tensor's shape. Throws InputError naming the file and the problem; never crashes.
+// The features this build reads, each with the format version that introduced it to the list.
+struct FormatFeature {
+  const char* name;
+  int version;
+};
+const std::vector<FormatFeature>& known_format_features();
+
+// The features a model uses, as save_model_file lists them in charloom.features.
+std::vector<std::string> features_of(const ModelFile& model, TensorStorage storage = TensorStorage::f32);
+
+// Writes atomically. Metadata keys: charloom.format_version, charloom.kind, charloom.features,
+// charloom.vocabulary (JSON array), charloom.config (JSON object), charloom.training,
+// charloom.tensor_crc32, charloom.header_crc32 and, where used, charloom.checkpoint and
+// charloom.class_language_models.
+void save_model_file(const std::string& path, const ModelFile& model, TensorStorage storage = TensorStorage::f32);
+
+// Reads and checks a model file: format version, features, checksums, config, vocabulary and
+// every tensor's shape. Throws InputError naming the file and the problem; never crashes.
 ModelFile load_model_file(const std::string& path);
 
 }  // namespace charloom

@@ -15,7 +15,7 @@
 #include "io/file_reader.hpp"
 #include "io/model_bytes.hpp"
 #include "io/safetensors.hpp"
-#include "nn/model_layout.hpp"
+#include "format/model_layout.hpp"
 
 namespace charloom {
 namespace {
@@ -29,8 +29,18 @@ constexpr const char* key_crc = "charloom.tensor_crc32";
 constexpr const char* key_checkpoint = "charloom.checkpoint";
 constexpr const char* key_header_crc = "charloom.header_crc32";
 constexpr const char* key_class_models = "charloom.class_language_models";
+constexpr const char* key_features = "charloom.features";
 // The first format whose files carry key_header_crc.
 constexpr int first_version_with_header_crc = 2;
+// The first format whose files list their features.
+constexpr int first_version_with_features = 3;
+
+// A tensor's entry in the header: its name, shape and, when not F32, its dtype.
+struct HeaderTensor {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  io::Dtype dtype = io::Dtype::f32;
+};
 
 uLong crc32_update(uLong crc, std::string_view bytes) {
   // zlib takes uInt lengths: feed large buffers in pieces.
@@ -53,20 +63,22 @@ std::string hex32(std::uint32_t value) {
 }
 
 // What the header says, in a fixed order: every metadata entry but the header CRC itself,
-// then each tensor's name and shape in file order. Offsets are left out: the container
+// then each tensor's name and shape in file order (and "BF16" after a BF16 tensor's shape, so
+// that F32 files keep the content they always had). Offsets are left out: the container
 // already refuses any offset that disagrees with a shape.
 std::string header_content(const std::map<std::string, std::string>& metadata,
-                           const std::vector<std::pair<std::string, std::vector<std::int64_t>>>& tensors) {
+                           const std::vector<HeaderTensor>& tensors) {
   std::string content;
   for (const auto& [key, value] : metadata) {
     if (key == key_header_crc) continue;
     content.append(key).push_back('\0');
     content.append(value).push_back('\0');
   }
-  for (const auto& [name, shape] : tensors) {
-    content.append(name).push_back('\0');
-    for (std::int64_t size : shape) content.append(std::to_string(size)).push_back(',');
+  for (const HeaderTensor& tensor : tensors) {
+    content.append(tensor.name).push_back('\0');
+    for (std::int64_t size : tensor.shape) content.append(std::to_string(size)).push_back(',');
     content.push_back('\0');
+    if (tensor.dtype == io::Dtype::bf16) content.append("BF16").push_back('\0');
   }
   return content;
 }
@@ -123,9 +135,9 @@ std::vector<NamedTensor> read_tensors(const io::SafetensorsFile& file) {
 
 // Moves the tensors that `layout` names (each behind `prefix`) out of `all` into `into`,
 // checking every shape against the config.
-void take_tensors(std::vector<NamedTensor>& all, const nn::ParameterLayout& layout, const std::string& prefix,
+void take_tensors(std::vector<NamedTensor>& all, const format::ParameterLayout& layout, const std::string& prefix,
                   std::vector<NamedTensor>& into, const std::string& path) {
-  for (const nn::TensorInfo& expected : layout.tensors()) {
+  for (const format::TensorInfo& expected : layout.tensors()) {
     const std::string name = prefix + expected.name;
     auto found = std::find_if(all.begin(), all.end(), [&](const NamedTensor& t) { return t.name == name; });
     if (found == all.end()) throw InputError(path + ": tensor " + name + " is missing");
@@ -147,9 +159,9 @@ std::string class_model_prefix(std::size_t index) {
 
 bool valid_class_model_count(std::size_t count) { return count == 0 || count % 2 == 0; }
 
-nn::ParameterLayout layout_of(const ModelFile& model, const std::string& path) {
+format::ParameterLayout layout_of(const ModelFile& model, const std::string& path) {
   try {
-    return nn::layout_for_kind(model.kind, model.config);
+    return format::layout_for_kind(model.kind, model.config);
   } catch (const InputError& error) {
     throw InputError(path + ": " + error.what());
   }
@@ -201,6 +213,74 @@ void read_class_models(ModelFile& model, const std::string& text, std::vector<Na
   }
 }
 
+// The features a file declares: a JSON object of names, each with the format version that
+// introduced it.
+std::map<std::string, int> declared_features(const std::string& text, const std::string& path) {
+  const nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  std::map<std::string, int> features;
+  if (json.is_object())
+    for (const auto& [name, version] : json.items())
+      if (version.is_number_unsigned()) features[name] = version.get<int>();
+  if (!json.is_object() || features.size() != json.size())
+    throw InputError(path + ": " + key_features + " is not a JSON object of feature versions; the file is damaged");
+  return features;
+}
+
+void refuse_unknown_features(const std::string& text, const std::string& path) {
+  for (const auto& [name, version] : declared_features(text, path)) {
+    const auto& known = known_format_features();
+    if (std::none_of(known.begin(), known.end(), [&](const FormatFeature& f) { return name == f.name; }))
+      throw InputError(path + " uses the feature '" + name + "' of model format " + std::to_string(version) +
+                       ", which this build of charloom (format " + std::to_string(model_format_version) +
+                       ") cannot read; use a charloom release that reads format " + std::to_string(version));
+  }
+}
+
+// A file must declare what its content uses: a writer that forgot would mislead older readers.
+void check_declared_features(const ModelFile& model, const io::SafetensorsFile& file, const std::string& text,
+                             const std::string& path) {
+  const bool bf16 = std::any_of(file.tensors().begin(), file.tensors().end(),
+                                [](const io::SafetensorsTensor& t) { return t.dtype == io::Dtype::bf16; });
+  const std::map<std::string, int> declared = declared_features(text, path);
+  for (const std::string& used : features_of(model, bf16 ? TensorStorage::bf16 : TensorStorage::f32))
+    if (declared.count(used) == 0)
+      throw InputError(path + " uses the feature '" + used + "' without listing it in " + key_features +
+                       "; the file is damaged or was written by a faulty writer");
+}
+
+}  // namespace
+
+const std::vector<FormatFeature>& known_format_features() {
+  static const std::vector<FormatFeature> features{
+      {"bidirectional", 3},          // classifier layers that also read each text backwards (rnn.*_reverse)
+      {"class-language-models", 3},  // pairs of class language models and their weight
+      {"calibration-scale", 3},      // the class language models' score scale
+      {"bf16-tensors", 3},           // model tensors stored as BF16
+  };
+  return features;
+}
+
+std::vector<std::string> features_of(const ModelFile& model, TensorStorage storage) {
+  std::vector<std::string> used;
+  if (model.kind == sentiment_classifier_kind && model.config.bidirectional) used.emplace_back("bidirectional");
+  if (!model.class_language_models.empty()) {
+    used.emplace_back("class-language-models");
+    if (model.class_language_model_scale != 1.0) used.emplace_back("calibration-scale");
+  }
+  if (storage == TensorStorage::bf16) used.emplace_back("bf16-tensors");
+  return used;
+}
+
+namespace {
+
+std::string features_json(const ModelFile& model, TensorStorage storage) {
+  nlohmann::json features = nlohmann::json::object();
+  for (const std::string& name : features_of(model, storage))
+    for (const FormatFeature& feature : known_format_features())
+      if (name == feature.name) features[name] = feature.version;
+  return features.dump();
+}
+
 }  // namespace
 
 const NamedTensor* ModelFile::find(const std::string& name) const {
@@ -210,26 +290,39 @@ const NamedTensor* ModelFile::find(const std::string& name) const {
   return nullptr;
 }
 
-void save_model_file(const std::string& path, const ModelFile& model) {
-  std::vector<io::SafetensorsEntry> entries;
-  // The CRC runs over the tensors in file order, exactly the bytes of the data section.
-  uLong crc = crc32(0L, Z_NULL, 0);
+void save_model_file(const std::string& path, const ModelFile& model, TensorStorage storage) {
   if (!model.class_language_models.empty() &&
       (model.kind != sentiment_classifier_kind || !valid_class_model_count(model.class_language_models.size())))
     throw Error("save_model_file: class language models come in pairs, in sentiment classifiers only");
-  const auto add = [&](const std::string& name, const NamedTensor& tensor) {
-    entries.push_back({name, tensor.shape, tensor.values.data()});
-    crc = crc32_update(crc, std::string_view(reinterpret_cast<const char*>(tensor.values.data()),
-                                             tensor.values.size() * sizeof(float)));
+  std::vector<io::SafetensorsEntry> entries;
+  std::vector<HeaderTensor> table;
+  std::vector<std::vector<std::uint16_t>> rounded;  // the BF16 copies the entries point into
+  rounded.reserve(model.tensors.size() + model.extra_tensors.size() + 64);
+  // The CRC runs over the tensors in file order, exactly the bytes of the data section.
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto add = [&](const std::string& name, const NamedTensor& tensor, bool may_round) {
+    const bool bf16 = may_round && storage == TensorStorage::bf16;
+    const void* data = tensor.values.data();
+    std::size_t bytes = tensor.values.size() * sizeof(float);
+    if (bf16) {
+      rounded.push_back(io::to_bf16(tensor.values));
+      data = rounded.back().data();
+      bytes = rounded.back().size() * sizeof(std::uint16_t);
+    }
+    const io::Dtype dtype = bf16 ? io::Dtype::bf16 : io::Dtype::f32;
+    entries.push_back({name, tensor.shape, dtype, data});
+    table.push_back({name, tensor.shape, dtype});
+    crc = crc32_update(crc, std::string_view(static_cast<const char*>(data), bytes));
   };
-  for (const auto* list : {&model.tensors, &model.extra_tensors})
-    for (const NamedTensor& tensor : *list) add(tensor.name, tensor);
+  for (const NamedTensor& tensor : model.tensors) add(tensor.name, tensor, true);
+  for (const NamedTensor& tensor : model.extra_tensors) add(tensor.name, tensor, false);
   for (std::size_t i = 0; i < model.class_language_models.size(); ++i)
     for (const NamedTensor& tensor : model.class_language_models[i].tensors)
-      add(class_model_prefix(i) + tensor.name, tensor);
+      add(class_model_prefix(i) + tensor.name, tensor, true);
   std::map<std::string, std::string> metadata{
       {key_version, std::to_string(model_format_version)},
       {key_kind, model.kind},
+      {key_features, features_json(model, storage)},
       {key_vocabulary, model.vocabulary.to_json()},
       {key_config, config_to_json(model.config, model.kind).dump()},
       {key_training, model.training_json},
@@ -237,10 +330,14 @@ void save_model_file(const std::string& path, const ModelFile& model) {
   };
   if (!model.checkpoint_json.empty()) metadata[key_checkpoint] = model.checkpoint_json;
   if (!model.class_language_models.empty()) metadata[key_class_models] = class_models_json(model);
-  std::vector<std::pair<std::string, std::vector<std::int64_t>>> table;
-  for (const io::SafetensorsEntry& entry : entries) table.emplace_back(entry.name, entry.shape);
   metadata[key_header_crc] = hex32(crc32_of(header_content(metadata, table)));
   io::write_safetensors(path, entries, metadata);
+}
+
+std::string io::header_checksum(const std::map<std::string, std::string>& metadata, const io::SafetensorsFile& file) {
+  std::vector<HeaderTensor> table;
+  for (const io::SafetensorsTensor& tensor : file.tensors()) table.push_back({tensor.name, tensor.shape, tensor.dtype});
+  return hex32(crc32_of(header_content(metadata, table)));
 }
 
 ModelFile load_model_file(const std::string& path) { return io::parse_model_file(io::read_file(path), path); }
@@ -263,10 +360,11 @@ ModelFile io::parse_model_file(std::string bytes, const std::string& path) {
   if (version > model_format_version || version < 1)
     throw InputError(path + " has model format version " + version_text + "; this build of charloom reads version " +
                      std::to_string(model_format_version) + "; use a charloom release that supports it");
+  // Before anything else is read: a feature this build does not know may change what the rest
+  // means, even how the checksums are made.
+  if (version >= first_version_with_features) refuse_unknown_features(field(key_features), path);
   if (version >= first_version_with_header_crc) {
-    std::vector<std::pair<std::string, std::vector<std::int64_t>>> table;
-    for (const io::SafetensorsTensor& tensor : file.tensors()) table.emplace_back(tensor.name, tensor.shape);
-    const std::string actual_header_crc = hex32(crc32_of(header_content(metadata, table)));
+    const std::string actual_header_crc = io::header_checksum(metadata, file);
     if (field(key_header_crc) != actual_header_crc)
       throw InputError(path + ": header checksum mismatch (the file says " + field(key_header_crc) +
                        ", the header gives " + actual_header_crc +
@@ -294,6 +392,7 @@ ModelFile io::parse_model_file(std::string bytes, const std::string& path) {
   if (auto models = metadata.find(key_class_models); models != metadata.end())
     read_class_models(model, models->second, all, path);
   model.extra_tensors = std::move(all);
+  if (version >= first_version_with_features) check_declared_features(model, file, field(key_features), path);
   return model;
 }
 

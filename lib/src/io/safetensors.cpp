@@ -22,15 +22,34 @@ std::size_t element_count(const std::vector<std::int64_t>& shape) {
   return count;
 }
 
+std::size_t element_bytes(Dtype dtype) { return dtype == Dtype::bf16 ? 2 : 4; }
+const char* dtype_name(Dtype dtype) { return dtype == Dtype::bf16 ? "BF16" : "F32"; }
+
 }  // namespace
+
+std::vector<std::uint16_t> to_bf16(const std::vector<float>& values) {
+  std::vector<std::uint16_t> out(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &values[i], 4);
+    if ((bits & 0x7F800000u) == 0x7F800000u && (bits & 0x007FFFFFu) != 0) {
+      out[i] = static_cast<std::uint16_t>((bits >> 16) | 0x40u);  // a quiet NaN
+      continue;
+    }
+    bits += 0x7FFFu + ((bits >> 16) & 1u);
+    out[i] = static_cast<std::uint16_t>(bits >> 16);
+  }
+  return out;
+}
 
 void write_safetensors(const std::string& path, const std::vector<SafetensorsEntry>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   nlohmann::json header = nlohmann::json::object();
   std::size_t offset = 0;
   for (const SafetensorsEntry& tensor : tensors) {
-    const std::size_t bytes = element_count(tensor.shape) * sizeof(float);
-    header[tensor.name] = {{"dtype", "F32"}, {"shape", tensor.shape}, {"data_offsets", {offset, offset + bytes}}};
+    const std::size_t bytes = element_count(tensor.shape) * element_bytes(tensor.dtype);
+    header[tensor.name] = {
+        {"dtype", dtype_name(tensor.dtype)}, {"shape", tensor.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   header["__metadata__"] = metadata;
@@ -44,8 +63,8 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorsEnt
     append(std::string_view(prefix, 8));
     append(text);
     for (const SafetensorsEntry& tensor : tensors)
-      append(
-          std::string_view(reinterpret_cast<const char*>(tensor.values), element_count(tensor.shape) * sizeof(float)));
+      append(std::string_view(static_cast<const char*>(tensor.data),
+                              element_count(tensor.shape) * element_bytes(tensor.dtype)));
   });
 }
 
@@ -83,10 +102,11 @@ SafetensorsFile SafetensorsFile::parse(std::string content, const std::string& p
     }
     if (!value.is_object() || !value.contains("dtype") || !value.contains("shape") || !value.contains("data_offsets"))
       throw bad("tensor " + key + " lacks dtype, shape or data_offsets");
-    if (value["dtype"] != "F32")
-      throw bad("tensor " + key + " has dtype " + value["dtype"].dump() + "; charloom reads F32");
+    if (value["dtype"] != "F32" && value["dtype"] != "BF16")
+      throw bad("tensor " + key + " has dtype " + value["dtype"].dump() + "; charloom reads F32 and BF16");
     SafetensorsTensor tensor;
     tensor.name = key;
+    tensor.dtype = value["dtype"] == "BF16" ? Dtype::bf16 : Dtype::f32;
     const auto& shape = value["shape"];
     const auto& offsets = value["data_offsets"];
     if (!shape.is_array() || !offsets.is_array() || offsets.size() != 2)
@@ -103,7 +123,7 @@ SafetensorsFile SafetensorsFile::parse(std::string content, const std::string& p
     if (tensor.begin > tensor.end || tensor.end > file.data_.size())
       throw bad("truncated: tensor " + key + " needs bytes up to " + std::to_string(tensor.end) +
                 " but the data holds " + std::to_string(file.data_.size()));
-    if (tensor.end - tensor.begin != element_count(tensor.shape) * sizeof(float))
+    if (tensor.end - tensor.begin != element_count(tensor.shape) * element_bytes(tensor.dtype))
       throw bad("tensor " + key + "'s byte range does not match its shape");
     file.tensors_.push_back(std::move(tensor));
   }
@@ -121,8 +141,18 @@ const SafetensorsTensor* SafetensorsFile::find(const std::string& name) const {
 }
 
 std::vector<float> SafetensorsFile::values(const SafetensorsTensor& tensor) const {
-  std::vector<float> values((tensor.end - tensor.begin) / sizeof(float));
-  std::memcpy(values.data(), data_.data() + tensor.begin, tensor.end - tensor.begin);
+  const char* bytes = data_.data() + tensor.begin;
+  std::vector<float> values((tensor.end - tensor.begin) / element_bytes(tensor.dtype));
+  if (tensor.dtype == Dtype::f32) {
+    std::memcpy(values.data(), bytes, tensor.end - tensor.begin);
+    return values;
+  }
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    std::uint16_t half = 0;
+    std::memcpy(&half, bytes + 2 * i, 2);
+    const std::uint32_t bits = static_cast<std::uint32_t>(half) << 16;
+    std::memcpy(&values[i], &bits, 4);
+  }
   return values;
 }
 

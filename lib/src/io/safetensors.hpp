@@ -9,11 +9,18 @@
 
 namespace charloom::io {
 
+// The element types charloom reads: F32, and BF16 (the top half of an F32), which widens on load.
+enum class Dtype { f32, bf16 };
+
 struct SafetensorsEntry {
   std::string name;
   std::vector<std::int64_t> shape;
-  const float* values = nullptr;  // F32, little-endian on this (x86-64) machine
+  Dtype dtype = Dtype::f32;
+  const void* data = nullptr;  // the stored bytes, little-endian on this (x86-64) machine
 };
+
+// F32 values rounded to BF16, to nearest with ties to even (NaN stays NaN).
+std::vector<std::uint16_t> to_bf16(const std::vector<float>& values);
 
 // Writes atomically (NAME.tmp, fsync, rename). Tensors are stored in the given order.
 void write_safetensors(const std::string& path, const std::vector<SafetensorsEntry>& tensors,
@@ -22,6 +29,7 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorsEnt
 struct SafetensorsTensor {
   std::string name;
   std::vector<std::int64_t> shape;
+  Dtype dtype = Dtype::f32;
   std::size_t begin = 0, end = 0;  // byte range within data()
 };
 
@@ -37,7 +45,7 @@ class SafetensorsFile {
   const std::vector<SafetensorsTensor>& tensors() const { return tensors_; }
   const SafetensorsTensor* find(const std::string& name) const;
   const std::string& data() const { return data_; }
-  // A tensor's values as floats.
+  // A tensor's values as floats (BF16 widened exactly).
   std::vector<float> values(const SafetensorsTensor& tensor) const;
 
  private:

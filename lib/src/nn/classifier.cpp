@@ -9,12 +9,12 @@
 #include <span>
 
 #include "charloom/errors.hpp"
-#include "nn/model_layout.hpp"
+#include "format/model_layout.hpp"
 
 namespace charloom::nn {
 
 Classifier::Classifier(const ModelConfig& config, Precision precision)
-    : EncoderModel(config, precision, classifier_layout(config)) {
+    : EncoderModel(config, precision, format::classifier_layout(config)) {
   weight_offset_ = layout_.find("classifier.weight").offset;
   bias_offset_ = layout_.find("classifier.bias").offset;
 }

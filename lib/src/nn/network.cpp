@@ -3,12 +3,12 @@
 #include "nn/network.hpp"
 
 #include "charloom/errors.hpp"
-#include "nn/model_layout.hpp"
+#include "format/model_layout.hpp"
 
 namespace charloom::nn {
 
 Network::Network(const ModelConfig& config, Precision precision)
-    : EncoderModel(config, precision, language_model_layout(config)) {
+    : EncoderModel(config, precision, format::language_model_layout(config)) {
   if (config_.bidirectional)
     throw UsageError("a language model reads left to right; only classifiers are bidirectional");
   head_weight_offset_ = layout_.find("head.weight").offset;

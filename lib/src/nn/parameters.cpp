@@ -9,25 +9,6 @@
 
 namespace charloom::nn {
 
-std::size_t TensorInfo::size() const {
-  std::size_t count = 1;
-  for (std::int64_t extent : shape) count *= static_cast<std::size_t>(extent);
-  return count;
-}
-
-std::size_t ParameterLayout::add(std::string name, std::vector<std::int64_t> shape) {
-  TensorInfo info{std::move(name), std::move(shape), total_};
-  total_ += info.size();
-  tensors_.push_back(std::move(info));
-  return tensors_.back().offset;
-}
-
-const TensorInfo& ParameterLayout::find(const std::string& name) const {
-  for (const TensorInfo& info : tensors_)
-    if (info.name == name) return info;
-  throw Error("no parameter named " + name);
-}
-
 void initialize_parameters(const ParameterLayout& layout, int hidden, std::uint64_t seed, std::vector<float>& values) {
   const float bound = 1.0f / std::sqrt(static_cast<float>(hidden));
   for (std::size_t t = 0; t < layout.tensors().size(); ++t) {

@@ -7,28 +7,12 @@
 #include <vector>
 
 #include "charloom/model_file.hpp"
+#include "format/tensor_layout.hpp"
 
 namespace charloom::nn {
 
-struct TensorInfo {
-  std::string name;  // PyTorch state_dict name, e.g. "rnn.weight_ih_l0"
-  std::vector<std::int64_t> shape;
-  std::size_t offset = 0;  // in floats, into the flat buffer
-  std::size_t size() const;
-};
-
-class ParameterLayout {
- public:
-  // Appends a tensor and returns its offset.
-  std::size_t add(std::string name, std::vector<std::int64_t> shape);
-  const std::vector<TensorInfo>& tensors() const { return tensors_; }
-  const TensorInfo& find(const std::string& name) const;  // throws Error when absent
-  std::size_t total() const { return total_; }
-
- private:
-  std::vector<TensorInfo> tensors_;
-  std::size_t total_ = 0;
-};
+using format::ParameterLayout;
+using format::TensorInfo;
 
 // PyTorch's default initialization, drawn from a counter-based generator: embedding.weight
 // N(0, 1) as nn.Embedding, every other tensor U(-1/sqrt(H), 1/sqrt(H)) as nn.LSTM and nn.Linear.

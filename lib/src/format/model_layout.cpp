@@ -1,10 +1,10 @@
 // The tensor layouts shared by the networks, the model file and the PyTorch parity script.
-#include "nn/model_layout.hpp"
+#include "format/model_layout.hpp"
 
 #include "charloom/errors.hpp"
 #include "charloom/model_file.hpp"
 
-namespace charloom::nn {
+namespace charloom::format {
 namespace {
 
 // embedding.weight, then each layer's rnn.* tensors (and rnn.*_reverse when bidirectional), as
@@ -50,4 +50,4 @@ ParameterLayout layout_for_kind(const std::string& kind, const ModelConfig& conf
                    sentiment_classifier_kind);
 }
 
-}  // namespace charloom::nn
+}  // namespace charloom::format
