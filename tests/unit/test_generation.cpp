@@ -208,7 +208,8 @@ TEST_CASE("a model file of another kind is refused as a language model, and the 
 namespace {
 
 // Allocations inside one call of a bare oneDNN LSTM inference primitive, run through the C
-// API with its nine arguments built beforehand. oneDNN 2.6 builds an argument map inside
+// API with its ten arguments (the scratchpad its caller owns, as charloom's layers do) built
+// beforehand. oneDNN 2.6 builds an argument map inside
 // every execute, so this is not zero; it is the floor for a recurrent layer.
 // int8 as charloom runs it: u8 input, s8 weights in the primitive's format, f32 states.
 std::size_t allocations_per_onednn_execute(Precision precision) {
@@ -224,6 +225,7 @@ std::size_t allocations_per_onednn_execute(Precision precision) {
   const memory::desc bias({1, 1, 4, size}, dt::f32, tag::ldgo);
   const memory::desc asked({1, 1, size, 4, size}, int8 ? dt::s8 : dt::f32, int8 ? tag::any : tag::ldigo);
   dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // as charloom's layers run
   if (int8) {
     attr.set_rnn_data_qparams(127.5f, 127.5f);
     attr.set_rnn_weights_qparams(0, {1.0f});
@@ -245,7 +247,8 @@ std::size_t allocations_per_onednn_execute(Precision precision) {
                                                            {DNNL_ARG_BIAS, bias},
                                                            {DNNL_ARG_DST_LAYER, data},
                                                            {DNNL_ARG_DST_ITER, state},
-                                                           {DNNL_ARG_DST_ITER_C, state}}) {
+                                                           {DNNL_ARG_DST_ITER_C, state},
+                                                           {DNNL_ARG_SCRATCHPAD, pd.scratchpad_desc()}}) {
     memories.emplace_back(desc, engine);
     const bool packed_weights =
         int8 && (argument == DNNL_ARG_WEIGHTS_LAYER || argument == DNNL_ARG_WEIGHTS_ITER);
@@ -255,8 +258,10 @@ std::size_t allocations_per_onednn_execute(Precision precision) {
       const memory::desc plain({1, 1, size, 4, size}, dt::s8, tag::ldigo);
       memory zeros(plain, engine);
       std::memset(zeros.get_data_handle(), 0, plain.get_size());
-      dnnl::reorder(dnnl::reorder::primitive_desc(engine, plain, engine, desc, attr))
-          .execute(stream, zeros, memories.back());
+      const dnnl::reorder::primitive_desc reorder_pd(engine, plain, engine, desc, attr);
+      memory scratch(reorder_pd.scratchpad_desc(), engine);
+      dnnl::reorder(reorder_pd).execute(
+          stream, {{DNNL_ARG_FROM, zeros}, {DNNL_ARG_TO, memories.back()}, {DNNL_ARG_SCRATCHPAD, scratch}});
       stream.wait();
     } else {
       std::memset(memories.back().get_data_handle(), 0, desc.get_size());

@@ -19,6 +19,12 @@ enum class UnknownPolicy { error, skip };
 std::string_view to_string(UnknownPolicy policy);
 UnknownPolicy parse_unknown_policy(std::string_view name);  // error or skip; UsageError otherwise
 
+// Thread safety: one loaded model may be shared by any number of threads. Its const members
+// (config, vocabulary, encode) run at once from all of them. The calls that run its network
+// (generate, score_span, score_sequences) take the model's lock, so on one model they run one
+// at a time, each on every thread set_thread_count allows, and each gives exactly what it gives
+// alone. Models loaded separately run in parallel on their own threads. Moving or destroying a
+// model while another thread uses it is undefined, as for any object.
 class LanguageModel {
  public:
   // Loads and checks a model file. Throws InputError when it is missing, damaged or holds

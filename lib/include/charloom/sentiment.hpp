@@ -14,6 +14,8 @@
 
 namespace charloom {
 
+// Thread safety as LanguageModel's: const members at once from any thread; score and trace
+// take the model's lock and run one at a time per model, each as it would alone.
 class SentimentModel {
  public:
   // Loads and checks a model file. Throws InputError when it is missing, damaged or holds

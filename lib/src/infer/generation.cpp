@@ -67,6 +67,7 @@ std::uint32_t run_prime(nn::Network& network, const Vocabulary& vocabulary, std:
 void generate(LanguageModel& model, std::span<const std::uint32_t> prime, const GenerationOptions& options,
               const TextCallback& on_text, const EndCallback& on_end) {
   options.validate();
+  const std::lock_guard<std::mutex> running(model.impl().running);
   nn::Network& network = model.impl().network;
   const Vocabulary& vocabulary = model.vocabulary();
   const ModelConfig& config = network.config();

@@ -1,6 +1,8 @@
 // What a loaded LanguageModel holds, shared by the library's sampling and scoring code.
 #pragma once
 
+#include <mutex>
+
 #include "charloom/language_model.hpp"
 #include "nn/network.hpp"
 
@@ -10,6 +12,8 @@ struct LanguageModel::Impl {
   Vocabulary vocabulary;
   std::string training_json;
   nn::Network network;
+  // Held by every call that runs the network: its buffers serve one computation at a time.
+  std::mutex running;
 
   Impl(const ModelFile& file, Precision precision)
       : vocabulary(file.vocabulary), training_json(file.training_json), network(file.config, precision) {

@@ -19,6 +19,7 @@ void check_ids(const LanguageModel& model, std::uint32_t id) {
 TextScore score_span(LanguageModel& model, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
                      int steps) {
   if (streams < 1 || steps < 1) throw UsageError("streams and steps must be positive");
+  const std::lock_guard<std::mutex> running(model.impl().running);
   return to_text_score(infer::score_span(model.impl().network, ids, begin, std::min(end, ids.size()), streams, steps));
 }
 
@@ -28,6 +29,7 @@ std::vector<TextScore> score_sequences(LanguageModel& model, const std::vector<s
   for (const auto& sequence : sequences)
     for (std::uint32_t id : sequence) check_ids(model, id);
   std::vector<TextScore> result;
+  const std::lock_guard<std::mutex> running(model.impl().running);
   for (const infer::SpanScore& score : infer::score_sequences(model.impl().network, sequences, batch))
     result.push_back(to_text_score(score));
   return result;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <numeric>
 
 #include "charloom/errors.hpp"
@@ -25,6 +26,8 @@ struct SentimentModel::Impl {
   nn::Classifier classifier;
   std::size_t max_length = default_max_text_units;           // as the model was trained
   std::unique_ptr<infer::ClassLanguageModels> class_models;  // when the file has them
+  // Held by every call that runs the networks: their buffers serve one computation at a time.
+  std::mutex running;
 
   Impl(const ModelFile& file, Precision precision)
       : vocabulary(file.vocabulary), training_json(file.training_json), classifier(file.config, precision) {
@@ -70,6 +73,7 @@ std::vector<std::uint32_t> SentimentModel::encode(std::string_view text, std::st
 
 std::vector<double> SentimentModel::score(const std::vector<std::vector<std::uint32_t>>& texts, int batch) {
   if (batch < 1) throw UsageError("the batch must be positive");
+  const std::lock_guard<std::mutex> running(impl_->running);
   const std::vector<float> logits = infer::classify(impl_->classifier, texts, batch);
   std::vector<double> scores(logits.begin(), logits.end());
   if (impl_->class_models) {
@@ -87,6 +91,7 @@ std::vector<double> SentimentModel::trace(const std::vector<std::uint32_t>& text
   const std::size_t only = 0;
   const std::vector<std::vector<std::uint32_t>> texts{text};
   infer::fill_batch(texts, std::span<const std::size_t>(&only, 1), 1, padded);
+  const std::lock_guard<std::mutex> lock(impl_->running);
   const std::vector<float> running = impl_->classifier.running_logits(padded.view());
   std::vector<double> result(running.begin(), running.begin() + static_cast<std::ptrdiff_t>(text.size()));
   if (impl_->class_models) {

@@ -11,7 +11,9 @@ dnnl::engine& cpu_engine() {
 }
 
 dnnl::stream& cpu_stream() {
-  static dnnl::stream stream(cpu_engine());
+  // One per thread: a stream may not be used from two threads at once, and two threads may each
+  // run a model of their own.
+  thread_local dnnl::stream stream(cpu_engine());
   return stream;
 }
 

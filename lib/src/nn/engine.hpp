@@ -6,7 +6,7 @@
 namespace charloom::nn {
 
 dnnl::engine& cpu_engine();
-dnnl::stream& cpu_stream();
+dnnl::stream& cpu_stream();  // the calling thread's own
 
 // Whether this CPU computes bf16 natively (AVX512-BF16 or AMX); elsewhere oneDNN emulates it
 // on reference kernels, several times slower than f32.

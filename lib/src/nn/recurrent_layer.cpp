@@ -45,17 +45,33 @@ struct FormattedWeights {
                    const dnnl::primitive_attr& attr = dnnl::primitive_attr())
       : plain_memory(plain_source) {
     needs_reorder = wanted != plain_source.get_desc();
-    if (needs_reorder) {
-      formatted = memory(wanted, cpu_engine());
-      to_formatted = dnnl::reorder(plain_memory, formatted, attr);
-    } else {
+    if (!needs_reorder) {
       formatted = plain_memory;
+      return;
     }
+    formatted = memory(wanted, cpu_engine());
+    dnnl::primitive_attr own = attr;
+    own.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // see with_own_scratchpad
+    const dnnl::reorder::primitive_desc pd(cpu_engine(), plain_source.get_desc(), cpu_engine(), wanted, own);
+    to_formatted = dnnl::reorder(pd);
+    scratchpad = memory(pd.scratchpad_desc(), cpu_engine());
   }
   void refresh() {
-    if (needs_reorder) to_formatted.execute(cpu_stream(), plain_memory, formatted);
+    if (needs_reorder)
+      to_formatted.execute(cpu_stream(), {{DNNL_ARG_FROM, plain_memory},
+                                          {DNNL_ARG_TO, formatted},
+                                          {DNNL_ARG_SCRATCHPAD, scratchpad}});
   }
+  memory scratchpad;
 };
+
+// `attr` with the scratchpad left to the caller. oneDNN's own (library) scratchpad is sized when
+// a primitive is built, per thread: a primitive built on one thread and run on another, as a
+// model shared by a server's threads is, would overrun the other thread's smaller one.
+dnnl::primitive_attr with_own_scratchpad(dnnl::primitive_attr attr) {
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
 
 // Forward and (for training) backward primitive descriptors for one cell kind.
 struct Descriptors {
@@ -70,6 +86,7 @@ struct LayerDescs {
 
 Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d, const dnnl::primitive_attr& attr) {
   using dnnl::prop_kind;
+  const dnnl::primitive_attr backward_attr = with_own_scratchpad(dnnl::primitive_attr());
   const auto direction = dnnl::rnn_direction::unidirectional_left2right;
   const prop_kind prop = training ? prop_kind::forward_training : prop_kind::forward_inference;
   Descriptors result;
@@ -84,7 +101,7 @@ Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d, 
                                      d.weights_iter, d.bias, d.dst_layer, d.iter, d.iter_c, d.diff_src_layer,
                                      d.diff_iter, d.diff_iter, d.diff_weights_layer, d.diff_weights_iter, d.diff_bias,
                                      d.diff_dst_layer, d.diff_iter, d.diff_iter);
-        result.backward = dnnl::lstm_backward::primitive_desc(bd, cpu_engine(), fpd);
+        result.backward = dnnl::lstm_backward::primitive_desc(bd, backward_attr, cpu_engine(), fpd);
       }
       break;
     }
@@ -98,7 +115,7 @@ Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d, 
                                         d.weights_iter, d.bias, d.dst_layer, d.iter, d.diff_src_layer, d.diff_iter,
                                         d.diff_weights_layer, d.diff_weights_iter, d.diff_bias, d.diff_dst_layer,
                                         d.diff_iter);
-        result.backward = dnnl::lbr_gru_backward::primitive_desc(bd, cpu_engine(), fpd);
+        result.backward = dnnl::lbr_gru_backward::primitive_desc(bd, backward_attr, cpu_engine(), fpd);
       }
       break;
     }
@@ -115,7 +132,7 @@ Descriptors make_descriptors(CellKind cell, bool training, const LayerDescs& d, 
                                             d.weights_layer, d.weights_iter, d.bias, d.dst_layer, d.iter,
                                             d.diff_src_layer, d.diff_iter, d.diff_weights_layer, d.diff_weights_iter,
                                             d.diff_bias, d.diff_dst_layer, d.diff_iter);
-        result.backward = dnnl::vanilla_rnn_backward::primitive_desc(bd, cpu_engine(), fpd);
+        result.backward = dnnl::vanilla_rnn_backward::primitive_desc(bd, backward_attr, cpu_engine(), fpd);
       }
       break;
     }
@@ -163,6 +180,7 @@ struct RecurrentLayer::Impl {
     dnnl::primitive forward;
     SharedWeights *weights_layer = nullptr, *weights_iter = nullptr;
     memory workspace;  // points into workspace_storage
+    memory scratchpad, backward_scratchpad;  // point into scratchpad_storage
     // bf16 only: the primitive's own activations and states (kept for backward). int8 uses
     // src alone, for its u8 input.
     memory src, dst, h0, h_out, c0, c_out;
@@ -191,6 +209,8 @@ struct RecurrentLayer::Impl {
   };
   std::vector<Scratch> scratch_buffers;
   memory workspace_storage;
+  // Scratch for one primitive's run at a time, shared by every plan's forward and backward.
+  memory scratchpad_storage;
 
   // The formatted copy of `source` in the layout `wanted`, shared with other plans.
   SharedWeights* formatted_weights(const memory& source, const memory::desc& wanted,
@@ -220,6 +240,14 @@ struct RecurrentLayer::Impl {
     if (!workspace_storage || workspace_storage.get_desc().get_size() < needed)
       workspace_storage = memory({{static_cast<memory::dim>(needed)}, dt::u8, tag::a}, cpu_engine());
     plan.workspace.set_data_handle(workspace_storage.get_data_handle());
+  }
+  // Points a plan's scratchpad at storage big enough for it.
+  void bind_scratchpad(memory& scratchpad) {
+    const std::size_t needed = scratchpad.get_desc().get_size();
+    if (!scratchpad_storage || scratchpad_storage.get_desc().get_size() < needed)
+      scratchpad_storage = memory({{static_cast<memory::dim>(std::max<std::size_t>(needed, 1))}, dt::u8, tag::a},
+                                  cpu_engine());
+    scratchpad.set_data_handle(scratchpad_storage.get_data_handle());
   }
 
   // What the last forward_training used, for backward.
@@ -298,7 +326,11 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch,
   d.diff_weights_iter = memory::desc({1, 1, hidden, gates, hidden}, dt::f32, tag::any);
   d.diff_bias = plain_bias.get_desc();
 
-  Descriptors pds = make_descriptors(cell, training, d, quantization);
+  Descriptors pds = make_descriptors(cell, training, d, with_own_scratchpad(quantization));
+  plan.scratchpad = memory(query(pds.forward, dnnl::query::scratchpad_md), cpu_engine(), DNNL_MEMORY_NONE);
+  if (training)
+    plan.backward_scratchpad =
+        memory(query(pds.backward, dnnl::query::scratchpad_md), cpu_engine(), DNNL_MEMORY_NONE);
   plan.forward = dnnl::primitive(pds.forward);
   plan.weights_layer = formatted_weights(int8() ? int8_source_layer : plain_weights_layer,
                                          query(pds.forward, dnnl::query::weights_md, 0), quantization);
@@ -357,6 +389,7 @@ void RecurrentLayer::Impl::bind_forward(Plan& plan) {
     plan.forward_args.emplace(DNNL_ARG_DST_ITER_C, side(plan.c_out, plan.user_c_out_view));
   }
   if (plan.training) plan.forward_args.emplace(DNNL_ARG_WORKSPACE, plan.workspace);
+  plan.forward_args.emplace(DNNL_ARG_SCRATCHPAD, plan.scratchpad);
   for (const auto& [argument, value] : plan.forward_args) plan.forward_c_args.push_back({argument, value.get()});
 }
 
@@ -369,6 +402,7 @@ void RecurrentLayer::Impl::forward(Plan& plan, const float* src, float* dst, con
     refresh(plan.backward_weights_iter);
     bind_workspace(plan);
   }
+  bind_scratchpad(plan.scratchpad);
   const float* h_in = h0 ? h0 : plan.zeros.data();
   const float* c_in = c0 ? c0 : plan.zeros.data();
   const auto point = [](const memory& view, const float* pointer) {
@@ -492,7 +526,9 @@ void RecurrentLayer::backward(const float* diff_dst, float* diff_src, const Laye
       // Truncated BPTT: nothing flows back from the batch after this one.
       {DNNL_ARG_DIFF_DST_ITER, m.user(plan.user_iter, zeros)},
       {DNNL_ARG_WORKSPACE, plan.workspace},
+      {DNNL_ARG_SCRATCHPAD, plan.backward_scratchpad},
   };
+  m.bind_scratchpad(plan.backward_scratchpad);
   if (m.lstm()) {
     args.emplace(DNNL_ARG_SRC_ITER_C, m.primitive_side(plan.c0, plan.user_iter, m.saved.c0 ? m.saved.c0 : zeros));
     args.emplace(DNNL_ARG_DST_ITER_C, m.primitive_side(plan.c_out, plan.user_iter, m.saved.c_out));
