@@ -3,6 +3,7 @@
 
 #include "charloom/errors.hpp"
 #include "charloom/labeled_text.hpp"
+#include "data/csv_reader.hpp"
 #include "skip.hpp"
 #include "test_helpers.hpp"
 
@@ -131,4 +132,73 @@ TEST_CASE("option names for formats and columns") {
   CHECK(parse_column_order("text,label") == ColumnOrder::text_label);
   CHECK_THROWS_AS(parse_labeled_format("xml"), UsageError);
   CHECK_THROWS_AS(parse_column_order("label"), UsageError);
+}
+
+TEST_CASE("--header: auto skips a first line that names the columns, yes always, no never") {
+  LabeledReaderOptions options;
+  const std::string glue = "sentence\tlabel\nit 's a charming journey .\t1\nflat\t0\n";
+  options.columns = ColumnOrder::text_label;
+  const auto records = parse_labeled_text(glue, "glue.tsv", options);
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].line == 2);
+  CHECK(records[0].label == 1);
+  options.header = HeaderPolicy::no;
+  CHECK_THROWS_WITH_AS(parse_labeled_text(glue, "glue.tsv", options),
+                       doctest::Contains("glue.tsv:1: unknown label 'label'"), InputError);
+  // A mistyped label on the first line is an error under auto, not a header.
+  options.header = HeaderPolicy::automatic;
+  CHECK_THROWS_WITH_AS(parse_labeled_text("fine\t2\n", "data", options), doctest::Contains("data:1: unknown label '2'"),
+                       InputError);
+  // yes skips the first line even when it reads as a record.
+  options.header = HeaderPolicy::yes;
+  CHECK(parse_labeled_text("good\t1\nbad\t0\n", "data", options).size() == 1);
+  // CSV too.
+  options.header = HeaderPolicy::automatic;
+  options.format = LabeledFormat::csv;
+  options.columns = ColumnOrder::label_text;
+  CHECK(parse_labeled_text("label,text\n1,\"fine, really\"\n", "data.csv", options).size() == 1);
+  CHECK_THROWS_AS(parse_header_policy("maybe"), UsageError);
+}
+
+TEST_CASE("streamed from a file, every format reads as it does whole") {
+  const std::vector<std::pair<LabeledFormat, std::string>> inputs{
+      {LabeledFormat::tsv, "\xEF\xBB\xBF" "1\tgood one\r\n\n0\tbad\tone\npos\tlast"},
+      {LabeledFormat::csv, "1,\"a \"\"quoted\"\"\nline, and more\"\r\n0,plain\r\n1,\"end\""},
+      {LabeledFormat::jsonl, "{\"text\": \"é\", \"label\": 1}\n\n{\"text\": \"x\", \"label\": \"neg\"}\n"},
+  };
+  for (const auto& [format, content] : inputs) {
+    CAPTURE(content);
+    LabeledReaderOptions options;
+    options.format = format;
+    options.header = HeaderPolicy::no;
+    const std::vector<LabeledText> whole = parse_labeled_text(content, "data", options);
+    REQUIRE(whole.size() >= 2);
+    testing::TempFile file(content);
+    std::vector<LabeledText> streamed;
+    for_each_labeled_text(file.path(), options, [&](LabeledText&& record) { streamed.push_back(std::move(record)); });
+    REQUIRE(streamed.size() == whole.size());
+    for (std::size_t i = 0; i < whole.size(); ++i) {
+      CHECK(streamed[i].text == whole[i].text);
+      CHECK(streamed[i].label == whole[i].label);
+      CHECK(streamed[i].line == whole[i].line);
+    }
+  }
+}
+
+TEST_CASE("the CSV parser fed one byte at a time gives the records it gives whole") {
+  const std::string content = "1,\"a \"\"quoted\"\"\r\nline\"\r\n0,plain\r\r\n\"x\",\"\"\n2,\"\"\"\"";
+  const std::vector<data::CsvRecord> whole = data::parse_csv(content, "data");
+  std::vector<data::CsvRecord> bytes;
+  data::CsvParser parser("data", [&](data::CsvRecord&& record) { bytes.push_back(std::move(record)); });
+  for (char c : content) parser.feed(std::string_view(&c, 1));
+  parser.finish();
+  REQUIRE(whole.size() == 4);
+  CHECK(whole[0].fields == std::vector<std::string>{"1", "a \"quoted\"\r\nline"});
+  CHECK(whole[3].fields == std::vector<std::string>{"2", "\""});
+  CHECK(whole[2].line == 5);  // CR, then CR LF: two line ends
+  REQUIRE(bytes.size() == whole.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    CHECK(bytes[i].fields == whole[i].fields);
+    CHECK(bytes[i].line == whole[i].line);
+  }
 }

@@ -1,6 +1,7 @@
 // Readers for labeled text (TSV, CSV, JSONL) as used to train and score sentiment models.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,10 +17,16 @@ LabeledFormat parse_labeled_format(std::string_view name);  // UsageError on oth
 // The format a file name suggests: .csv, .jsonl or .json, and TSV for anything else.
 LabeledFormat labeled_format_of(std::string_view path);
 ColumnOrder parse_column_order(std::string_view name);  // "label,text" or "text,label"
+// Whether a TSV or CSV file starts with a line of column names, as GLUE's SST-2 does
+// ("sentence<TAB>label"). automatic skips a first record whose label field is no label and
+// holds no digit (a mistyped label such as "2" is still an error).
+enum class HeaderPolicy { automatic, yes, no };
+HeaderPolicy parse_header_policy(std::string_view name);  // auto, yes or no
 
 struct LabeledReaderOptions {
   LabeledFormat format = LabeledFormat::tsv;
   ColumnOrder columns = ColumnOrder::label_text;
+  HeaderPolicy header = HeaderPolicy::automatic;  // TSV and CSV
   bool require_label = true;
   std::string text_field = "text";    // JSONL
   std::string label_field = "label";  // JSONL
@@ -33,6 +40,12 @@ struct LabeledText {
 
 // Maps 0/1, -1/1, neg/pos and negative/positive (any case) to 0 or 1; nullopt otherwise.
 std::optional<int> parse_label(std::string_view text);
+
+// Streams a file's records ("-" reads stdin) to `consume` in order, holding one piece of the
+// file and one record at a time, so that a file of any size reads in little memory. Errors as
+// read_labeled_text's.
+using LabeledSink = std::function<void(LabeledText&& record)>;
+void for_each_labeled_text(const std::string& path, const LabeledReaderOptions& options, const LabeledSink& consume);
 
 // Reads every record of a file ("-" reads stdin). Blank lines are skipped. A missing or
 // unknown label, a missing column or malformed JSON throws InputError naming FILE:LINE.

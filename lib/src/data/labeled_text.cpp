@@ -1,4 +1,5 @@
-// Labeled-text readers: TSV (either column order), CSV and JSONL, with errors naming lines.
+// Labeled-text readers: TSV (either column order), CSV and JSONL, streamed in pieces, with
+// errors naming lines.
 #include "charloom/labeled_text.hpp"
 
 #include <nlohmann/json.hpp>
@@ -12,143 +13,197 @@ namespace {
 
 constexpr std::string_view accepted_labels = "use 0/1, -1/1, neg/pos or negative/positive";
 
+// Turns each raw record into a LabeledText for the sink, checking its label.
 class RecordBuilder {
  public:
-  RecordBuilder(std::string_view source_name, const LabeledReaderOptions& options)
-      : source_name_(source_name), options_(options) {}
+  RecordBuilder(std::string_view source_name, const LabeledReaderOptions& options, const LabeledSink& sink)
+      : source_name_(source_name), options_(options), sink_(sink) {}
 
   InputError error(std::size_t line, const std::string& what) const {
-    return InputError(std::string(source_name_) + ":" + std::to_string(line) + ": " + what);
+    return InputError(source_name_ + ":" + std::to_string(line) + ": " + what);
   }
 
-  // Adds a record from text and the label's spelling (empty when there is no label column).
+  // Adds a record from text and the label's spelling (none when there is no label column).
   void add(std::string text, std::optional<std::string_view> label_text, std::size_t line) {
+    const bool first = first_;
+    first_ = false;
+    if (first && is_header(label_text)) return;
     LabeledText record{std::move(text), std::nullopt, line};
     if (label_text) {
       record.label = parse_label(*label_text);
       if (!record.label)
-        throw error(line, "unknown label '" + std::string(*label_text) + "'; " + std::string(accepted_labels));
+        throw error(line, "unknown label '" + std::string(*label_text) + "'; " + std::string(accepted_labels) +
+                              (first ? " (or pass --header yes if this line names the columns)" : ""));
     } else if (options_.require_label) {
       throw error(line, "missing label; " + std::string(accepted_labels));
     }
-    records_.push_back(std::move(record));
+    sink_(std::move(record));
   }
 
-  std::vector<LabeledText> take() { return std::move(records_); }
   const LabeledReaderOptions& options() const { return options_; }
+  const std::string& source_name() const { return source_name_; }
 
  private:
-  std::string_view source_name_;
+  bool is_header(std::optional<std::string_view> label_text) const {
+    if (options_.format == LabeledFormat::jsonl || options_.header == HeaderPolicy::no) return false;
+    if (options_.header == HeaderPolicy::yes) return true;
+    return label_text && !parse_label(*label_text) &&
+           label_text->find_first_of("0123456789") == std::string_view::npos;
+  }
+
+  std::string source_name_;
   const LabeledReaderOptions& options_;
-  std::vector<LabeledText> records_;
+  const LabeledSink& sink_;
+  bool first_ = true;
 };
 
-// Calls `consume(line_text, line_number)` for each non-blank line, without its CR LF or LF.
-template <typename Consume>
-void for_each_line(std::string_view content, Consume consume) {
-  std::size_t line_number = 0;
-  while (!content.empty()) {
-    ++line_number;
-    const std::size_t end = content.find('\n');
-    std::string_view line = content.substr(0, end);
-    content = end == std::string_view::npos ? std::string_view{} : content.substr(end + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    consume(line, line_number);
-  }
-}
-
-void read_tsv(std::string_view content, RecordBuilder& builder) {
+void add_tsv(std::string_view line, std::size_t number, RecordBuilder& builder) {
   const bool label_first = builder.options().columns == ColumnOrder::label_text;
-  for_each_line(content, [&](std::string_view line, std::size_t number) {
-    // Split at the tab next to the label, so the text itself may hold tabs.
-    const std::size_t tab = label_first ? line.find('\t') : line.rfind('\t');
-    if (tab == std::string_view::npos) {
-      if (builder.options().require_label)
-        throw builder.error(number, "no tab between label and text; each line needs " +
-                                        std::string(label_first ? "LABEL<TAB>TEXT" : "TEXT<TAB>LABEL") +
-                                        " (see --columns)");
-      builder.add(std::string(line), std::nullopt, number);
-      return;
-    }
-    std::string_view label = label_first ? line.substr(0, tab) : line.substr(tab + 1);
-    std::string_view text = label_first ? line.substr(tab + 1) : line.substr(0, tab);
-    builder.add(std::string(text), label, number);
-  });
-}
-
-void read_csv(std::string_view content, std::string_view source_name, RecordBuilder& builder) {
-  const bool label_first = builder.options().columns == ColumnOrder::label_text;
-  for (auto& record : data::parse_csv(content, source_name)) {
-    if (record.fields.size() == 1 && record.fields[0].empty()) continue;
-    if (record.fields.size() < 2) {
-      if (builder.options().require_label)
-        throw builder.error(record.line, "expected 2 fields (" +
-                                             std::string(label_first ? "label,text" : "text,label") +
-                                             "), found 1; quote text that holds commas");
-      builder.add(std::move(record.fields[0]), std::nullopt, record.line);
-      continue;
-    }
-    if (record.fields.size() > 2)
-      throw builder.error(record.line, "expected 2 fields, found " + std::to_string(record.fields.size()) +
-                                           "; quote text that holds commas");
-    std::string label = label_first ? record.fields[0] : record.fields[1];
-    std::string text = std::move(label_first ? record.fields[1] : record.fields[0]);
-    builder.add(std::move(text), label, record.line);
+  // Split at the tab next to the label, so the text itself may hold tabs.
+  const std::size_t tab = label_first ? line.find('\t') : line.rfind('\t');
+  if (tab == std::string_view::npos) {
+    if (builder.options().require_label)
+      throw builder.error(number, "no tab between label and text; each line needs " +
+                                      std::string(label_first ? "LABEL<TAB>TEXT" : "TEXT<TAB>LABEL") +
+                                      " (see --columns)");
+    builder.add(std::string(line), std::nullopt, number);
+    return;
   }
+  const std::string_view label = label_first ? line.substr(0, tab) : line.substr(tab + 1);
+  const std::string_view text = label_first ? line.substr(tab + 1) : line.substr(0, tab);
+  builder.add(std::string(text), label, number);
 }
 
-void read_jsonl(std::string_view content, RecordBuilder& builder) {
+void add_csv(data::CsvRecord&& record, RecordBuilder& builder) {
+  const bool label_first = builder.options().columns == ColumnOrder::label_text;
+  if (record.fields.size() == 1 && record.fields[0].empty()) return;
+  if (record.fields.size() < 2) {
+    if (builder.options().require_label)
+      throw builder.error(record.line, "expected 2 fields (" + std::string(label_first ? "label,text" : "text,label") +
+                                           "), found 1; quote text that holds commas");
+    builder.add(std::move(record.fields[0]), std::nullopt, record.line);
+    return;
+  }
+  if (record.fields.size() > 2)
+    throw builder.error(record.line, "expected 2 fields, found " + std::to_string(record.fields.size()) +
+                                         "; quote text that holds commas");
+  const std::string label = label_first ? record.fields[0] : record.fields[1];
+  builder.add(std::move(label_first ? record.fields[1] : record.fields[0]), label, record.line);
+}
+
+void add_jsonl(std::string_view line, std::size_t number, RecordBuilder& builder) {
   const LabeledReaderOptions& options = builder.options();
-  for_each_line(content, [&](std::string_view line, std::size_t number) {
-    nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (record.is_discarded()) throw builder.error(number, "not valid JSON; each line must be one JSON object");
-    if (!record.is_object())
-      throw builder.error(number, "not a JSON object; each line must be {\"text\": ..., \"label\": ...}");
-    auto text = record.find(options.text_field);
-    if (text == record.end() || !text->is_string())
-      throw builder.error(number, "no string field \"" + options.text_field + "\"");
-    auto label = record.find(options.label_field);
-    if (label == record.end() || label->is_null()) {
-      builder.add(text->get<std::string>(), std::nullopt, number);
-      return;
+  const nlohmann::json record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (record.is_discarded()) throw builder.error(number, "not valid JSON; each line must be one JSON object");
+  if (!record.is_object())
+    throw builder.error(number, "not a JSON object; each line must be {\"text\": ..., \"label\": ...}");
+  const auto text = record.find(options.text_field);
+  if (text == record.end() || !text->is_string())
+    throw builder.error(number, "no string field \"" + options.text_field + "\"");
+  const auto label = record.find(options.label_field);
+  if (label == record.end() || label->is_null()) {
+    builder.add(text->get<std::string>(), std::nullopt, number);
+    return;
+  }
+  std::string spelling;
+  if (label->is_string()) {
+    spelling = label->get<std::string>();
+  } else if (label->is_number_integer()) {
+    spelling = std::to_string(label->get<long long>());
+  } else {
+    spelling = label->dump();
+  }
+  builder.add(text->get<std::string>(), spelling, number);
+}
+
+// Cuts pieces of a file into lines (without CR LF or LF), skipping blank ones, for TSV and JSONL.
+class LineSplitter {
+ public:
+  explicit LineSplitter(std::function<void(std::string_view, std::size_t)> consume) : consume_(std::move(consume)) {}
+  void feed(std::string_view piece) {
+    while (!piece.empty()) {
+      const std::size_t end = piece.find('\n');
+      if (end == std::string_view::npos) {
+        partial_.append(piece);
+        return;
+      }
+      partial_.append(piece.substr(0, end));
+      piece.remove_prefix(end + 1);
+      emit();
     }
-    std::string spelling;
-    if (label->is_string()) {
-      spelling = label->get<std::string>();
-    } else if (label->is_number_integer()) {
-      spelling = std::to_string(label->get<long long>());
-    } else {
-      spelling = label->dump();
-    }
-    builder.add(text->get<std::string>(), spelling, number);
+  }
+  void finish() {
+    if (!partial_.empty()) emit();
+  }
+
+ private:
+  void emit() {
+    ++line_;
+    std::string_view line = partial_;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") != std::string_view::npos) consume_(line, line_);
+    partial_.clear();
+  }
+  std::function<void(std::string_view, std::size_t)> consume_;
+  std::string partial_;
+  std::size_t line_ = 0;
+};
+
+// Reads a whole source through `each_piece`, which hands every piece of it in order.
+void read_records(const std::function<void(const std::function<void(std::string_view)>&)>& each_piece,
+                  std::string_view source_name, const LabeledReaderOptions& options, const LabeledSink& consume) {
+  RecordBuilder builder(source_name, options, consume);
+  data::CsvParser csv(source_name, [&](data::CsvRecord&& record) { add_csv(std::move(record), builder); });
+  LineSplitter lines([&](std::string_view line, std::size_t number) {
+    if (options.format == LabeledFormat::tsv) add_tsv(line, number, builder);
+    if (options.format == LabeledFormat::jsonl) add_jsonl(line, number, builder);
   });
+  bool first_piece = true;
+  each_piece([&](std::string_view piece) {
+    // Spreadsheet exports often start with a byte order mark; it is not part of the first field.
+    constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
+    if (first_piece && piece.substr(0, byte_order_mark.size()) == byte_order_mark)
+      piece.remove_prefix(byte_order_mark.size());
+    first_piece = false;
+    if (options.format == LabeledFormat::csv) {
+      csv.feed(piece);
+    } else {
+      lines.feed(piece);
+    }
+  });
+  if (options.format == LabeledFormat::csv) {
+    csv.finish();
+  } else {
+    lines.finish();
+  }
 }
 
 }  // namespace
 
+HeaderPolicy parse_header_policy(std::string_view name) {
+  if (name == "auto") return HeaderPolicy::automatic;
+  if (name == "yes") return HeaderPolicy::yes;
+  if (name == "no") return HeaderPolicy::no;
+  throw UsageError("--header must be auto, yes or no, got '" + std::string(name) + "'");
+}
+
+void for_each_labeled_text(const std::string& path, const LabeledReaderOptions& options, const LabeledSink& consume) {
+  read_records([&](const auto& piece) { io::read_chunks(path, piece); }, path == "-" ? "<stdin>" : path, options,
+               consume);
+}
+
 std::vector<LabeledText> parse_labeled_text(std::string_view content, std::string_view source_name,
                                             const LabeledReaderOptions& options) {
-  // Spreadsheet exports often start with a byte order mark; it is not part of the first field.
-  constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
-  if (content.substr(0, byte_order_mark.size()) == byte_order_mark) content.remove_prefix(byte_order_mark.size());
-  RecordBuilder builder(source_name, options);
-  switch (options.format) {
-    case LabeledFormat::tsv:
-      read_tsv(content, builder);
-      break;
-    case LabeledFormat::csv:
-      read_csv(content, source_name, builder);
-      break;
-    case LabeledFormat::jsonl:
-      read_jsonl(content, builder);
-      break;
-  }
-  return builder.take();
+  std::vector<LabeledText> records;
+  read_records([&](const auto& piece) { piece(content); }, source_name, options,
+               [&](LabeledText&& record) { records.push_back(std::move(record)); });
+  return records;
 }
 
 std::vector<LabeledText> read_labeled_text(const std::string& path, const LabeledReaderOptions& options) {
-  return parse_labeled_text(io::read_file(path), path == "-" ? "<stdin>" : path, options);
+  std::vector<LabeledText> records;
+  for_each_labeled_text(path, options, [&](LabeledText&& record) { records.push_back(std::move(record)); });
+  return records;
 }
 
 }  // namespace charloom
