@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   network.initialize(1);
   TrainingConfig training;
   network.set_top_dropout(training.dropout_before_head);  // as train-model runs it
-  auto optimizer = train::make_optimizer(training, network.parameters().size());
+  auto optimizer = train::make_optimizer(train::optimizer_settings(training), network.parameters().size());
   std::vector<std::uint32_t> inputs(static_cast<std::size_t>(steps) * batch), targets(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     inputs[i] = static_cast<std::uint32_t>(nn::uniform01(7, 1, i) * 65);

@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
 
     // A few Adam steps, each on the next batch from the zero state, without clipping.
     TrainingConfig training;
-    auto adam = train::make_optimizer(training, network.parameters().size());
+    auto adam = train::make_optimizer(train::optimizer_settings(training), network.parameters().size());
     std::vector<float> adam_losses;
     for (int k = 0; k < adam_steps; ++k) {
       batch_ids(k + 1, inputs, targets);

@@ -139,56 +139,56 @@ TEST_CASE("the loss on a tiny repetitive corpus falls to near zero") {
 TEST_CASE("learning-rate schedules give the documented values") {
   TrainingConfig config;
   config.learning_rate = 1.0;
-  CHECK(train::learning_rate_at(config, 0) == 1.0);
-  CHECK(train::learning_rate_at(config, 999) == 1.0);
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 0) == 1.0);
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 999) == 1.0);
   config.warmup_iters = 4;
-  CHECK(train::learning_rate_at(config, 0) == doctest::Approx(0.25));
-  CHECK(train::learning_rate_at(config, 3) == doctest::Approx(1.0));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 0) == doctest::Approx(0.25));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 3) == doctest::Approx(1.0));
   config.lr_schedule = "step";
   config.lr_decay_every = 10;
   config.lr_decay_rate = 0.5;
-  CHECK(train::learning_rate_at(config, 9) == doctest::Approx(1.0));
-  CHECK(train::learning_rate_at(config, 25) == doctest::Approx(0.25));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 9) == doctest::Approx(1.0));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 25) == doctest::Approx(0.25));
   config.lr_schedule = "cosine";
   config.warmup_iters = 0;
   config.max_iters = 100;
   config.min_lr_fraction = 0.1;
-  CHECK(train::learning_rate_at(config, 0) == doctest::Approx(1.0));
-  CHECK(train::learning_rate_at(config, 50) == doctest::Approx(0.55));
-  CHECK(train::learning_rate_at(config, 100) == doctest::Approx(0.1));
-  CHECK(train::learning_rate_at(config, 500) == doctest::Approx(0.1));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 0) == doctest::Approx(1.0));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 50) == doctest::Approx(0.55));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 100) == doctest::Approx(0.1));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 500) == doctest::Approx(0.1));
   // A decay fraction holds the peak, then fits the same cosine into the horizon's last fifth.
   config.lr_decay_fraction = 0.2;
-  CHECK(train::learning_rate_at(config, 79) == 1.0);
-  CHECK(train::learning_rate_at(config, 80) == doctest::Approx(1.0));
-  CHECK(train::learning_rate_at(config, 90) == doctest::Approx(0.55));
-  CHECK(train::learning_rate_at(config, 100) == doctest::Approx(0.1));
-  CHECK_FALSE(train::decay_has_begun(config, 80));
-  CHECK(train::decay_has_begun(config, 81));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 79) == 1.0);
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 80) == doctest::Approx(1.0));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 90) == doctest::Approx(0.55));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 100) == doctest::Approx(0.1));
+  CHECK_FALSE(train::decay_has_begun(train::schedule_settings(config), 80));
+  CHECK(train::decay_has_begun(train::schedule_settings(config), 81));
   config.lr_decay_fraction = 1.5;
-  CHECK_THROWS_AS(train::validate_schedule(config), UsageError);
+  CHECK_THROWS_AS(train::validate_schedule(train::schedule_settings(config)), UsageError);
   config.lr_decay_fraction = 0.0;  // cosine's own: the whole horizon
-  CHECK(train::learning_rate_at(config, 50) == doctest::Approx(0.55));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 50) == doctest::Approx(0.55));
   config.max_iters = 0;
-  CHECK_THROWS_AS(train::validate_schedule(config), UsageError);
+  CHECK_THROWS_AS(train::validate_schedule(train::schedule_settings(config)), UsageError);
   // auto is constant until the trainer sets a horizon, then cosine to it.
   config.lr_schedule = "auto";
   config.lr_decay_iters = 0;
-  CHECK_NOTHROW(train::validate_schedule(config));
-  CHECK(train::learning_rate_at(config, 5000) == 1.0);
-  CHECK_FALSE(train::decay_has_begun(config, 5000));
+  CHECK_NOTHROW(train::validate_schedule(train::schedule_settings(config)));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 5000) == 1.0);
+  CHECK_FALSE(train::decay_has_begun(train::schedule_settings(config), 5000));
   config.lr_decay_iters = 100;  // auto's own share: the last 40%
-  CHECK(train::learning_rate_at(config, 60) == doctest::Approx(1.0));
-  CHECK(train::learning_rate_at(config, 80) == doctest::Approx(0.55));
-  CHECK(train::decay_has_begun(config, 61));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 60) == doctest::Approx(1.0));
+  CHECK(train::learning_rate_at(train::schedule_settings(config), 80) == doctest::Approx(0.55));
+  CHECK(train::decay_has_begun(train::schedule_settings(config), 61));
   config.lr_schedule = "linear";
-  CHECK_THROWS_AS(train::validate_schedule(config), UsageError);
+  CHECK_THROWS_AS(train::validate_schedule(train::schedule_settings(config)), UsageError);
 }
 
 TEST_CASE("optimizer updates follow PyTorch's formulas") {
   TrainingConfig config;
   std::vector<float> parameters{1.0f, -2.0f}, gradients{0.5f, -0.25f};
-  auto adam = train::make_optimizer(config, 2);
+  auto adam = train::make_optimizer(train::optimizer_settings(config), 2);
   adam->step(parameters, gradients, 0.1);
   // After one Adam step the bias-corrected update is lr * g / (|g| + eps) = lr * sign(g).
   CHECK(parameters[0] == doctest::Approx(0.9).epsilon(1e-6));
@@ -198,7 +198,7 @@ TEST_CASE("optimizer updates follow PyTorch's formulas") {
   config.momentum = 0.5;
   parameters = {1.0f};
   gradients = {2.0f};
-  auto sgd = train::make_optimizer(config, 1);
+  auto sgd = train::make_optimizer(train::optimizer_settings(config), 1);
   sgd->step(parameters, gradients, 0.1);  // buffer = 2
   sgd->step(parameters, gradients, 0.1);  // buffer = 0.5 * 2 + 2 = 3
   CHECK(parameters[0] == doctest::Approx(1.0 - 0.2 - 0.3));
@@ -207,12 +207,12 @@ TEST_CASE("optimizer updates follow PyTorch's formulas") {
   config.beta2 = 0.99;
   config.epsilon = 0.0;
   parameters = {1.0f};
-  auto rmsprop = train::make_optimizer(config, 1);
+  auto rmsprop = train::make_optimizer(train::optimizer_settings(config), 1);
   rmsprop->step(parameters, gradients, 0.1);  // v = 0.01 * 4; step = 0.1 * 2 / 0.2
   CHECK(parameters[0] == doctest::Approx(0.0).epsilon(1e-6));
 
   config.optimizer = "adagrad";
-  CHECK_THROWS_AS(train::make_optimizer(config, 1), UsageError);
+  CHECK_THROWS_AS(train::make_optimizer(train::optimizer_settings(config), 1), UsageError);
 }
 
 TEST_CASE("the global norm and clipping") {

@@ -67,6 +67,9 @@ struct SentimentTrainingConfig {
   // classifier beside the discriminative one).
   std::vector<std::string> positive_lm, negative_lm;
   double grad_clip = 5.0;
+  // When the loss or the gradients stop being finite: stop (with an error naming the last
+  // checkpoint), or rollback (to the last checkpoint, with the learning rate halved; 8 at most).
+  std::string on_divergence = "stop";
   double weight_decay = 0.0;
   std::int64_t max_epochs = 20;  // 0 = no limit
   double time_limit = 0.0;       // seconds; 0 = no limit

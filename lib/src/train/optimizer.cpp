@@ -10,7 +10,7 @@ namespace {
 
 class Adam final : public Optimizer {
  public:
-  Adam(const TrainingConfig& c, std::size_t n) : config_(c), m_(n, 0.0f), v_(n, 0.0f) {}
+  Adam(const OptimizerSettings& c, std::size_t n) : config_(c), m_(n, 0.0f), v_(n, 0.0f) {}
   void step(std::vector<float>& p, const std::vector<float>& g, double lr) override {
     ++steps_taken;
     const double b1 = config_.beta1, b2 = config_.beta2;
@@ -33,13 +33,13 @@ class Adam final : public Optimizer {
   }
 
  private:
-  TrainingConfig config_;
+  OptimizerSettings config_;
   std::vector<float> m_, v_;
 };
 
 class RmsProp final : public Optimizer {
  public:
-  RmsProp(const TrainingConfig& c, std::size_t n) : config_(c), v_(n, 0.0f) {}
+  RmsProp(const OptimizerSettings& c, std::size_t n) : config_(c), v_(n, 0.0f) {}
   void step(std::vector<float>& p, const std::vector<float>& g, double lr) override {
     ++steps_taken;
     const float alpha = static_cast<float>(config_.beta2), eps = static_cast<float>(config_.epsilon);
@@ -55,13 +55,13 @@ class RmsProp final : public Optimizer {
   std::vector<std::pair<std::string, std::vector<float>*>> state() override { return {{"optimizer.square_avg", &v_}}; }
 
  private:
-  TrainingConfig config_;
+  OptimizerSettings config_;
   std::vector<float> v_;
 };
 
 class Sgd final : public Optimizer {
  public:
-  Sgd(const TrainingConfig& c, std::size_t n) : config_(c), buffer_(n, 0.0f) {}
+  Sgd(const OptimizerSettings& c, std::size_t n) : config_(c), buffer_(n, 0.0f) {}
   void step(std::vector<float>& p, const std::vector<float>& g, double lr) override {
     const bool first = steps_taken++ == 0;
     const float mu = static_cast<float>(config_.momentum), rate = static_cast<float>(lr);
@@ -79,13 +79,13 @@ class Sgd final : public Optimizer {
   }
 
  private:
-  TrainingConfig config_;
+  OptimizerSettings config_;
   std::vector<float> buffer_;
 };
 
 }  // namespace
 
-std::unique_ptr<Optimizer> make_optimizer(const TrainingConfig& config, std::size_t parameter_count) {
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerSettings& config, std::size_t parameter_count) {
   if (config.optimizer == "adam") return std::make_unique<Adam>(config, parameter_count);
   if (config.optimizer == "rmsprop") return std::make_unique<RmsProp>(config, parameter_count);
   if (config.optimizer == "sgd") return std::make_unique<Sgd>(config, parameter_count);

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "charloom/training.hpp"
+#include "train/settings.hpp"
 
 namespace charloom::train {
 
@@ -22,7 +22,7 @@ class Optimizer {
 };
 
 // Throws UsageError for an unknown name.
-std::unique_ptr<Optimizer> make_optimizer(const TrainingConfig& config, std::size_t parameter_count);
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerSettings& settings, std::size_t parameter_count);
 
 // The global L2 norm of a buffer, summed in fixed-size chunks so the result does not depend
 // on the thread count.

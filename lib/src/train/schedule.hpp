@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "charloom/training.hpp"
+#include "train/settings.hpp"
 
 namespace charloom::train {
 
@@ -11,13 +11,13 @@ namespace charloom::train {
 constexpr double kAutoDecayFraction = 0.4;
 
 // Throws UsageError for an unknown schedule or one missing its horizon.
-void validate_schedule(const TrainingConfig& config);
+void validate_schedule(const ScheduleSettings& config);
 
 // The learning rate for the update that follows `step` completed updates.
-double learning_rate_at(const TrainingConfig& config, std::int64_t step);
+double learning_rate_at(const ScheduleSettings& config, std::int64_t step);
 
 // Whether the update after `step` is past the constant part of a decaying schedule, so
 // moving the horizon would change rates already used.
-bool decay_has_begun(const TrainingConfig& config, std::int64_t step);
+bool decay_has_begun(const ScheduleSettings& config, std::int64_t step);
 
 }  // namespace charloom::train

@@ -116,7 +116,7 @@ void validate(const TrainingConfig& c) {
     throw UsageError("--batch-size " + std::to_string(c.batch_size) + " does not divide among " +
                      std::to_string(processes) + " processes; give a multiple of " + std::to_string(processes) +
                      " (it is the global batch, shared by all processes)");
-  train::validate_schedule(c);
+  train::validate_schedule(train::schedule_settings(c));
 }
 
 // The training state held in memory for --on-divergence=rollback.
@@ -253,7 +253,7 @@ void Trainer::prepare() {
     gradients_ready_ = [this](std::size_t offset, std::size_t count) { reducer_->ready(offset, count); };
   // Rank 0 alone writes the model, checkpoints and metrics.
   if (world_.is_root()) train::check_writable(config_.output);
-  optimizer_ = train::make_optimizer(config_, network_->parameters().size());
+  optimizer_ = train::make_optimizer(train::optimizer_settings(config_), network_->parameters().size());
   stream_.reset(config_.model, local_batch_);
   const std::string directory =
       config_.checkpoint_dir.empty() ? config_.output + ".checkpoints" : config_.checkpoint_dir;
@@ -477,7 +477,7 @@ bool Trainer::should_stop(TrainingSummary& summary) {
 // iteration include evaluations and checkpoints, and re-estimating follows a machine whose
 // speed drifts; once the decay has begun the horizon stays, so rates already used stay.
 void Trainer::estimate_horizon() {
-  if (!horizon_from_time_ || progress_.trained_steps == 0 || train::decay_has_begun(config_, run_.step)) return;
+  if (!horizon_from_time_ || progress_.trained_steps == 0 || train::decay_has_begun(train::schedule_settings(config_), run_.step)) return;
   const double per_iteration = seconds_since(started_) / static_cast<double>(progress_.trained_steps);
   const double remaining = config_.time_limit - seconds_since(started_);
   config_.lr_decay_iters = run_.step + static_cast<std::int64_t>(std::max(0.0, remaining) / per_iteration);
@@ -528,8 +528,8 @@ void Trainer::train_step() {
   const auto step_started = Clock::now();
   batcher_->next(batch_);
   if (batch_.starts_epoch) stream_.reset(config_.model, local_batch_);
-  const double lr = train::learning_rate_at(config_, run_.step) * run_.lr_scale;
-  if (horizon_from_time_ && !progress_.decay_announced && train::decay_has_begun(config_, run_.step)) {
+  const double lr = train::learning_rate_at(train::schedule_settings(config_), run_.step) * run_.lr_scale;
+  if (horizon_from_time_ && !progress_.decay_announced && train::decay_has_begun(train::schedule_settings(config_), run_.step)) {
     progress_.decay_announced = true;
     log_->note("the learning rate decays from iteration " + std::to_string(run_.step) + " to iteration " +
                std::to_string(config_.lr_decay_iters) + ", where --time-limit is expected to end");
@@ -664,7 +664,7 @@ TrainingSummary Trainer::run() {
   elapsed_before_ = run_.elapsed_seconds;
   log_->open_metrics(config_.metrics_path, resumed_);
   horizon_from_time_ = config_.lr_schedule == "auto" && config_.time_limit > 0;
-  progress_.decay_announced = train::decay_has_begun(config_, run_.step);
+  progress_.decay_announced = train::decay_has_begun(train::schedule_settings(config_), run_.step);
   announce();
   TrainingSummary summary;
   while (!should_stop(summary)) train_step();
