@@ -4,6 +4,10 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -85,7 +89,9 @@ bool parse(int argc, char** argv, const po::options_description& options,
   try {
     po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), values);
     if (values.count("help") != 0) {
-      std::cout << "Usage: " << usage << "\n\n" << options << "\n";
+      std::ostringstream help;
+      help << "Usage: " << usage << "\n\n" << options << "\n";
+      write_stdout(help.str());
       return false;
     }
     po::notify(values);
@@ -119,9 +125,71 @@ void parse_config_file(const std::string& path, const po::options_description& o
   }
 }
 
+namespace {
+
+// Set once the reader of standard output has gone: nothing more can reach it.
+bool stdout_closed = false;
+
+[[noreturn]] void stdout_failed(int error) {
+  if (error == EPIPE || stdout_closed) {
+    stdout_closed = true;
+    throw ClosedPipe{};
+  }
+  throw IoError(std::string("cannot write to standard output: ") + std::strerror(error) +
+                "; free space or write elsewhere");
+}
+
+// Flushes standard output at the end of a run: its buffer may hold the last failed write.
+void finish_stdout() {
+  std::cout.flush();
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) stdout_failed(errno != 0 ? errno : EIO);
+}
+
+}  // namespace
+
+void write_stdout(std::string_view text) {
+  errno = 0;
+  if (!text.empty() && std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
+    stdout_failed(errno != 0 ? errno : EIO);
+}
+
+void print_stdout(const char* format, ...) {
+  std::va_list arguments;
+  va_start(arguments, format);
+  std::va_list copy;
+  va_copy(copy, arguments);
+  const int length = std::vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  std::string text(static_cast<std::size_t>(std::max(length, 0)), '\0');
+  std::vsnprintf(text.data(), text.size() + 1, format, arguments);
+  va_end(arguments);
+  write_stdout(text);
+}
+
+void write_stdout_now(std::string_view text) {
+  write_stdout(text);
+  errno = 0;
+  if (std::fflush(stdout) != 0) stdout_failed(errno != 0 ? errno : EIO);
+}
+
+std::string json_text(const nlohmann::ordered_json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::string json_text(const nlohmann::json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 int run(std::string_view app, const std::function<int()>& body) {
+  // A closed pipe (app | head) shows up as a failed write, not a fatal signal.
+  std::signal(SIGPIPE, SIG_IGN);
   try {
-    return body();
+    const int status = body();
+    finish_stdout();
+    return status;
+  } catch (const ClosedPipe&) {
+    return 0;
   } catch (const UsageError& error) {
     std::cerr << app << ": error: " << error.what() << "\n";
     return 2;

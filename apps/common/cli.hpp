@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <string>
@@ -47,7 +48,25 @@ bool parse(int argc, char** argv, const po::options_description& options,
 void parse_config_file(const std::string& path, const po::options_description& options, po::variables_map& values);
 
 // Runs the app's body: "<app>: error: <message>" on stderr, exit 2 for usage errors, 1 for others.
+// Standard output is checked too: a write that failed (a full disk, say) is an error, exit 1,
+// while a reader that went away (a closed pipe) ends the app quietly with the body's status.
 int run(std::string_view app, const std::function<int()>& body);
+
+// Thrown by write_stdout when the reader of standard output has gone: run() ends quietly.
+struct ClosedPipe {};
+
+// Writes to standard output, unbuffered by charloom (stdio's buffer remains); throws
+// ClosedPipe on EPIPE and IoError for any other failure.
+void write_stdout(std::string_view text);
+// printf to standard output through write_stdout.
+[[gnu::format(printf, 1, 2)]] void print_stdout(const char* format, ...);
+// The same, flushed at once, for output a reader watches as it comes.
+void write_stdout_now(std::string_view text);
+
+// JSON text of `value` that is always valid UTF-8: bytes that are not (a byte-unit model's
+// lone bytes, say) become U+FFFD.
+std::string json_text(const nlohmann::ordered_json& value, int indent = -1);
+std::string json_text(const nlohmann::json& value, int indent = -1);
 
 // A unit made printable for a terminal: controls as \n, \t, \xNN; the rest as is.
 std::string printable(std::string_view unit);

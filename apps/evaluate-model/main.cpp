@@ -68,9 +68,9 @@ class LineScorer {
       record["nats"] = scores[i].nats;
       record["nats_per_char"] = scores[i].units_scored ? json(scores[i].nats_per_unit()) : json(nullptr);
       record["bits_per_char"] = scores[i].units_scored ? json(scores[i].bits_per_unit()) : json(nullptr);
-      std::cout << record.dump() << "\n";
+      cli::write_stdout(cli::json_text(record) + "\n");
     }
-    std::cout.flush();
+    std::fflush(stdout);
     lines_.clear();
     unknown_.clear();
   }
@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
     if (split != "all") out["val_fraction"] = val_fraction;
     out["seconds"] = seconds;  // scoring alone, without reading the text
     out["chars_per_second"] = seconds > 0 ? static_cast<double>(score.units_scored) / seconds : 0.0;
-    std::cout << out.dump(2) << "\n";
+    cli::write_stdout(cli::json_text(out, 2) + "\n");
     return 0;
   });
 }

@@ -15,10 +15,15 @@ namespace {
 using namespace charloom;
 namespace po = cli::po;
 
-// Writes to stdout; false once the reader has gone (a closed pipe), so the run ends quietly.
+// Writes to stdout at once; false once the reader has gone (a closed pipe), so that sampling
+// stops and the run ends quietly. Any other failure is an error.
 bool write_out(std::string_view text) {
-  if (text.empty()) return true;
-  return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fflush(stdout) == 0;
+  try {
+    cli::write_stdout_now(text);
+    return true;
+  } catch (const cli::ClosedPipe&) {
+    return false;
+  }
 }
 
 // Samples finish in any order but are printed in order: the earliest unfinished one streams
@@ -71,7 +76,7 @@ class OrderedOutput {
           {"sample", i},       {"seed", seed_},           {"prime", prime_},
           {"text", texts_[i]}, {"units", ends_[i].units}, {"stop_reason", to_string(ends_[i].reason)}};
       if (ends_[i].reason == StopReason::stop_string) record["stop"] = ends_[i].stop;
-      return write_out(record.dump() + "\n");
+      return write_out(cli::json_text(record) + "\n");
     }
     if (!started_ && !begin_sample()) return false;
     if (!write_out(texts_[i])) return false;
@@ -92,8 +97,6 @@ class OrderedOutput {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A closed pipe (generate-text | head) shows up as a failed write, not a fatal signal.
-  std::signal(SIGPIPE, SIG_IGN);
   return cli::run("generate-text", [&] {
     GenerationOptions options;
     std::string model_path, prime, prime_file, unknown = "error", format = "text";

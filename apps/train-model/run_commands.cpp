@@ -69,6 +69,10 @@ std::string resume_command(int argc, char** argv, const std::string& checkpoint,
 
 int report_stop(int signal, long long iterations, const std::string& checkpoint, const std::string& resume) {
   const char* name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a stop request";
+  if (checkpoint.empty()) {
+    std::fprintf(stderr, "train-model: stopped by %s before training began; nothing to resume\n", name);
+    return signal > 0 ? 128 + signal : 1;
+  }
   std::fprintf(stderr, "train-model: stopped by %s at iteration %lld; checkpoint %s\ntrain-model: resume with: %s\n",
                name, iterations, checkpoint.c_str(), resume.c_str());
   return signal > 0 ? 128 + signal : 1;

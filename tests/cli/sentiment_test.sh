@@ -115,7 +115,7 @@ fi
 # Bad input: one line with the file and line, non-zero status.
 run "$score" --model s.safetensors <<<$'fine\n\nalso fine'
 expect_status 1 "an empty text"
-expect_equal "score-sentiment: error: -:2: the text is empty; remove the line or give it text" "$err" "empty text located"
+expect_equal "score-sentiment: error: <stdin>:2: the text is empty; remove the line or give it text" "$err" "empty text located"
 printf '1\tgood\nmaybe\tbad\n' >bad-label.tsv
 run "$score" --model s.safetensors --eval bad-label.tsv
 expect_status 1 "unknown label"

@@ -39,11 +39,13 @@ struct CorpusSplit {
 CorpusSplit split_corpus(std::size_t id_count, double val_fraction);
 
 // Counts the units of the files in order (first pass over the data).
-UnitCounts count_units(const std::vector<std::string>& paths, const TextOptions& options);
+UnitCounts count_units(const std::vector<std::string>& paths, const TextOptions& options,
+                       const StopRequest* stop = nullptr);
 
 // Encodes the files, concatenated in order, with a fixed vocabulary (second pass).
 // Units the vocabulary lacks become Vocabulary::unknown_id.
-TokenIds encode_files(const std::vector<std::string>& paths, const TextOptions& options, const Vocabulary& vocabulary);
+TokenIds encode_files(const std::vector<std::string>& paths, const TextOptions& options, const Vocabulary& vocabulary,
+                      const StopRequest* stop = nullptr);
 
 // Both passes: builds the vocabulary from the files, then encodes them.
 struct EncodedCorpus {
@@ -51,7 +53,8 @@ struct EncodedCorpus {
   TokenIds ids;
   std::uint64_t bytes = 0;  // input size on disk, for reports
 };
+// Each pass checks `stop` between chunks and ends with Interrupted when it is set.
 EncodedCorpus load_corpus(const std::vector<std::string>& paths, const TextOptions& options,
-                          std::uint64_t min_count = 1);
+                          std::uint64_t min_count = 1, const StopRequest* stop = nullptr);
 
 }  // namespace charloom

@@ -30,4 +30,11 @@ class IoError : public Error {
   using Error::Error;
 };
 
+// A StopRequest ended a pass that has no point to stop at and go on from later, such as
+// reading a corpus: nothing of the run was kept.
+class Interrupted : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace charloom

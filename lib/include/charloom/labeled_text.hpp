@@ -9,11 +9,12 @@
 
 namespace charloom {
 
-enum class LabeledFormat { tsv, csv, jsonl };
+// lines: every line one unlabeled text, where a blank line is an empty text (an error).
+enum class LabeledFormat { tsv, csv, jsonl, lines };
 // Which column holds the label in TSV and CSV: SST puts it first.
 enum class ColumnOrder { label_text, text_label };
 
-LabeledFormat parse_labeled_format(std::string_view name);  // UsageError on others
+LabeledFormat parse_labeled_format(std::string_view name);  // tsv, csv, jsonl or lines; UsageError on others
 // The format a file name suggests: .csv, .jsonl or .json, and TSV for anything else.
 LabeledFormat labeled_format_of(std::string_view path);
 ColumnOrder parse_column_order(std::string_view name);  // "label,text" or "text,label"
@@ -36,6 +37,7 @@ struct LabeledText {
   std::string text;
   std::optional<int> label;  // 1 positive, 0 negative
   std::size_t line = 0;      // 1-based line where the record starts
+  std::string raw;           // JSONL only: the record's line as read, for callers that keep its other fields
 };
 
 // Maps 0/1, -1/1, neg/pos and negative/positive (any case) to 0 or 1; nullopt otherwise.

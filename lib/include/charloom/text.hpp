@@ -10,6 +10,8 @@
 
 namespace charloom {
 
+class StopRequest;
+
 // What one model step sees.
 enum class TextUnit { codepoint, grapheme, byte };
 // Unicode normalization applied before segmentation.
@@ -68,7 +70,9 @@ class Tokenizer {
 std::vector<std::string> split_units(std::string_view text, const TextOptions& options,
                                      std::string_view source_name = "<text>");
 
-// Streams a file ("-" reads stdin) through a tokenizer in fixed-size chunks.
-void tokenize_file(const std::string& path, const TextOptions& options, const UnitSink& sink);
+// Streams a file ("-" reads stdin) through a tokenizer in fixed-size chunks. Between chunks a
+// `stop` request (run_events.hpp) ends it with Interrupted.
+void tokenize_file(const std::string& path, const TextOptions& options, const UnitSink& sink,
+                   const StopRequest* stop = nullptr);
 
 }  // namespace charloom

@@ -17,30 +17,33 @@ CorpusSplit split_corpus(std::size_t id_count, double val_fraction) {
   return CorpusSplit{0, train_count, train_count, id_count};
 }
 
-UnitCounts count_units(const std::vector<std::string>& paths, const TextOptions& options) {
+UnitCounts count_units(const std::vector<std::string>& paths, const TextOptions& options, const StopRequest* stop) {
   UnitCounts counts;
-  for (const std::string& path : paths) tokenize_file(path, options, [&](std::string_view unit) { counts.add(unit); });
+  for (const std::string& path : paths)
+    tokenize_file(path, options, [&](std::string_view unit) { counts.add(unit); }, stop);
   return counts;
 }
 
-TokenIds encode_files(const std::vector<std::string>& paths, const TextOptions& options, const Vocabulary& vocabulary) {
+TokenIds encode_files(const std::vector<std::string>& paths, const TextOptions& options, const Vocabulary& vocabulary,
+                      const StopRequest* stop) {
   TokenIds ids(vocabulary.size());
   // A unit takes at least one byte, so the byte count bounds the id count: one allocation.
   std::uint64_t bytes = 0;
   for (const std::string& path : paths) bytes += io::file_size(path);
   ids.reserve(static_cast<std::size_t>(bytes));
   for (const std::string& path : paths)
-    tokenize_file(path, options, [&](std::string_view unit) { ids.push_back(vocabulary.id_of(unit)); });
+    tokenize_file(path, options, [&](std::string_view unit) { ids.push_back(vocabulary.id_of(unit)); }, stop);
   return ids;
 }
 
-EncodedCorpus load_corpus(const std::vector<std::string>& paths, const TextOptions& options, std::uint64_t min_count) {
+EncodedCorpus load_corpus(const std::vector<std::string>& paths, const TextOptions& options, std::uint64_t min_count,
+                          const StopRequest* stop) {
   if (paths.empty()) throw UsageError("no corpus file given; pass --corpus FILE");
   if (min_count < 1) throw UsageError("--min-count must be at least 1");
   EncodedCorpus corpus;
   for (const std::string& path : paths) corpus.bytes += io::file_size(path);
-  corpus.vocabulary = Vocabulary::build(count_units(paths, options), options.unit, min_count);
-  corpus.ids = encode_files(paths, options, corpus.vocabulary);
+  corpus.vocabulary = Vocabulary::build(count_units(paths, options, stop), options.unit, min_count);
+  corpus.ids = encode_files(paths, options, corpus.vocabulary, stop);
   return corpus;
 }
 

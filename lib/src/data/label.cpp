@@ -23,7 +23,8 @@ LabeledFormat parse_labeled_format(std::string_view name) {
   if (name == "tsv") return LabeledFormat::tsv;
   if (name == "csv") return LabeledFormat::csv;
   if (name == "jsonl") return LabeledFormat::jsonl;
-  throw UsageError("unknown labeled-text format '" + std::string(name) + "'; use tsv, csv or jsonl");
+  if (name == "lines") return LabeledFormat::lines;
+  throw UsageError("unknown text format '" + std::string(name) + "'; use tsv, csv, jsonl or lines");
 }
 
 LabeledFormat labeled_format_of(std::string_view path) {

@@ -24,11 +24,12 @@ class RecordBuilder {
   }
 
   // Adds a record from text and the label's spelling (none when there is no label column).
-  void add(std::string text, std::optional<std::string_view> label_text, std::size_t line) {
+  void add(std::string text, std::optional<std::string_view> label_text, std::size_t line,
+           std::string_view raw = {}) {
     const bool first = first_;
     first_ = false;
     if (first && is_header(label_text)) return;
-    LabeledText record{std::move(text), std::nullopt, line};
+    LabeledText record{std::move(text), std::nullopt, line, std::string(raw)};
     if (label_text) {
       record.label = parse_label(*label_text);
       if (!record.label)
@@ -45,7 +46,9 @@ class RecordBuilder {
 
  private:
   bool is_header(std::optional<std::string_view> label_text) const {
-    if (options_.format == LabeledFormat::jsonl || options_.header == HeaderPolicy::no) return false;
+    if (options_.format == LabeledFormat::jsonl || options_.format == LabeledFormat::lines ||
+        options_.header == HeaderPolicy::no)
+      return false;
     if (options_.header == HeaderPolicy::yes) return true;
     return label_text && !parse_label(*label_text) &&
            label_text->find_first_of("0123456789") == std::string_view::npos;
@@ -102,7 +105,7 @@ void add_jsonl(std::string_view line, std::size_t number, RecordBuilder& builder
     throw builder.error(number, "no string field \"" + options.text_field + "\"");
   const auto label = record.find(options.label_field);
   if (label == record.end() || label->is_null()) {
-    builder.add(text->get<std::string>(), std::nullopt, number);
+    builder.add(text->get<std::string>(), std::nullopt, number, line);
     return;
   }
   std::string spelling;
@@ -113,13 +116,21 @@ void add_jsonl(std::string_view line, std::size_t number, RecordBuilder& builder
   } else {
     spelling = label->dump();
   }
-  builder.add(text->get<std::string>(), spelling, number);
+  builder.add(text->get<std::string>(), spelling, number, line);
+}
+
+void add_line(std::string_view line, std::size_t number, RecordBuilder& builder) {
+  if (line.find_first_not_of(" \t") == std::string_view::npos)
+    throw builder.error(number, "the text is empty; remove the line or give it text");
+  builder.add(std::string(line), std::nullopt, number);
 }
 
 // Cuts pieces of a file into lines (without CR LF or LF), skipping blank ones, for TSV and JSONL.
 class LineSplitter {
  public:
-  explicit LineSplitter(std::function<void(std::string_view, std::size_t)> consume) : consume_(std::move(consume)) {}
+  // keep_blank: blank lines reach `consume` too.
+  LineSplitter(bool keep_blank, std::function<void(std::string_view, std::size_t)> consume)
+      : keep_blank_(keep_blank), consume_(std::move(consume)) {}
   void feed(std::string_view piece) {
     while (!piece.empty()) {
       const std::size_t end = piece.find('\n');
@@ -141,9 +152,10 @@ class LineSplitter {
     ++line_;
     std::string_view line = partial_;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") != std::string_view::npos) consume_(line, line_);
+    if (keep_blank_ || line.find_first_not_of(" \t") != std::string_view::npos) consume_(line, line_);
     partial_.clear();
   }
+  bool keep_blank_;
   std::function<void(std::string_view, std::size_t)> consume_;
   std::string partial_;
   std::size_t line_ = 0;
@@ -154,9 +166,10 @@ void read_records(const std::function<void(const std::function<void(std::string_
                   std::string_view source_name, const LabeledReaderOptions& options, const LabeledSink& consume) {
   RecordBuilder builder(source_name, options, consume);
   data::CsvParser csv(source_name, [&](data::CsvRecord&& record) { add_csv(std::move(record), builder); });
-  LineSplitter lines([&](std::string_view line, std::size_t number) {
+  LineSplitter lines(options.format == LabeledFormat::lines, [&](std::string_view line, std::size_t number) {
     if (options.format == LabeledFormat::tsv) add_tsv(line, number, builder);
     if (options.format == LabeledFormat::jsonl) add_jsonl(line, number, builder);
+    if (options.format == LabeledFormat::lines) add_line(line, number, builder);
   });
   bool first_piece = true;
   each_piece([&](std::string_view piece) {

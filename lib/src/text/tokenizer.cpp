@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "charloom/errors.hpp"
+#include "charloom/run_events.hpp"
 #include "charloom/text.hpp"
 #include "io/file_reader.hpp"
 #include "text/utf8_decoder.hpp"
@@ -194,9 +195,13 @@ std::vector<std::string> split_units(std::string_view text, const TextOptions& o
   return units;
 }
 
-void tokenize_file(const std::string& path, const TextOptions& options, const UnitSink& sink) {
+void tokenize_file(const std::string& path, const TextOptions& options, const UnitSink& sink,
+                   const StopRequest* stop) {
   Tokenizer tokenizer(options, path == "-" ? "<stdin>" : path, sink);
-  io::read_chunks(path, [&](std::string_view piece) { tokenizer.feed(piece); });
+  io::read_chunks(path, [&](std::string_view piece) {
+    if (stop != nullptr && stop->stop_requested()) throw Interrupted("stopped while reading " + path);
+    tokenizer.feed(piece);
+  });
   tokenizer.finish();
 }
 

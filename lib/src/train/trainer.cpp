@@ -234,9 +234,9 @@ void Trainer::prepare() {
   }
   if (resumed_ || !config_.init_from.empty()) {
     corpus_.vocabulary = resumed_ ? checkpoint.vocabulary : start.vocabulary;
-    corpus_.ids = encode_files(config_.corpus, config_.model.text, corpus_.vocabulary);
+    corpus_.ids = encode_files(config_.corpus, config_.model.text, corpus_.vocabulary, hooks_.stop);
   } else {
-    corpus_ = load_corpus(config_.corpus, config_.model.text, config_.min_count);
+    corpus_ = load_corpus(config_.corpus, config_.model.text, config_.min_count, hooks_.stop);
   }
   if (corpus_.ids.size() == 0) throw UsageError("the corpus is empty; give a text file with some content");
   config_.model.vocabulary_size = static_cast<int>(corpus_.vocabulary.size());
@@ -660,7 +660,17 @@ TrainingSummary Trainer::run() {
     config_.summary_path.clear();
   }
   log_ = std::make_unique<train::RunLog>(hooks_.observer, config_.log_every);
-  prepare();
+  try {
+    prepare();
+  } catch (const Interrupted&) {
+    // Stopped while reading the corpus: nothing was trained, so there is nothing to keep.
+    TrainingSummary summary;
+    const int code = train::stop_code(hooks_.stop);
+    summary.stopped_by = train::stop_reason(code);
+    summary.signal = code == train::stop_without_signal ? 0 : code;
+    summary.seconds = seconds_since(started_);
+    return summary;
+  }
   elapsed_before_ = run_.elapsed_seconds;
   log_->open_metrics(config_.metrics_path, resumed_);
   horizon_from_time_ = config_.lr_schedule == "auto" && config_.time_limit > 0;
