@@ -141,8 +141,7 @@ bool stdout_closed = false;
 
 // Flushes standard output at the end of a run: its buffer may hold the last failed write.
 void finish_stdout() {
-  std::cout.flush();
-  errno = 0;
+  errno = 0;  // std::cout shares stdout's buffer (sync_with_stdio), so one flush serves both
   if (std::fflush(stdout) != 0 || std::ferror(stdout)) stdout_failed(errno != 0 ? errno : EIO);
 }
 
@@ -171,6 +170,47 @@ void write_stdout_now(std::string_view text) {
   write_stdout(text);
   errno = 0;
   if (std::fflush(stdout) != 0) stdout_failed(errno != 0 ? errno : EIO);
+}
+
+namespace {
+
+// The length of the valid UTF-8 sequence at the start of `text`, or 0 when there is none.
+std::size_t valid_sequence(std::string_view text) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the second byte's range
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // no overlong forms
+    if (lead == 0xED) high = 0x9F;  // no surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;  // nothing above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (text.size() < length || byte(1) < low || byte(1) > high) return 0;
+  for (std::size_t i = 2; i < length; ++i)
+    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  return length;
+}
+
+}  // namespace
+
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    const std::size_t length = valid_sequence(text);
+    out.append(length > 0 ? text.substr(0, length) : std::string_view("\xEF\xBF\xBD"));
+    text.remove_prefix(length > 0 ? length : 1);
+  }
+  return out;
 }
 
 std::string json_text(const nlohmann::ordered_json& value, int indent) {

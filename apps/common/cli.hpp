@@ -63,6 +63,9 @@ void write_stdout(std::string_view text);
 // The same, flushed at once, for output a reader watches as it comes.
 void write_stdout_now(std::string_view text);
 
+// `text` with every byte that does not begin a valid UTF-8 sequence replaced by U+FFFD.
+std::string valid_utf8(std::string_view text);
+
 // JSON text of `value` that is always valid UTF-8: bytes that are not (a byte-unit model's
 // lone bytes, say) become U+FFFD.
 std::string json_text(const nlohmann::ordered_json& value, int indent = -1);

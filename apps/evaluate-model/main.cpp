@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
-#include <map>
 
 #include "charloom/corpus.hpp"
 #include "charloom/errors.hpp"
@@ -33,56 +32,16 @@ void add_figures(json& out, const TextScore& score) {
   }
 }
 
-// Lines are units between newline units; each is scored alone, in blocks so that a huge
-// input never sits in memory whole.
-class LineScorer {
- public:
-  LineScorer(LanguageModel& model, int batch) : model_(model), batch_(batch) {}
-
-  void begin_file(const std::string& file) { file_ = file; }
-  void unit(std::string_view unit) {
-    if (unit == "\n" || unit == "\r\n") return end_line();
-    const auto id = model_.vocabulary().find(unit);
-    if (!id) ++unknown_[lines_.size()];
-    current_.push_back(id.value_or(Vocabulary::unknown_id));
-  }
-  // A last line without a newline still counts; an empty tail after a final newline does not.
-  void end_file() {
-    if (!current_.empty()) end_line();
-    flush();
-    line_number_ = 0;
-  }
-
- private:
-  void end_line() {
-    lines_.push_back(std::move(current_));
-    current_.clear();
-    if (lines_.size() >= 8192) flush();
-  }
-  void flush() {
-    const std::vector<TextScore> scores = score_sequences(model_, lines_, batch_);
-    for (std::size_t i = 0; i < lines_.size(); ++i) {
-      json record{{"file", file_}, {"line", ++line_number_}, {"units", lines_[i].size()}};
-      if (auto found = unknown_.find(i); found != unknown_.end()) record["unknown_units"] = found->second;
-      record["units_scored"] = scores[i].units_scored;
-      record["nats"] = scores[i].nats;
-      record["nats_per_char"] = scores[i].units_scored ? json(scores[i].nats_per_unit()) : json(nullptr);
-      record["bits_per_char"] = scores[i].units_scored ? json(scores[i].bits_per_unit()) : json(nullptr);
-      cli::write_stdout(cli::json_text(record) + "\n");
-    }
-    std::fflush(stdout);
-    lines_.clear();
-    unknown_.clear();
-  }
-
-  LanguageModel& model_;
-  int batch_;
-  std::string file_;
-  std::vector<std::vector<std::uint32_t>> lines_;
-  std::vector<std::uint32_t> current_;
-  std::map<std::size_t, std::uint64_t> unknown_;
-  std::uint64_t line_number_ = 0;
-};
+// One JSONL record per line; "unknown_units" only where the line has some.
+void print_line(const LineScore& line) {
+  json record{{"file", line.file}, {"line", line.line}, {"units", line.units}};
+  if (line.unknown_units > 0) record["unknown_units"] = line.unknown_units;
+  record["units_scored"] = line.score.units_scored;
+  record["nats"] = line.score.nats;
+  record["nats_per_char"] = line.score.units_scored ? json(line.score.nats_per_unit()) : json(nullptr);
+  record["bits_per_char"] = line.score.units_scored ? json(line.score.bits_per_unit()) : json(nullptr);
+  cli::write_stdout(cli::json_text(record) + "\n");
+}
 
 }  // namespace
 
@@ -137,24 +96,20 @@ int main(int argc, char** argv) {
     cli::checked_range("seq-length", seq_length, 1, 100000);
 
     if (per_line) {
-      LineScorer scorer(model, batch_size);
-      for (const std::string& file : files) {
-        scorer.begin_file(file);
-        tokenize_file(file, model.config().text, [&](std::string_view unit) { scorer.unit(unit); });
-        scorer.end_file();
-      }
+      LineScorer scorer(model, batch_size, print_line);
+      for (const std::string& file : files) scorer.score_file(file);
       return 0;
     }
 
     const TokenIds ids = encode_files(files, model.config().text, model.vocabulary());
-    std::uint64_t unknown = 0;
-    for (std::size_t i = 0; i < ids.size(); ++i) unknown += ids[i] == Vocabulary::unknown_id;
     std::size_t begin = 0, end = ids.size();
     if (split != "all") {
       const CorpusSplit parts = split_corpus(ids.size(), val_fraction);
       begin = split == "train" ? parts.train_begin : parts.val_begin;
       end = split == "train" ? parts.train_end : parts.val_end;
     }
+    std::uint64_t unknown = 0;  // in the part scored
+    for (std::size_t i = begin; i < end; ++i) unknown += ids[i] == Vocabulary::unknown_id;
     const auto start = std::chrono::steady_clock::now();
     const TextScore score = score_span(model, ids, begin, end, batch_size, seq_length);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

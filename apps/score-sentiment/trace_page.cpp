@@ -6,10 +6,15 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/cli.hpp"
+
 namespace charloom {
 namespace {
 
-std::string escape_html(const std::string& text) {
+// Escaped for HTML, and valid UTF-8 whatever the model's units (a byte model's lone bytes
+// become U+FFFD).
+std::string escape_html(const std::string& raw) {
+  const std::string text = cli::valid_utf8(raw);
   std::string out;
   for (char c : text) {
     switch (c) {
@@ -78,7 +83,8 @@ std::string trace_html(const std::vector<TracedText>& texts, const std::string& 
 std::string trace_jsonl(const std::vector<TracedText>& texts) {
   std::string out;
   for (const TracedText& text : texts)
-    out += nlohmann::ordered_json{{"line", text.line}, {"units", text.units}, {"scores", text.scores}}.dump() + "\n";
+    out += cli::json_text(nlohmann::ordered_json{{"line", text.line}, {"units", text.units}, {"scores", text.scores}}) +
+           "\n";
   return out;
 }
 

@@ -23,6 +23,24 @@ std::string shortest(double value) {
   return text.str();
 }
 
+// Flags that mean something for one task only; any of them given under the other is a usage error.
+constexpr const char* sentiment_only[] = {
+    "train", "dev", "input-format", "columns", "header", "pool", "bidirectional", "freeze-encoder", "probe",
+    "class-weight", "max-length", "head-only-epochs", "ema-decay", "decay-to-pretrained", "weight-drop",
+    "lm-loss-weight", "positive-lm", "negative-lm"};
+constexpr const char* language_model_only[] = {
+    "corpus", "dropout-before-head", "seq-length", "optimizer", "lr-decay-every", "lr-decay-rate", "lr-decay-iters",
+    "momentum", "max-iters", "eval-every", "val-fraction", "checkpoint-every", "keep-best", "precision",
+    "allreduce", "log-every"};
+
+template <std::size_t N>
+void refuse_flags(const po::variables_map& values, const char* const (&flags)[N], const std::string& task,
+                  const std::string& why) {
+  for (const char* flag : flags)
+    if (values.count(flag) != 0 && !values[flag].defaulted())
+      throw UsageError("--" + std::string(flag) + " means nothing for --task " + task + " (" + why + "); drop it");
+}
+
 // Runs the language model's training and reports its end; a data-parallel job whose process
 // fails ends every process, since the others would wait for it in a collective for ever.
 int train_and_report(const TrainingConfig& config, bool quiet, int argc, char** argv) {
@@ -174,10 +192,14 @@ int main(int argc, char** argv) {
     if (!cli::parse(argc, argv, all, positional, values, "train-model --corpus FILE... --output MODEL [options]"))
       return 0;
     if (!config_file.empty()) cli::parse_config_file(config_file, all, values);
-    if (task == "sentiment")
+    if (task == "sentiment") {
+      refuse_flags(values, language_model_only, "sentiment",
+                   "it trains on --train and --dev with Adam, epoch by epoch, in f32");
       return sentiment.run(config, cell == "rnn" ? "rnn_" + activation : cell, text.resolve(), values, quiet, argc,
                            argv);
+    }
     if (task != "lm") throw UsageError("--task must be lm or sentiment, got '" + task + "'");
+    refuse_flags(values, sentiment_only, "lm", "it is a classifier's flag: add --task sentiment");
     if (config.corpus.empty()) throw UsageError("no corpus given; pass --corpus FILE");
     if (config.output.empty()) throw UsageError("no output given; pass --output MODEL");
     config.model.cell = parse_cell_kind(cell == "rnn" ? "rnn_" + activation : cell);

@@ -20,6 +20,9 @@ cli::po::options_description SentimentFlags::options() {
       ("dev", po::value(&dev), "labeled dev texts: dev accuracy picks the model and stops training")
       ("input-format", po::value(&input_format), "tsv, csv or jsonl (default: from the file name; TSV otherwise)")
       ("columns", po::value(&columns)->default_value(columns), "TSV/CSV column order: label,text or text,label")
+      ("header", po::value(&header)->default_value(header),
+       "TSV/CSV: does the first line name the columns (GLUE's SST-2 does)? auto (when its label field is no label), "
+       "yes or no")
       ("pool", po::value(&pool)->default_value(std::string(to_string(defaults.model.pool))),
        "how the text's outputs become one vector: last, mean, max, or concat (last, max and mean side by side)")
       ("bidirectional", po::bool_switch(&bidirectional),
@@ -60,6 +63,7 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.output = shared.output;
   config.input.format = input_format.empty() ? labeled_format_of(train) : parse_labeled_format(input_format);
   config.input.columns = parse_column_order(columns);
+  config.input.header = parse_header_policy(header);
   if (given("cell") || given("activation")) config.model.cell = parse_cell_kind(cell);
   if (given("layers")) config.model.layers = shared.model.layers;
   if (given("hidden")) config.model.hidden = shared.model.hidden;
@@ -89,6 +93,7 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.positive_lm = positive_lm;
   config.negative_lm = negative_lm;
   if (given("grad-clip")) config.grad_clip = shared.grad_clip;
+  config.on_divergence = shared.on_divergence;
   if (given("weight-decay")) config.weight_decay = shared.weight_decay;
   if (given("max-epochs")) config.max_epochs = shared.max_epochs;
   if (given("patience")) config.patience = shared.patience;
@@ -98,10 +103,6 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.metrics_path = shared.metrics_path;
   config.summary_path = shared.summary_path;
   config.invocation = quoted_command(argc, argv);
-  if (!shared.corpus.empty()) throw UsageError("--task sentiment reads --train and --dev, not --corpus");
-  // Classifier runs checkpoint at each epoch's end (and on a stop), not every N iterations.
-  if (given("checkpoint-every"))
-    throw UsageError("--checkpoint-every is not supported with --task sentiment: it checkpoints every epoch");
   config.checkpoint_dir = shared.checkpoint_dir;
   config.resume = shared.resume;
   config.keep_last = shared.keep_last;

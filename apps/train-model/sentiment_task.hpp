@@ -12,7 +12,7 @@
 namespace charloom {
 
 struct SentimentFlags {
-  std::string train, dev, input_format, columns = "label,text", pool, class_weight, probe;
+  std::string train, dev, input_format, columns = "label,text", header = "auto", pool, class_weight, probe;
   std::vector<std::string> positive_lm, negative_lm;
   bool freeze_encoder = false, bidirectional = false;
   int max_length = 0, head_only_epochs = 0;

@@ -43,6 +43,12 @@ run "$evaluate" --model m.safetensors --split val corpus.txt
 expect_status 0 "--split val"
 expect_equal "$(field "$(cat summary.json)" val_loss)" "$(field "$out" nats_per_char)" "val split equals train-model's val_loss"
 expect_equal 6 "$(field "$out" batch_size)" "the training batch is the default for a split"
+# Unknown units are counted in the part scored: here all three sit in the train part.
+{ echo "Zß¿ at the start"; tail -n +2 corpus.txt; } >unknown.txt
+for part in "all 3" "train 3" "val 0"; do
+  run "$evaluate" --model m.safetensors --split "${part% *}" unknown.txt
+  expect_equal "${part#* }" "$(field "$out" unknown_units)" "unknown units in --split ${part% *}"
+done
 
 # --precision int8 (weights quantized on loading) stays within 2% of f32 on the same split.
 run "$evaluate" --model m.safetensors --split val --precision int8 corpus.txt

@@ -139,8 +139,16 @@ run "$generate" --model s.safetensors
 expect_status 1 "a sentiment model given to generate-text"
 run "$score" --model s.safetensors --format xml <<<'good'
 expect_status 2 "--format xml"
-run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors --checkpoint-every 5 --quiet
-expect_status 2 "--checkpoint-every with --task sentiment"
+# A flag of the other task is a usage error that names it.
+for flag in "--checkpoint-every 5" "--optimizer sgd" "--precision bf16" "--seq-length 50" "--max-iters 3"; do
+  # shellcheck disable=SC2086
+  run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors $flag --quiet
+  expect_status 2 "$flag with --task sentiment"
+  expect_contains "${flag%% *} means nothing for --task sentiment" "$err" "$flag with --task sentiment: the message"
+done
+run "$train" --corpus corpus.txt --output y.safetensors --pool max --quiet
+expect_status 2 "--pool with --task lm"
+expect_contains "--pool means nothing for --task lm" "$err" "--pool with --task lm: the message"
 run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safetensors --head-only-epochs 2 --quiet
 expect_status 2 "--head-only-epochs without --init-from"
 expect_contains "--head-only-epochs needs --init-from LM" "$err" "--head-only-epochs without --init-from: the message"
@@ -253,4 +261,71 @@ run "$train" --task sentiment --train train.tsv --dev dev.tsv --output y.safeten
 expect_status 1 "a classifier as --positive-lm"
 expect_contains "not a language model" "$err" "a classifier as --positive-lm: the message"
 [ -e y.safetensors ] && fail "a refused run left an output"
+
+# GLUE's SST-2 files start with a line naming the columns: skipped, under the default --header auto.
+{ printf 'sentence\tlabel\n'; awk -F'\t' '{print $2 "\t" $1}' train.tsv; } >glue-train.tsv
+{ printf 'sentence\tlabel\n'; awk -F'\t' '{print $2 "\t" $1}' dev.tsv; } >glue-dev.tsv
+run "$train" --task sentiment --train glue-train.tsv --dev glue-dev.tsv --columns text,label --output glue.safetensors \
+  --hidden 8 --embedding-size 4 --max-epochs 1 --summary-json glue.json --quiet
+expect_status 0 "a header line under --header auto"
+run "$train" --task sentiment --train glue-train.tsv --dev glue-dev.tsv --columns text,label --output y.safetensors \
+  --header no --quiet
+expect_status 1 "a header line under --header no"
+expect_contains "glue-train.tsv:1: unknown label 'label'" "$err" "--header no reads the first line as a record"
+run "$score" --model glue.safetensors --eval glue-dev.tsv --columns text,label
+expect_status 0 "--eval of a file with a header line"
+expect_contains '"texts": 60' "$out" "the header line is not a text"
+
+# Divergence: a relu RNN under a huge step overflows; stop names the checkpoint, rollback retries.
+explode=(--task sentiment --train train.tsv --dev dev.tsv --cell rnn --activation relu --hidden 16 --embedding-size 8
+  --learning-rate 90 --grad-clip 0 --max-epochs 4)
+run "$train" "${explode[@]}" --output nan.safetensors --quiet
+expect_status 1 "a diverging classifier"
+expect_contains "stopped being finite at iteration" "$err" "divergence names the iteration"
+expect_contains "lower --learning-rate or pass --on-divergence=rollback" "$err" "divergence says what to do"
+[ -e nan.safetensors ] && fail "a diverged run wrote its output"
+run "$train" "${explode[@]}" --output nan.safetensors --on-divergence rollback
+expect_contains "rolled back to iteration 0 with the learning rate halved" "$err" "rollback restores the last checkpoint"
+expect_status 0 "rollback rescues the run once the halved rate is small enough"
+[ -s nan.safetensors ] || fail "the rescued run wrote no output"
+
+# Resume refuses other data, batch size or seed, and its metrics continue the file.
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output r.safetensors --hidden 8 --embedding-size 4 \
+  --max-epochs 2 --metrics r.jsonl --quiet
+expect_status 0 "a run to resume"
+head -200 train.tsv >other-train.tsv
+for change in "--train train.tsv --seed 9|resume with the same seed" \
+  "--train train.tsv --batch-size 16|resume with the same value" \
+  "--train other-train.tsv|trained on other data than --train other-train.tsv"; do
+  # shellcheck disable=SC2086
+  run "$train" --task sentiment --dev dev.tsv --output r.safetensors --max-epochs 3 \
+    --resume r.safetensors.checkpoints --quiet ${change%%|*}
+  expect_status 2 "resume with ${change%%|*}"
+  expect_contains "${change#*|}" "$err" "resume with ${change%%|*}: the message"
+done
+run "$train" --task sentiment --train train.tsv --dev dev.tsv --output r.safetensors --max-epochs 3 \
+  --resume r.safetensors.checkpoints --metrics r.jsonl --quiet
+expect_status 0 "resume with the same settings"
+expect_equal "1 2 3" "$(grep -o '"epoch":[0-9]*' r.jsonl | cut -d: -f2 | tr '\n' ' ' | sed 's/ $//')" \
+  "the resumed run's metrics follow the first run's"
+
+# A byte-unit classifier: its units are lone bytes, yet every JSON and page it writes is UTF-8.
+{ printf '1\tcaf\xc3\xa9 tr\xc3\xa8s bon\n0\tpas bon \xe2\x80\x94 nul\n'; cat train.tsv; } >bytes-train.tsv
+run "$train" --task sentiment --unit byte --train bytes-train.tsv --dev dev.tsv --output bytes.safetensors --hidden 8 \
+  --embedding-size 4 --max-epochs 1 --quiet
+expect_status 0 "a byte-unit classifier"
+printf 'caf\xc3\xa9 \xe2\x80\x94 tr\xc3\xa8s bon\n' >bytes-input.txt
+run "$score" --model bytes.safetensors --trace bytes-trace.jsonl --trace-format jsonl bytes-input.txt
+expect_status 0 "a byte-unit trace as JSONL"
+run "$score" --model bytes.safetensors --trace bytes-trace.html bytes-input.txt
+expect_status 0 "a byte-unit trace as HTML"
+printf '%s\n' "$out" >bytes-scores.jsonl
+expect_equal "valid" "$("$python" -c '
+import json
+for name in ("bytes-trace.jsonl", "bytes-trace.html", "bytes-scores.jsonl"):
+    text = open(name, "rb").read().decode("utf-8")  # strict: raises on any invalid byte
+    if name.endswith(".jsonl"):
+        [json.loads(line) for line in text.splitlines()]
+print("valid")')" "a byte-unit model's outputs are valid UTF-8"
+expect_contains '"text":"café — très bon"' "$(cat bytes-scores.jsonl)" "the input text comes back whole"
 finish

@@ -181,4 +181,33 @@ run "$bin" "${explode[@]}" --log-every 1000 --output nan.safetensors --on-diverg
 expect_contains "rolled back to iteration" "$err" "rollback restores the last snapshot"
 expect_contains "rollbacks: lower --learning-rate" "$err" "rollback gives up after its limit"
 
+# SIGINT while the corpus is read: the run stops between chunks, long before reading would
+# end, with nothing to resume; a second signal ends the process at once.
+yes "To be, or not to be, that is the question: whether 'tis nobler in the mind" | head -c 100000000 >huge.txt || true  # yes ends by SIGPIPE
+"$bin" --corpus huge.txt --output huge.safetensors --quiet 2>huge.err &
+pid=$!
+sleep 1
+started=$(date +%s%N)
+kill -INT "$pid"
+set +e; wait "$pid"; status=$?; set -e
+waited=$((($(date +%s%N) - started) / 1000000))
+expect_equal 130 "$status" "SIGINT while reading the corpus"
+expect_contains "stopped by SIGINT before training began; nothing to resume" "$(cat huge.err)" \
+  "the stop came while reading"
+[ "$waited" -lt 5000 ] || fail "SIGINT while reading took $waited ms to stop the run"
+# A second SIGINT while the first waits for a long step to end (a 2x1024 LSTM over 64 x 200
+# units) ends the process at once.
+head -c 400000 huge.txt >long-steps.txt
+"$bin" --corpus long-steps.txt --output huge.safetensors --hidden 1024 --batch-size 64 --seq-length 200 \
+  --quiet 2>huge.err &
+pid=$!
+sleep 3
+kill -INT "$pid"
+sleep 0.3
+kill -INT "$pid"
+set +e; wait "$pid"; status=$?; set -e
+expect_equal 130 "$status" "two SIGINTs"
+expect_contains "stopped at once by a second signal" "$(cat huge.err)" "the second signal ends the process"
+rm -f huge.txt
+
 finish
