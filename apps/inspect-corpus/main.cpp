@@ -94,16 +94,16 @@ int inspect(const Config& config) {
   }
 
   cli::print_stdout("corpus      %zu file(s), %llu bytes, read in %.2f s\n", config.corpus.size(),
-              static_cast<unsigned long long>(corpus.bytes), seconds);
+                    static_cast<unsigned long long>(corpus.bytes), seconds);
   cli::print_stdout("units       %zu %s units after %s normalization (%zu bytes per id in memory)\n", corpus.ids.size(),
-              std::string(to_string(options.unit)).c_str(), std::string(to_string(options.normalization)).c_str(),
-              corpus.ids.id_bytes());
+                    std::string(to_string(options.unit)).c_str(), std::string(to_string(options.normalization)).c_str(),
+                    corpus.ids.id_bytes());
   cli::print_stdout("vocabulary  %zu entries including <unk>; %llu units mapped to <unk>\n", corpus.vocabulary.size(),
-              static_cast<unsigned long long>(unknown));
-  cli::print_stdout("split       %zu train / %zu validation units (--val-fraction %g)\n", split.train_end - split.train_begin,
-              split.val_end - split.val_begin, config.val_fraction);
+                    static_cast<unsigned long long>(unknown));
+  cli::print_stdout("split       %zu train / %zu validation units (--val-fraction %g)\n",
+                    split.train_end - split.train_begin, split.val_end - split.val_begin, config.val_fraction);
   cli::print_stdout("batches     %zu per epoch of %lld streams x %lld steps\n", batcher.batches_per_epoch(),
-              static_cast<long long>(config.batch_size), static_cast<long long>(config.seq_length));
+                    static_cast<long long>(config.batch_size), static_cast<long long>(config.seq_length));
   cli::print_stdout("memory      peak resident %.1f MiB\n", static_cast<double>(cli::peak_rss_bytes()) / (1 << 20));
   cli::print_stdout("most frequent units:\n");
   for (std::size_t i = 0; i < shown; ++i) {
@@ -111,11 +111,12 @@ int inspect(const Config& config) {
     std::string quoted = "'";
     quoted.append(cli::printable(corpus.vocabulary.text_of(id))).push_back('\'');
     cli::print_stdout("  %-8s %10llu  %5.2f%%\n", quoted.c_str(), static_cast<unsigned long long>(ranked[i].count),
-                100.0 * static_cast<double>(ranked[i].count) / static_cast<double>(corpus.ids.size()));
+                      100.0 * static_cast<double>(ranked[i].count) / static_cast<double>(corpus.ids.size()));
   }
-  cli::print_stdout("first batch, stream 0:\n  %s\n", cli::printable(decode_stream(corpus.vocabulary, first, 0)).c_str());
+  cli::print_stdout("first batch, stream 0:\n  %s\n",
+                    cli::printable(decode_stream(corpus.vocabulary, first, 0)).c_str());
   cli::print_stdout("first batch, stream %zu:\n  %s\n", first.streams - 1,
-              cli::printable(decode_stream(corpus.vocabulary, first, first.streams - 1)).c_str());
+                    cli::printable(decode_stream(corpus.vocabulary, first, first.streams - 1)).c_str());
   return 0;
 }
 

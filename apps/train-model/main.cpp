@@ -24,14 +24,20 @@ std::string shortest(double value) {
 }
 
 // Flags that mean something for one task only; any of them given under the other is a usage error.
-constexpr const char* sentiment_only[] = {
-    "train", "dev", "input-format", "columns", "header", "pool", "bidirectional", "freeze-encoder", "probe",
-    "class-weight", "max-length", "head-only-epochs", "ema-decay", "decay-to-pretrained", "weight-drop",
-    "lm-loss-weight", "positive-lm", "negative-lm"};
+constexpr const char* sentiment_only[] = {"train",         "dev",
+                                          "input-format",  "columns",
+                                          "header",        "pool",
+                                          "bidirectional", "freeze-encoder",
+                                          "probe",         "class-weight",
+                                          "max-length",    "head-only-epochs",
+                                          "ema-decay",     "decay-to-pretrained",
+                                          "weight-drop",   "lm-loss-weight",
+                                          "positive-lm",   "negative-lm"};
 constexpr const char* language_model_only[] = {
-    "corpus", "dropout-before-head", "seq-length", "optimizer", "lr-decay-every", "lr-decay-rate", "lr-decay-iters",
-    "momentum", "max-iters", "eval-every", "val-fraction", "checkpoint-every", "keep-best", "precision",
-    "allreduce", "log-every"};
+    "corpus",         "dropout-before-head", "seq-length",     "optimizer",
+    "lr-decay-every", "lr-decay-rate",       "lr-decay-iters", "momentum",
+    "max-iters",      "eval-every",          "val-fraction",   "checkpoint-every",
+    "keep-best",      "precision",           "allreduce",      "log-every"};
 
 template <std::size_t N>
 void refuse_flags(const po::variables_map& values, const char* const (&flags)[N], const std::string& task,

@@ -30,14 +30,13 @@ run "$generate" --model "$golden" --length 200 --seed 5
 expect_equal "$first" "$out" "same seed, same text"
 run "$generate" --model "$golden" --length 200 --seed 6
 [ "$first" != "$out" ] || fail "another seed gave the same text"
-# int8 weights: reproducible too, and a different computation from f32.
+# int8 weights: reproducible too. How far int8 moves the model from f32 is bounded in nats per
+# character by evaluate_model_test.sh; whether its argmax text differs is chance, not a check.
 run "$generate" --model "$golden" --length 200 --seed 5 --precision int8
 expect_status 0 "--precision int8"
 int8_first=$out
 run "$generate" --model "$golden" --length 200 --seed 5 --precision int8
 expect_equal "$int8_first" "$out" "int8: same seed, same text"
-run "$generate" --model "$golden" --prime "English: The loom" --temperature 0 --length 300 --threads 1 --precision int8
-[ "$out" != "$(cat argmax.txt)" ] || fail "int8 gave f32's exact argmax text: was it quantized?"
 
 # JSONL: one record per sample, in order, with the seed that reproduces it.
 run "$generate" --model "$golden" --prime "Deutsch:" --length 50 --samples 3 --format jsonl --seed 11

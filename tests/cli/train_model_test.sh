@@ -165,6 +165,12 @@ ls full.ckpt | grep -q '\.tmp$' && fail "a temporary file was left on a full dis
 bad 2 "holds a 2x24 lstm (embedding 8, codepoint units, nfc) but the flags ask for a 1x24 lstm" "${small[@]}" --layers 1 --output r.safetensors --resume m.safetensors.checkpoints/step-000000012.safetensors --max-iters 1
 bad 2 "but the flags ask for a 2x32 lstm" "${base[@]}" --batch-size 4 --hidden 32 --output r.safetensors --resume m.safetensors.checkpoints --max-iters 13
 bad 1 "m.safetensors is a model, not a checkpoint" "${small[@]}" --output r.safetensors --resume m.safetensors
+# ... or with another seed or corpus, which would make the resumed run another run.
+bad 2 "the checkpoint was trained with --seed 1; resume with the same seed" "${small[@]}" --seed 4 \
+  --output r.safetensors --resume m.safetensors.checkpoints --max-iters 13
+sed 's/a/o/' corpus.txt >other-corpus.txt
+bad 2 "the checkpoint was trained on other text than --corpus" --corpus other-corpus.txt --hidden 24 --embedding-size 8 \
+  --batch-size 4 --seq-length 20 --quiet --output r.safetensors --resume m.safetensors.checkpoints --max-iters 13
 head -c 3000 m.safetensors.checkpoints/step-000000012.safetensors >cut.safetensors
 bad 1 "cut.safetensors: truncated" "${small[@]}" --output r.safetensors --resume cut.safetensors
 

@@ -250,8 +250,7 @@ std::size_t allocations_per_onednn_execute(Precision precision) {
                                                            {DNNL_ARG_DST_ITER_C, state},
                                                            {DNNL_ARG_SCRATCHPAD, pd.scratchpad_desc()}}) {
     memories.emplace_back(desc, engine);
-    const bool packed_weights =
-        int8 && (argument == DNNL_ARG_WEIGHTS_LAYER || argument == DNNL_ARG_WEIGHTS_ITER);
+    const bool packed_weights = int8 && (argument == DNNL_ARG_WEIGHTS_LAYER || argument == DNNL_ARG_WEIGHTS_ITER);
     if (packed_weights) {
       // A packed format carries a header of its own (zero bytes make the AVX2 gemm divide by
       // zero): it is filled by a reorder from plain zeros, built with the same attributes.
@@ -260,8 +259,8 @@ std::size_t allocations_per_onednn_execute(Precision precision) {
       std::memset(zeros.get_data_handle(), 0, plain.get_size());
       const dnnl::reorder::primitive_desc reorder_pd(engine, plain, engine, desc, attr);
       memory scratch(reorder_pd.scratchpad_desc(), engine);
-      dnnl::reorder(reorder_pd).execute(
-          stream, {{DNNL_ARG_FROM, zeros}, {DNNL_ARG_TO, memories.back()}, {DNNL_ARG_SCRATCHPAD, scratch}});
+      dnnl::reorder(reorder_pd)
+          .execute(stream, {{DNNL_ARG_FROM, zeros}, {DNNL_ARG_TO, memories.back()}, {DNNL_ARG_SCRATCHPAD, scratch}});
       stream.wait();
     } else {
       std::memset(memories.back().get_data_handle(), 0, desc.get_size());

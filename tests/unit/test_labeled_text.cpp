@@ -162,7 +162,9 @@ TEST_CASE("--header: auto skips a first line that names the columns, yes always,
 
 TEST_CASE("streamed from a file, every format reads as it does whole") {
   const std::vector<std::pair<LabeledFormat, std::string>> inputs{
-      {LabeledFormat::tsv, "\xEF\xBB\xBF" "1\tgood one\r\n\n0\tbad\tone\npos\tlast"},
+      {LabeledFormat::tsv,
+       "\xEF\xBB\xBF"
+       "1\tgood one\r\n\n0\tbad\tone\npos\tlast"},
       {LabeledFormat::csv, "1,\"a \"\"quoted\"\"\nline, and more\"\r\n0,plain\r\n1,\"end\""},
       {LabeledFormat::jsonl, "{\"text\": \"é\", \"label\": 1}\n\n{\"text\": \"x\", \"label\": \"neg\"}\n"},
   };

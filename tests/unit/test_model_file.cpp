@@ -81,10 +81,10 @@ TEST_CASE("a model file round-trips every tensor, the config and the vocabulary"
   std::uint64_t header_length = 0;
   std::memcpy(&header_length, bytes.data(), 8);
   const std::string header = bytes.substr(8, header_length);
-  for (const char* key :
-       {"\"charloom.format_version\":\"3\"", "\"charloom.features\":\"{}\"", "\"charloom.header_crc32\"", "\"charloom.kind\":\"language-model\"",
-        "\"charloom.vocabulary\":\"[\\\"<unk>\\\",\\\"a\\\",\\\"b\\\",\\\"é\\\"]\"", "\"charloom.config\"",
-        "\"charloom.tensor_crc32\"", "\"dtype\":\"F32\",\"shape\":[9,2]"})
+  for (const char* key : {"\"charloom.format_version\":\"3\"", "\"charloom.features\":\"{}\"",
+                          "\"charloom.header_crc32\"", "\"charloom.kind\":\"language-model\"",
+                          "\"charloom.vocabulary\":\"[\\\"<unk>\\\",\\\"a\\\",\\\"b\\\",\\\"é\\\"]\"",
+                          "\"charloom.config\"", "\"charloom.tensor_crc32\"", "\"dtype\":\"F32\",\"shape\":[9,2]"})
     CHECK(header.find(key) != std::string::npos);
   CHECK(header_length % 8 == 0);
 }
@@ -160,9 +160,9 @@ TEST_CASE("the features a model uses are listed, and a file that hides one is re
 
 TEST_CASE("BF16 tensors load as the f32 values they round to, at half the size") {
   ModelFile model = small_model();
-  model.tensors[0].values[0] = 1.00390625f;   // 1 + 2^-8: exactly halfway, rounds to even (1.0)
-  model.tensors[0].values[1] = 1.01171875f;   // 1 + 3 * 2^-8: halfway, rounds up to 1 + 2^-6
-  model.tensors[0].values[2] = -3.1415927f;   // rounds to -3.140625
+  model.tensors[0].values[0] = 1.00390625f;  // 1 + 2^-8: exactly halfway, rounds to even (1.0)
+  model.tensors[0].values[1] = 1.01171875f;  // 1 + 3 * 2^-8: halfway, rounds up to 1 + 2^-6
+  model.tensors[0].values[2] = -3.1415927f;  // rounds to -3.140625
   testing::TempFile f32("", ".safetensors"), bf16("", ".safetensors");
   save_model_file(f32.path(), model);
   save_model_file(bf16.path(), model, TensorStorage::bf16);

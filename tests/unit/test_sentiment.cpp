@@ -587,3 +587,36 @@ TEST_CASE("--lm-loss-weight keeps the encoder a better language model, stays out
   bad.init_from = whole.path();  // a classifier: it has no head to predict with
   CHECK_THROWS_AS(train_sentiment_classifier(bad), UsageError);
 }
+
+TEST_CASE("a classifier's run reports each epoch to its observer and stops on request") {
+  const testing::TempFile train(separable(120), ".tsv"), dev(separable(40), ".tsv"), output("", ".safetensors");
+  CheckpointCleanup cleanup{{output.path()}};
+  SentimentTrainingConfig config = toy_config(train.path(), dev.path(), output.path());
+  config.max_epochs = 3;
+  struct Epochs : TrainingObserver {
+    std::vector<EpochRecord> epochs;
+    StopRequest* stop = nullptr;
+    void on_epoch(const EpochRecord& record) override {
+      epochs.push_back(record);
+      if (stop != nullptr) stop->request_stop();
+    }
+  } observer;
+  const SentimentTrainingSummary summary = train_sentiment_classifier(config, {&observer, nullptr});
+  REQUIRE(observer.epochs.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(observer.epochs[i].epoch == static_cast<std::int64_t>(i + 1));
+  const auto best = std::find_if(observer.epochs.rbegin(), observer.epochs.rend(), [](auto& e) { return e.best; });
+  REQUIRE(best != observer.epochs.rend());
+  CHECK(best->epoch == summary.best_epoch);
+  CHECK(best->dev_accuracy == summary.dev_accuracy);
+  CHECK_FALSE(observer.epochs.front().has_class_models);
+
+  // A stop asked for during the first epoch's report ends the run after the next batch.
+  observer.epochs.clear();
+  StopRequest stop;
+  observer.stop = &stop;
+  config.max_epochs = 5;
+  const SentimentTrainingSummary stopped = train_sentiment_classifier(config, {&observer, &stop});
+  CHECK(stopped.stopped_by == "stop-request");
+  CHECK(observer.epochs.size() == 1);
+  CHECK(stopped.iterations == summary.iterations / 3 + 1);
+}

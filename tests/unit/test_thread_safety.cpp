@@ -99,6 +99,7 @@ TEST_CASE("models loaded separately run in parallel threads, each as it does alo
     CAPTURE(i);
     CHECK(together[i].sample == alone[i].sample);
     CHECK(together[i].sentiments == alone[i].sentiments);
-    for (std::size_t t = 0; t < alone[i].scores.size(); ++t) CHECK(together[i].scores[t].nats == alone[i].scores[t].nats);
+    for (std::size_t t = 0; t < alone[i].scores.size(); ++t)
+      CHECK(together[i].scores[t].nats == alone[i].scores[t].nats);
   }
 }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "charloom/errors.hpp"
 #include "charloom/model_file.hpp"
@@ -253,4 +255,87 @@ TEST_CASE("bad training settings are usage errors") {
   c = config;
   c.model.dropout = 1.0f;
   fails_with(c, "--dropout must be in [0, 1)");
+}
+
+namespace {
+
+// Keeps every record a run reports, and asks the run to stop, from another thread, once it has
+// seen `stop_after` steps.
+class Recorder : public TrainingObserver {
+ public:
+  explicit Recorder(StopRequest* stop = nullptr, std::int64_t stop_after = 0) : stop_(stop), stop_after_(stop_after) {}
+  void on_step(const StepRecord& record) override {
+    steps.push_back(record);
+    if (stop_ != nullptr && record.iteration == stop_after_)
+      // The request comes from another thread, as a server's or a signal watcher's would.
+      std::thread([stop = stop_] { stop->request_stop(); }).join();
+  }
+  void on_evaluation(const EvaluationRecord& record) override { evaluations.push_back(record); }
+  void on_note(NoteKind kind, const std::string& text) override { notes.emplace_back(kind, text); }
+  std::vector<StepRecord> steps;
+  std::vector<EvaluationRecord> evaluations;
+  std::vector<std::pair<NoteKind, std::string>> notes;
+
+ private:
+  StopRequest* stop_;
+  std::int64_t stop_after_;
+};
+
+}  // namespace
+
+TEST_CASE("a run reports every step and evaluation to its observer, as the metrics file has them") {
+  TempDirectory dir;
+  testing::TempFile corpus(repeated_text(3000));
+  TrainingConfig config = small_config(corpus.path(), dir, "observed");
+  config.max_iters = 12;
+  config.log_every = 1;
+  config.metrics_path = dir.file("metrics.jsonl");
+  Recorder recorder;
+  const TrainingSummary summary = train_language_model(config, {&recorder, nullptr});
+  REQUIRE(recorder.steps.size() == 12);
+  CHECK(recorder.steps.back().iteration == 12);
+  CHECK(recorder.steps.back().max_iters == 12);
+  REQUIRE(recorder.evaluations.size() == 2);  // at iterations 6 and 12
+  CHECK(recorder.evaluations.back().val_loss == summary.val_loss);
+  CHECK(recorder.evaluations.back().val_bpc == doctest::Approx(summary.val_bpc));
+  REQUIRE_FALSE(recorder.notes.empty());
+  CHECK(recorder.notes.front().second.rfind("training a 2x16 lstm", 0) == 0);
+  // The metrics file holds the same figures, record for record.
+  std::ifstream metrics(config.metrics_path);
+  std::size_t train_lines = 0, eval_lines = 0;
+  for (std::string line; std::getline(metrics, line);) {
+    const bool train = line.find("\"type\":\"train\"") != std::string::npos;
+    if (train) {
+      const StepRecord& step = recorder.steps[train_lines++];
+      CHECK(line.find("\"iteration\":" + std::to_string(step.iteration) + ",") != std::string::npos);
+    } else {
+      ++eval_lines;
+    }
+  }
+  CHECK(train_lines == 12);
+  CHECK(eval_lines == 2);
+}
+
+TEST_CASE("a stop requested from another thread ends the run with a checkpoint it resumes from exactly") {
+  TempDirectory dir;
+  testing::TempFile corpus(repeated_text(6000));
+  TrainingConfig config = small_config(corpus.path(), dir, "stopped");
+  config.max_iters = 20;
+  StopRequest stop;
+  Recorder recorder(&stop, 7);
+  const TrainingSummary stopped = train_language_model(config, {&recorder, &stop});
+  CHECK(stopped.stopped_by == "stop-request");
+  CHECK(stopped.signal == 0);
+  CHECK(stopped.interrupted());
+  CHECK(stopped.iterations == 7);                       // the step under way when the request came finished, no more
+  CHECK_FALSE(std::filesystem::exists(config.output));  // a stopped run writes a checkpoint, not its output
+  REQUIRE_FALSE(stopped.last_checkpoint.empty());
+
+  config.resume = stopped.last_checkpoint;
+  const TrainingSummary resumed = train_language_model(config);
+  CHECK(resumed.stopped_by == "max-iters");
+  TrainingConfig straight = small_config(corpus.path(), dir, "straight");
+  straight.max_iters = 20;
+  train_language_model(straight);
+  check_identical(load_model_file(straight.output), load_model_file(config.output));
 }

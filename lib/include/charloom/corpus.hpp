@@ -21,6 +21,8 @@ class TokenIds {
   // Bytes per id: 2 or 4.
   std::size_t id_bytes() const { return wide_ ? 4 : 2; }
   std::vector<std::uint32_t> slice(std::size_t begin, std::size_t end) const;
+  // A CRC-32 over the ids: a resumed run checks that its corpus is the one it began with.
+  std::uint32_t fingerprint() const;
 
  private:
   bool wide_ = false;

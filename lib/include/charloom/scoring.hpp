@@ -20,7 +20,7 @@ struct TextScore {
   double perplexity() const { return std::exp(nats_per_unit()); }
 };
 
-// Scores ids [begin, end) as train-model validates: cut into at most `streams` contiguous
+// Scores ids [begin, end) as training validates: cut into at most `streams` contiguous
 // streams, each from the zero state, run `steps` units at a time; every unit but each
 // stream's first is predicted, and up to streams - 1 units at the end go unscored.
 TextScore score_span(LanguageModel& model, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
@@ -35,9 +35,9 @@ std::vector<TextScore> score_sequences(LanguageModel& model, const std::vector<s
 // predicted. The newline ending it is not part of it.
 struct LineScore {
   std::string file;
-  std::size_t line = 0;                 // 1-based, within its file
-  std::size_t units = 0;                // the line's units
-  std::uint64_t unknown_units = 0;      // of them, units the model never saw (scored as <unk>)
+  std::size_t line = 0;             // 1-based, within its file
+  std::size_t units = 0;            // the line's units
+  std::uint64_t unknown_units = 0;  // of them, units the model never saw (scored as <unk>)
   TextScore score;
 };
 

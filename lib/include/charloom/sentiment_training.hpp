@@ -34,7 +34,7 @@ struct SentimentTrainingConfig {
   std::string class_weight = "balanced";  // balanced (by inverse class frequency) or none
   int batch_size = 32;
   double learning_rate = 2e-3;
-  // The rate over the run, as train-model's: constant, or cosine, which decays to
+  // The rate over the run, as the language model's: constant, or cosine, which decays to
   // min_lr_fraction of the peak over the last lr_decay_fraction (0 = all) of max_epochs.
   std::string lr_schedule = "constant";
   double min_lr_fraction = 0.02, lr_decay_fraction = 0.0;

@@ -65,8 +65,8 @@ struct TrainingConfig {
   int threads = 0;  // 0 = oneDNN's default (all cores)
   Precision precision = Precision::f32;
 
-  std::string metrics_path;  // JSONL
-  std::string summary_path;  // JSON
+  std::string metrics_path;     // JSONL
+  std::string summary_path;     // JSON
   std::int64_t log_every = 10;  // iterations between "train" records in the metrics
   // Data-parallel runs (mpirun): sum each gradient bucket while backward computes the rest,
   // or (false) all of them after backward.

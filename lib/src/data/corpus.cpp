@@ -20,7 +20,8 @@ CorpusSplit split_corpus(std::size_t id_count, double val_fraction) {
 UnitCounts count_units(const std::vector<std::string>& paths, const TextOptions& options, const StopRequest* stop) {
   UnitCounts counts;
   for (const std::string& path : paths)
-    tokenize_file(path, options, [&](std::string_view unit) { counts.add(unit); }, stop);
+    tokenize_file(
+        path, options, [&](std::string_view unit) { counts.add(unit); }, stop);
   return counts;
 }
 
@@ -32,7 +33,8 @@ TokenIds encode_files(const std::vector<std::string>& paths, const TextOptions& 
   for (const std::string& path : paths) bytes += io::file_size(path);
   ids.reserve(static_cast<std::size_t>(bytes));
   for (const std::string& path : paths)
-    tokenize_file(path, options, [&](std::string_view unit) { ids.push_back(vocabulary.id_of(unit)); }, stop);
+    tokenize_file(
+        path, options, [&](std::string_view unit) { ids.push_back(vocabulary.id_of(unit)); }, stop);
   return ids;
 }
 

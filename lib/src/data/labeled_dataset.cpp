@@ -50,8 +50,8 @@ LabeledDataset read_labeled_dataset(const std::string& path, const LabeledEncodi
   return read_ids(path, encoding, [&](std::string_view unit) { return vocabulary.id_of(unit); });
 }
 
-LabeledDataset read_labeled_dataset(const std::string& path, const LabeledEncoding& encoding,
-                                    std::uint64_t min_count, Vocabulary& built) {
+LabeledDataset read_labeled_dataset(const std::string& path, const LabeledEncoding& encoding, std::uint64_t min_count,
+                                    Vocabulary& built) {
   // Provisional ids in order of first sight, counted as they come; once the vocabulary is
   // known they map to its ids.
   UnitCounts counts;

@@ -32,7 +32,7 @@ LabeledDataset read_labeled_dataset(const std::string& path, const LabeledEncodi
 
 // The same with the vocabulary built from this file's units (all of each text's, past
 // max_length too), keeping units seen at least min_count times.
-LabeledDataset read_labeled_dataset(const std::string& path, const LabeledEncoding& encoding,
-                                    std::uint64_t min_count, Vocabulary& built);
+LabeledDataset read_labeled_dataset(const std::string& path, const LabeledEncoding& encoding, std::uint64_t min_count,
+                                    Vocabulary& built);
 
 }  // namespace charloom::data

@@ -24,8 +24,7 @@ class RecordBuilder {
   }
 
   // Adds a record from text and the label's spelling (none when there is no label column).
-  void add(std::string text, std::optional<std::string_view> label_text, std::size_t line,
-           std::string_view raw = {}) {
+  void add(std::string text, std::optional<std::string_view> label_text, std::size_t line, std::string_view raw = {}) {
     const bool first = first_;
     first_ = false;
     if (first && is_header(label_text)) return;
@@ -50,8 +49,7 @@ class RecordBuilder {
         options_.header == HeaderPolicy::no)
       return false;
     if (options_.header == HeaderPolicy::yes) return true;
-    return label_text && !parse_label(*label_text) &&
-           label_text->find_first_of("0123456789") == std::string_view::npos;
+    return label_text && !parse_label(*label_text) && label_text->find_first_of("0123456789") == std::string_view::npos;
   }
 
   std::string source_name_;

@@ -11,8 +11,8 @@
 namespace charloom::infer {
 
 struct SpanScore {
-  double nats = 0.0;        // summed -log p over the scored units
-  std::uint64_t units = 0;  // units predicted
+  double nats = 0.0;         // summed -log p over the scored units
+  std::uint64_t units = 0;   // units predicted
   bool interrupted = false;  // a stop request ended the pass early: the figures are partial
   double nats_per_unit() const { return units == 0 ? 0.0 : nats / static_cast<double>(units); }
 };

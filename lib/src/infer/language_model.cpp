@@ -20,8 +20,7 @@ UnknownPolicy parse_unknown_policy(std::string_view name) {
 LanguageModel LanguageModel::load(const std::string& path, Precision precision) {
   const ModelFile file = load_model_file(path);
   if (file.kind != language_model_kind)
-    throw InputError(path + " holds a model of kind '" + file.kind +
-                     "', not a language model; pass a model written by " + "train-model (without --task sentiment)");
+    throw InputError(path + " holds a model of kind '" + file.kind + "', not a language model; pass a language model");
   return LanguageModel(file, precision);
 }
 

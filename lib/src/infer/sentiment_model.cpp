@@ -43,8 +43,8 @@ struct SentimentModel::Impl {
 SentimentModel SentimentModel::load(const std::string& path, Precision precision) {
   const ModelFile file = load_model_file(path);
   if (file.kind != sentiment_classifier_kind)
-    throw InputError(path + " holds a model of kind '" + file.kind + "', not a sentiment classifier; pass a model " +
-                     "written by train-model --task sentiment");
+    throw InputError(path + " holds a model of kind '" + file.kind +
+                     "', not a sentiment classifier; pass a sentiment classifier");
   try {
     return SentimentModel(file, precision);
   } catch (const InputError& error) {

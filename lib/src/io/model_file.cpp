@@ -12,10 +12,10 @@
 #include <cstdio>
 
 #include "charloom/errors.hpp"
+#include "format/model_layout.hpp"
 #include "io/file_reader.hpp"
 #include "io/model_bytes.hpp"
 #include "io/safetensors.hpp"
-#include "format/model_layout.hpp"
 
 namespace charloom {
 namespace {

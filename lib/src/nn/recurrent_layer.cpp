@@ -58,9 +58,8 @@ struct FormattedWeights {
   }
   void refresh() {
     if (needs_reorder)
-      to_formatted.execute(cpu_stream(), {{DNNL_ARG_FROM, plain_memory},
-                                          {DNNL_ARG_TO, formatted},
-                                          {DNNL_ARG_SCRATCHPAD, scratchpad}});
+      to_formatted.execute(
+          cpu_stream(), {{DNNL_ARG_FROM, plain_memory}, {DNNL_ARG_TO, formatted}, {DNNL_ARG_SCRATCHPAD, scratchpad}});
   }
   memory scratchpad;
 };
@@ -179,7 +178,7 @@ struct RecurrentLayer::Impl {
     std::vector<dnnl_exec_arg_t> forward_c_args;
     dnnl::primitive forward;
     SharedWeights *weights_layer = nullptr, *weights_iter = nullptr;
-    memory workspace;  // points into workspace_storage
+    memory workspace;                        // points into workspace_storage
     memory scratchpad, backward_scratchpad;  // point into scratchpad_storage
     // bf16 only: the primitive's own activations and states (kept for backward). int8 uses
     // src alone, for its u8 input.
@@ -245,8 +244,8 @@ struct RecurrentLayer::Impl {
   void bind_scratchpad(memory& scratchpad) {
     const std::size_t needed = scratchpad.get_desc().get_size();
     if (!scratchpad_storage || scratchpad_storage.get_desc().get_size() < needed)
-      scratchpad_storage = memory({{static_cast<memory::dim>(std::max<std::size_t>(needed, 1))}, dt::u8, tag::a},
-                                  cpu_engine());
+      scratchpad_storage =
+          memory({{static_cast<memory::dim>(std::max<std::size_t>(needed, 1))}, dt::u8, tag::a}, cpu_engine());
     scratchpad.set_data_handle(scratchpad_storage.get_data_handle());
   }
 
@@ -329,8 +328,7 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch,
   Descriptors pds = make_descriptors(cell, training, d, with_own_scratchpad(quantization));
   plan.scratchpad = memory(query(pds.forward, dnnl::query::scratchpad_md), cpu_engine(), DNNL_MEMORY_NONE);
   if (training)
-    plan.backward_scratchpad =
-        memory(query(pds.backward, dnnl::query::scratchpad_md), cpu_engine(), DNNL_MEMORY_NONE);
+    plan.backward_scratchpad = memory(query(pds.backward, dnnl::query::scratchpad_md), cpu_engine(), DNNL_MEMORY_NONE);
   plan.forward = dnnl::primitive(pds.forward);
   plan.weights_layer = formatted_weights(int8() ? int8_source_layer : plain_weights_layer,
                                          query(pds.forward, dnnl::query::weights_md, 0), quantization);

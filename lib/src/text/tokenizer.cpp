@@ -195,8 +195,7 @@ std::vector<std::string> split_units(std::string_view text, const TextOptions& o
   return units;
 }
 
-void tokenize_file(const std::string& path, const TextOptions& options, const UnitSink& sink,
-                   const StopRequest* stop) {
+void tokenize_file(const std::string& path, const TextOptions& options, const UnitSink& sink, const StopRequest* stop) {
   Tokenizer tokenizer(options, path == "-" ? "<stdin>" : path, sink);
   io::read_chunks(path, [&](std::string_view piece) {
     if (stop != nullptr && stop->stop_requested()) throw Interrupted("stopped while reading " + path);

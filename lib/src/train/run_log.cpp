@@ -30,27 +30,29 @@ void RunLog::write_metrics(const std::string& line) {
 
 void RunLog::step(const StepRecord& r) {
   if (r.iteration % log_every_ == 0)
-    write_metrics(nlohmann::json{{"type", "train"},
-                                 {"iteration", r.iteration},
-                                 {"epoch", r.epoch},
-                                 {"train_loss", r.train_loss},
-                                 {"lr", r.lr},
-                                 {"grad_norm", r.grad_norm},
-                                 {"chars_per_second", r.chars_per_second},
-                                 {"seconds", r.seconds}}
-                      .dump());
+    write_metrics(nlohmann::json{
+        {"type", "train"},
+        {"iteration", r.iteration},
+        {"epoch", r.epoch},
+        {"train_loss", r.train_loss},
+        {"lr", r.lr},
+        {"grad_norm", r.grad_norm},
+        {"chars_per_second", r.chars_per_second},
+        {"seconds",
+         r.seconds}}.dump());
   if (observer_ != nullptr) observer_->on_step(r);
 }
 
 void RunLog::evaluation(const EvaluationRecord& r) {
-  write_metrics(nlohmann::json{{"type", "eval"},
-                               {"iteration", r.iteration},
-                               {"epoch", r.epoch},
-                               {"val_loss", r.val_loss},
-                               {"val_bpc", r.val_bpc},
-                               {"seconds", r.seconds},
-                               {"best", r.best}}
-                    .dump());
+  write_metrics(nlohmann::json{
+      {"type", "eval"},
+      {"iteration", r.iteration},
+      {"epoch", r.epoch},
+      {"val_loss", r.val_loss},
+      {"val_bpc", r.val_bpc},
+      {"seconds", r.seconds},
+      {"best",
+       r.best}}.dump());
   if (observer_ != nullptr) observer_->on_evaluation(r);
 }
 
@@ -75,13 +77,14 @@ void RunLog::epoch(const EpochRecord& r) {
 }
 
 void RunLog::probe(const ProbeRecord& r) {
-  write_metrics(nlohmann::json{{"type", "probe"},
-                               {"penalty", r.penalty},
-                               {"c", r.c},
-                               {"nonzero_weights", r.nonzero_weights},
-                               {"dev_accuracy", r.dev_accuracy},
-                               {"seconds", r.seconds}}
-                    .dump());
+  write_metrics(nlohmann::json{
+      {"type", "probe"},
+      {"penalty", r.penalty},
+      {"c", r.c},
+      {"nonzero_weights", r.nonzero_weights},
+      {"dev_accuracy", r.dev_accuracy},
+      {"seconds",
+       r.seconds}}.dump());
   if (observer_ != nullptr) observer_->on_probe(r);
 }
 

@@ -91,7 +91,8 @@ void SentimentTrainer::restore(const ModelFile& checkpoint, const std::string& p
   if (lm_loss_) {
     const std::size_t head = lm_loss_->parameters().size();
     lm_loss_->parameters() = take_tensor(checkpoint, "lm_head.parameters", head, path);
-    for (auto& [name, buffer] : lm_optimizer_->state()) *buffer = take_tensor(checkpoint, "lm_head." + name, head, path);
+    for (auto& [name, buffer] : lm_optimizer_->state())
+      *buffer = take_tensor(checkpoint, "lm_head." + name, head, path);
     lm_optimizer_->steps_taken = run_.optimizer_steps;
   }
   best_dev_.accuracy = run_.best_accuracy;

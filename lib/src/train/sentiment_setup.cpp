@@ -242,8 +242,9 @@ void SentimentTrainer::build_techniques() {
   schedule_.min_lr_fraction = config_.min_lr_fraction;
   schedule_.lr_decay_fraction = config_.lr_decay_fraction;
   schedule_.warmup_iters = config_.warmup_iters;
-  const auto batches = static_cast<std::int64_t>((train_.texts.size() + static_cast<std::size_t>(config_.batch_size) - 1) /
-                                                 static_cast<std::size_t>(config_.batch_size));
+  const auto batches =
+      static_cast<std::int64_t>((train_.texts.size() + static_cast<std::size_t>(config_.batch_size) - 1) /
+                                static_cast<std::size_t>(config_.batch_size));
   schedule_.max_iters = config_.max_epochs * batches;
   validate_schedule(schedule_);
   run_.seed = config_.seed;

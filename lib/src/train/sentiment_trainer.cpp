@@ -108,8 +108,8 @@ bool SentimentTrainer::train_epoch() {
     ++run_.batch;
     if (stop_requested()) {
       // Mid-epoch: the checkpoint holds the batches done, so a resumed run goes on exactly.
-      epochs_done_ = static_cast<double>(run_.epoch - 1) +
-                     static_cast<double>(run_.batch) / static_cast<double>(batches.size());
+      epochs_done_ =
+          static_cast<double>(run_.epoch - 1) + static_cast<double>(run_.batch) / static_cast<double>(batches.size());
       write_checkpoint(false);
       return false;
     }
@@ -198,8 +198,8 @@ void SentimentTrainer::finish_epoch(std::size_t batch_count) {
   };
   if (!average_.empty()) swap_average();
   const DevFigures figures = evaluate();
-  const bool improved =
-      figures.accuracy > best_dev_.accuracy || (figures.accuracy == best_dev_.accuracy && figures.loss < best_dev_.loss);
+  const bool improved = figures.accuracy > best_dev_.accuracy ||
+                        (figures.accuracy == best_dev_.accuracy && figures.loss < best_dev_.loss);
   if (improved) best_ = classifier_->parameters();
   if (!average_.empty()) swap_average();
   if (improved) {

@@ -10,14 +10,14 @@
 namespace charloom::train {
 
 struct OptimizerSettings {
-  std::string optimizer = "adam";  // adam, rmsprop or sgd
+  std::string optimizer = "adam";                     // adam, rmsprop or sgd
   double momentum = 0.9;                              // sgd
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;  // adam; rmsprop uses beta2 as alpha
   double weight_decay = 0.0;                          // decoupled, for every optimizer
 };
 
 struct ScheduleSettings {
-  double learning_rate = 3e-3;  // the peak
+  double learning_rate = 3e-3;           // the peak
   std::string lr_schedule = "constant";  // auto, constant, step or cosine
   std::int64_t warmup_iters = 0;
   std::int64_t lr_decay_every = 0;  // step

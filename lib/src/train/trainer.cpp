@@ -48,8 +48,10 @@ struct RunState {
   double elapsed_seconds = 0.0;  // over all invocations
 };
 
-nlohmann::json run_state_json(const RunState& run, const TrainingConfig& config, std::int64_t optimizer_steps) {
+nlohmann::json run_state_json(const RunState& run, const TrainingConfig& config, std::int64_t optimizer_steps,
+                              std::uint32_t corpus_fingerprint) {
   return {
+      {"corpus_crc32", corpus_fingerprint},
       {"step", run.step},
       {"epoch", run.cursor.epoch},
       {"batch", run.cursor.batch},
@@ -178,6 +180,7 @@ class Trainer {
   std::unique_ptr<dist::GradientReducer> reducer_;
   nn::GradientsReady gradients_ready_;  // hands finished gradients to the reducer; empty alone
   EncodedCorpus corpus_;
+  std::uint32_t corpus_fingerprint_ = 0;  // checked on resume
   CorpusSplit split_;
   std::unique_ptr<nn::Network> network_;
   std::unique_ptr<train::Optimizer> optimizer_;
@@ -191,8 +194,8 @@ class Trainer {
   std::string last_checkpoint_;
   std::int64_t last_checkpoint_step_ = -1;
   int rollbacks_ = 0;
-  Clock::time_point started_;    // this invocation's start
-  double elapsed_before_ = 0.0;  // seconds of earlier invocations, from the checkpoint
+  Clock::time_point started_;       // this invocation's start
+  double elapsed_before_ = 0.0;     // seconds of earlier invocations, from the checkpoint
   bool horizon_from_time_ = false;  // the auto schedule sets its horizon from --time-limit
   Progress progress_;
   Batch batch_;
@@ -239,6 +242,7 @@ void Trainer::prepare() {
     corpus_ = load_corpus(config_.corpus, config_.model.text, config_.min_count, hooks_.stop);
   }
   if (corpus_.ids.size() == 0) throw UsageError("the corpus is empty; give a text file with some content");
+  corpus_fingerprint_ = corpus_.ids.fingerprint();
   config_.model.vocabulary_size = static_cast<int>(corpus_.vocabulary.size());
   split_ = split_corpus(corpus_.ids.size(), config_.val_fraction);
   batcher_ = std::make_unique<Batcher>(
@@ -298,6 +302,14 @@ void Trainer::restore(const ModelFile& checkpoint) {
     if (state.at("optimizer").get<std::string>() != config_.optimizer)
       throw UsageError("the checkpoint was trained with --optimizer " + state.at("optimizer").get<std::string>() +
                        "; resume with the same optimizer");
+    if (state.at("seed").get<std::uint64_t>() != config_.seed)
+      throw UsageError("the checkpoint was trained with --seed " +
+                       std::to_string(state.at("seed").get<std::uint64_t>()) + "; resume with the same seed");
+    // Checkpoints from before the corpus fingerprint lack it, and resume as they did.
+    if (state.contains("corpus_crc32") && state.at("corpus_crc32").get<std::uint32_t>() != corpus_fingerprint_)
+      throw UsageError(
+          "the checkpoint was trained on other text than --corpus; resume with the same corpus files, "
+          "in the same order");
     run_.step = state.at("step").get<std::int64_t>();
     run_.cursor = DataCursor{state.at("epoch").get<std::uint64_t>(), state.at("batch").get<std::uint64_t>()};
     run_.lr_scale = state.at("lr_scale").get<double>();
@@ -367,7 +379,7 @@ ModelFile Trainer::checkpoint_file() {
           {"train_state.c_l" + std::to_string(layer), {batch, hidden}, all_rows(stream_.c[layer])});
   }
   if (!best_parameters_.empty()) file.extra_tensors.push_back({"best.parameters", {count}, best_parameters_});
-  file.checkpoint_json = run_state_json(run_, config_, optimizer_->steps_taken).dump();
+  file.checkpoint_json = run_state_json(run_, config_, optimizer_->steps_taken, corpus_fingerprint_).dump();
   return file;
 }
 
@@ -439,8 +451,7 @@ double Trainer::epoch_now() const {
 void Trainer::announce() {
   if (resumed_) log_->note("resumed from " + last_checkpoint_ + " at iteration " + std::to_string(run_.step));
   if (config_.precision == Precision::bf16 && !nn::native_bf16())
-    log_->warning(
-        "this CPU has no native bf16 (AVX512-BF16 or AMX); oneDNN emulates it, slower than --precision f32");
+    log_->warning("this CPU has no native bf16 (AVX512-BF16 or AMX); oneDNN emulates it, slower than --precision f32");
   char text[200];
   std::snprintf(text, sizeof text,
                 "training a %dx%d %s (%zu parameters) on %zu units, vocabulary %zu, %zu batches per epoch",
@@ -477,7 +488,9 @@ bool Trainer::should_stop(TrainingSummary& summary) {
 // iteration include evaluations and checkpoints, and re-estimating follows a machine whose
 // speed drifts; once the decay has begun the horizon stays, so rates already used stay.
 void Trainer::estimate_horizon() {
-  if (!horizon_from_time_ || progress_.trained_steps == 0 || train::decay_has_begun(train::schedule_settings(config_), run_.step)) return;
+  if (!horizon_from_time_ || progress_.trained_steps == 0 ||
+      train::decay_has_begun(train::schedule_settings(config_), run_.step))
+    return;
   const double per_iteration = seconds_since(started_) / static_cast<double>(progress_.trained_steps);
   const double remaining = config_.time_limit - seconds_since(started_);
   config_.lr_decay_iters = run_.step + static_cast<std::int64_t>(std::max(0.0, remaining) / per_iteration);
@@ -498,7 +511,8 @@ void Trainer::evaluate_and_checkpoint(bool force_checkpoint) {
     } else {
       ++run_.evals_without_improvement;
     }
-    log_->evaluation({run_.step, epoch_now(), val, val * nats_to_bits, elapsed_before_ + seconds_since(started_), best});
+    log_->evaluation(
+        {run_.step, epoch_now(), val, val * nats_to_bits, elapsed_before_ + seconds_since(started_), best});
   }
   estimate_horizon();
   if (config_.checkpoint_every == 0 || force_checkpoint) write_checkpoint(best);
@@ -516,9 +530,9 @@ void Trainer::handle_divergence(double loss, double norm) {
     log_->note(what + "; rolled back to iteration " + std::to_string(run_.step) + " with the learning rate halved");
     return;
   }
-  const std::string advice = rollbacks_ > 0 ? "; it diverged again after " + std::to_string(rollbacks_) +
-                                                  " rollbacks: lower --learning-rate"
-                                            : "; lower --learning-rate or pass --on-divergence=rollback";
+  const std::string advice =
+      rollbacks_ > 0 ? "; it diverged again after " + std::to_string(rollbacks_) + " rollbacks: lower --learning-rate"
+                     : "; lower --learning-rate or pass --on-divergence=rollback";
   throw TrainingDiverged(what + "; the last good checkpoint is " +
                          (last_checkpoint_.empty() ? std::string("(none yet)") : last_checkpoint_) + advice);
 }
@@ -529,7 +543,8 @@ void Trainer::train_step() {
   batcher_->next(batch_);
   if (batch_.starts_epoch) stream_.reset(config_.model, local_batch_);
   const double lr = train::learning_rate_at(train::schedule_settings(config_), run_.step) * run_.lr_scale;
-  if (horizon_from_time_ && !progress_.decay_announced && train::decay_has_begun(train::schedule_settings(config_), run_.step)) {
+  if (horizon_from_time_ && !progress_.decay_announced &&
+      train::decay_has_begun(train::schedule_settings(config_), run_.step)) {
     progress_.decay_announced = true;
     log_->note("the learning rate decays from iteration " + std::to_string(run_.step) + " to iteration " +
                std::to_string(config_.lr_decay_iters) + ", where --time-limit is expected to end");
