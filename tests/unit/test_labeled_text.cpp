@@ -168,7 +168,9 @@ TEST_CASE("streamed from a file, every format reads as it does whole") {
       {LabeledFormat::csv, "1,\"a \"\"quoted\"\"\nline, and more\"\r\n0,plain\r\n1,\"end\""},
       {LabeledFormat::jsonl, "{\"text\": \"é\", \"label\": 1}\n\n{\"text\": \"x\", \"label\": \"neg\"}\n"},
   };
-  for (const auto& [format, content] : inputs) {
+  for (const auto& input : inputs) {
+    const LabeledFormat format = input.first;
+    const std::string& content = input.second;
     CAPTURE(content);
     LabeledReaderOptions options;
     options.format = format;

@@ -38,7 +38,7 @@ Work do_work(LanguageModel& language_model, SentimentModel& classifier, int inde
   }
   work.scores = score_sequences(language_model, texts, 4);
   GenerationOptions options;
-  options.seed = static_cast<std::uint64_t>(100 + index);
+  options.seed = 100 + static_cast<std::uint64_t>(index);
   options.length = 120;
   generate(
       language_model, {}, options,

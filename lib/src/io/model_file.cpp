@@ -227,7 +227,9 @@ std::map<std::string, int> declared_features(const std::string& text, const std:
 }
 
 void refuse_unknown_features(const std::string& text, const std::string& path) {
-  for (const auto& [name, version] : declared_features(text, path)) {
+  for (const auto& feature : declared_features(text, path)) {
+    const std::string& name = feature.first;
+    const int version = feature.second;
     const auto& known = known_format_features();
     if (std::none_of(known.begin(), known.end(), [&](const FormatFeature& f) { return name == f.name; }))
       throw InputError(path + " uses the feature '" + name + "' of model format " + std::to_string(version) +
