@@ -282,6 +282,7 @@ struct RecurrentLayer::Impl {
   void quantize_weights();
 
   Plan& plan_for(int steps, int batch, bool training);
+  Plan& build_plan(const std::tuple<int, int, bool>& key);
   void bind_forward(Plan& plan);
   void forward(Plan& plan, const float* src, float* dst, const float* h0, const float* c0, float* h_out, float* c_out);
   memory user(const memory::desc& desc, const float* pointer) const {
@@ -293,12 +294,25 @@ struct RecurrentLayer::Impl {
   }
 };
 
+// The plan for a shape, built on first use. oneDNN's own errors become charloom's, so that no
+// caller has to know oneDNN's types.
 RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::plan_for(int steps, int batch, bool training) {
-  auto key = std::make_tuple(steps, batch, training);
-  auto found = plans.find(key);
-  if (found != plans.end()) return found->second;
+  const auto key = std::make_tuple(steps, batch, training);
+  if (auto found = plans.find(key); found != plans.end()) return found->second;
   if (training && int8()) throw Error("int8 layers are for inference only");
+  try {
+    return build_plan(key);
+  } catch (const dnnl::error& error) {
+    plans.erase(key);
+    throw Error(std::string("oneDNN could not build a ") + std::string(to_string(precision)) + " " +
+                std::string(to_string(cell)) + " layer for this CPU (" + error.what() +
+                "); try --precision f32 or another cell");
+  }
+}
 
+RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::build_plan(const std::tuple<int, int, bool>& key) {
+  const int steps = std::get<0>(key), batch = std::get<1>(key);
+  const bool training = std::get<2>(key);
   Plan& plan = plans[key];
   plan.steps = steps;
   plan.batch = batch;
