@@ -384,3 +384,19 @@ TEST_CASE("validation split into parts scores the same units and nats as in one 
     CHECK(nats == doctest::Approx(whole.nats).epsilon(1e-9));
   }
 }
+
+TEST_CASE("a stop request ends a validation pass between chunks, marked as partial") {
+  ModelConfig config = tiny_config(CellKind::lstm);
+  nn::Network network(config);
+  network.initialize(4);
+  TokenIds ids(static_cast<std::size_t>(config.vocabulary_size));
+  for (std::uint32_t id : random_ids(503, config.vocabulary_size, 62)) ids.push_back(id);
+  StopRequest stop;
+  const infer::SpanScore whole = infer::score_span(network, ids, 0, ids.size(), 7, 10, 0, 1, &stop);
+  CHECK_FALSE(whole.interrupted);
+  CHECK(whole.units == 7 * (502 / 7));
+  stop.request_stop();
+  const infer::SpanScore stopped = infer::score_span(network, ids, 0, ids.size(), 7, 10, 0, 1, &stop);
+  CHECK(stopped.interrupted);
+  CHECK(stopped.units == 0);  // asked before the first chunk: nothing scored
+}
