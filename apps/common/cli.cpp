@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "charloom/errors.hpp"
+#include "charloom/model_catalog.hpp"
+#include "charloom/model_file.hpp"
 #include "charloom/threads.hpp"
 
 namespace charloom::cli {
@@ -49,6 +51,38 @@ Precision ComputeFlags::apply(std::string_view app) const {
   set_thread_count(threads);
   return chosen;
 }
+
+void ModelFlags::add_to(po::options_description& description, const char* default_name) {
+  model = default_name;
+  // clang-format off
+  description.add_options()
+      ("model", po::value(&model)->default_value(model),
+       "a model's name (see --list-models) or its file")
+      ("list-models", po::bool_switch(&list), "list the models found by name, and where");
+  // clang-format on
+}
+
+bool ModelFlags::list_if_asked() const {
+  if (!list) return false;
+  const std::vector<FoundModel> models = available_models();
+  std::string folders;
+  for (const std::string& folder : model_folders()) folders += "  " + folder + "\n";
+  print_stdout("models are looked for in, in order:\n%s", folders.c_str());
+  if (models.empty()) print_stdout("no models found\n");
+  for (const FoundModel& found : models) {
+    const nlohmann::json record = nlohmann::json::parse(found.record.empty() ? "{}" : found.record, nullptr, false);
+    const std::string kind = record.is_object() && record.contains("kind") && record["kind"].is_string()
+                                 ? record["kind"].get<std::string>()
+                                 : load_model_file(found.path).kind;
+    std::string figures;
+    if (record.is_object() && record.contains("figures")) figures = "  " + json_text(record["figures"]);
+    print_stdout("%-16s %-22s %8.1f MB  %s%s\n", found.name.c_str(), kind.c_str(),
+                 static_cast<double>(found.bytes) / 1e6, found.folder.c_str(), figures.c_str());
+  }
+  return true;
+}
+
+std::string ModelFlags::path() const { return resolve_model(model); }
 
 TextOptions TextFlags::resolve() const {
   TextOptions options;

@@ -38,6 +38,20 @@ struct ComputeFlags {
   Precision apply(std::string_view app) const;
 };
 
+// --model (a name or a path) and --list-models, which every app that runs a model takes.
+struct ModelFlags {
+  std::string model;
+  bool list = false;
+
+  // `default_name` is the shipped model the app uses when --model is not given.
+  void add_to(po::options_description& description, const char* default_name);
+  // With --list-models: prints every model found, with its kind, size, folder and recorded
+  // figures, and returns true.
+  bool list_if_asked() const;
+  // The model file --model names; InputError listing where it looked when there is none.
+  std::string path() const;
+};
+
 // Parses argv into `values`. Returns false when --help was asked for and has been printed.
 // Throws UsageError for unknown flags or malformed values.
 bool parse(int argc, char** argv, const po::options_description& options,

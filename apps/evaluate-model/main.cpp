@@ -47,7 +47,8 @@ void print_line(const LineScore& line) {
 
 int main(int argc, char** argv) {
   return cli::run("evaluate-model", [&] {
-    std::string model_path, split = "all";
+    std::string split = "all";
+    cli::ModelFlags model_flags;
     std::vector<std::string> files;
     int batch_size = 64, seq_length = 100;
     cli::ComputeFlags compute;
@@ -56,7 +57,6 @@ int main(int argc, char** argv) {
     po::options_description flags("evaluate-model options");
     // clang-format off
     flags.add_options()
-        ("model", po::value(&model_path), "the language model file (from train-model)")
         ("input", po::value(&files)->multitoken(), "text file(s) to score, concatenated; none or - reads stdin")
         ("per-line", po::bool_switch(&per_line), "score each line alone from the zero state; JSONL, one record per line")
         ("split", po::value(&split)->default_value(split),
@@ -70,17 +70,19 @@ int main(int argc, char** argv) {
         ("help,h", "show this help");
     // clang-format on
     compute.add_to(flags);
+    model_flags.add_to(flags, "shakespeare");
     po::positional_options_description positional;
     positional.add("input", -1);
     po::variables_map values;
-    if (!cli::parse(argc, argv, flags, positional, values, "evaluate-model --model MODEL [FILE...]")) return 0;
-    if (model_path.empty()) throw UsageError("no model given; pass --model MODEL");
+    if (!cli::parse(argc, argv, flags, positional, values, "evaluate-model [--model NAME|FILE] [FILE...]")) return 0;
+    if (model_flags.list_if_asked()) return 0;
     if (split != "all" && split != "train" && split != "val")
       throw UsageError("--split must be all, train or val, got '" + split + "'");
     if (per_line && split != "all") throw UsageError("--per-line scores whole files; drop --split");
     if (files.empty()) files.push_back("-");
     const Precision precision = compute.apply("evaluate-model");
 
+    const std::string model_path = model_flags.path();
     LanguageModel model = LanguageModel::load(model_path, precision);
     // A split is scored exactly as train-model validated it: same fraction, streams and steps.
     const json training = json::parse(model.training_json(), nullptr, false);
@@ -113,8 +115,8 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     const TextScore score = score_span(model, ids, begin, end, batch_size, seq_length);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    json out{
-        {"model", model_path}, {"files", files}, {"split", split}, {"units", end - begin}, {"unknown_units", unknown}};
+    json out{{"model", model_flags.model}, {"model_file", model_path}, {"files", files}, {"split", split},
+             {"units", end - begin},       {"unknown_units", unknown}};
     add_figures(out, score);
     out["batch_size"] = batch_size;
     out["seq_length"] = seq_length;

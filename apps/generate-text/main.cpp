@@ -99,14 +99,14 @@ class OrderedOutput {
 int main(int argc, char** argv) {
   return cli::run("generate-text", [&] {
     GenerationOptions options;
-    std::string model_path, prime, prime_file, unknown = "error", format = "text";
+    std::string prime, prime_file, unknown = "error", format = "text";
+    cli::ModelFlags model_flags;
     std::uint64_t seed = 0;
     cli::ComputeFlags compute;
     bool hide_prime = false;
     po::options_description flags("generate-text options");
     // clang-format off
     flags.add_options()
-        ("model", po::value(&model_path), "the language model file (from train-model)")
         ("prime", po::value(&prime), "text to run through the model before sampling")
         ("prime-file", po::value(&prime_file), "read the prime from a file")
         ("unknown", po::value(&unknown)->default_value(unknown), "prime units the model never saw: error or skip")
@@ -125,10 +125,11 @@ int main(int argc, char** argv) {
         ("help,h", "show this help");
     // clang-format on
     compute.add_to(flags);
+    model_flags.add_to(flags, "shakespeare");
     po::positional_options_description positional;
     po::variables_map values;
-    if (!cli::parse(argc, argv, flags, positional, values, "generate-text --model MODEL [options]")) return 0;
-    if (model_path.empty()) throw UsageError("no model given; pass --model MODEL");
+    if (!cli::parse(argc, argv, flags, positional, values, "generate-text [--model NAME|FILE] [options]")) return 0;
+    if (model_flags.list_if_asked()) return 0;
     if (format != "text" && format != "jsonl") throw UsageError("--format must be text or jsonl, got '" + format + "'");
     if (!prime.empty() && !prime_file.empty()) throw UsageError("pass --prime or --prime-file, not both");
     options.seed = values.count("seed") ? seed : std::random_device{}();
@@ -136,7 +137,7 @@ int main(int argc, char** argv) {
     const UnknownPolicy policy = parse_unknown_policy(unknown);
     const Precision precision = compute.apply("generate-text");
 
-    LanguageModel model = LanguageModel::load(model_path, precision);
+    LanguageModel model = LanguageModel::load(model_flags.path(), precision);
     std::vector<std::uint32_t> prime_ids;
     if (!prime_file.empty()) {
       prime = cli::read_text_file(prime_file);

@@ -135,10 +135,10 @@ int main(int argc, char** argv) {
     std::string text_field = "text", label_field = "label";
     std::vector<std::string> files;
     cli::ComputeFlags compute;
+    cli::ModelFlags model_flags;
     po::options_description flags("score-sentiment options");
     // clang-format off
     flags.add_options()
-        ("model", po::value(&settings.model_path), "the sentiment model (from train-model --task sentiment)")
         ("input", po::value(&files)->multitoken(), "text file(s); none or - reads stdin")
         ("input-format", po::value(&input_format)->default_value(input_format),
          "lines (one text per line), tsv, csv or jsonl")
@@ -157,11 +157,12 @@ int main(int argc, char** argv) {
         ("help,h", "show this help");
     // clang-format on
     compute.add_to(flags);
+    model_flags.add_to(flags, "sst2");
     po::positional_options_description positional;
     positional.add("input", -1);
     po::variables_map values;
-    if (!cli::parse(argc, argv, flags, positional, values, "score-sentiment --model MODEL [FILE...]")) return 0;
-    if (settings.model_path.empty()) throw UsageError("no model given; pass --model MODEL");
+    if (!cli::parse(argc, argv, flags, positional, values, "score-sentiment [--model NAME|FILE] [FILE...]")) return 0;
+    if (model_flags.list_if_asked()) return 0;
     if (settings.format != "jsonl" && settings.format != "tsv")
       throw UsageError("--format must be jsonl or tsv, got '" + settings.format + "'");
     if (settings.trace_format != "html" && settings.trace_format != "jsonl")
@@ -175,6 +176,7 @@ int main(int argc, char** argv) {
     reader.text_field = text_field;
     reader.label_field = label_field;
     const Precision precision = compute.apply("score-sentiment");
+    settings.model_path = model_flags.path();
     SentimentModel model = SentimentModel::load(settings.model_path, precision);
     Scorer scorer(model, settings);
     const auto read = [&](const std::string& file) {
