@@ -26,7 +26,7 @@ struct FoundModel {
 // Every model in the folders; where two folders hold a name, the earlier folder's wins.
 std::vector<FoundModel> available_models();
 
-// A path as it is when it names a file, holds a '/' or ends in .safetensors; otherwise the
+// A path as it is when it names something on disk, holds a '/' or ends in .safetensors; otherwise the
 // model of that name. Throws InputError listing the folders searched and the names found.
 std::string resolve_model(const std::string& name_or_path);
 
