@@ -11,8 +11,9 @@ scratch_directory
 cd "$tmp"
 
 for i in $(seq 200); do echo "Line $i: warp, weft and the shuttle between them."; done >corpus.txt
+# --max-epochs 0: no budget ends a run between kills, however fast this machine trains.
 args=(--corpus corpus.txt --hidden 32 --embedding-size 8 --batch-size 4 --seq-length 20 --quiet
-  --output m.safetensors --checkpoint-dir ck --checkpoint-every 1 --eval-every 5 --max-iters 1000000)
+  --output m.safetensors --checkpoint-dir ck --checkpoint-every 1 --eval-every 5 --max-epochs 0 --max-iters 1000000)
 newest() { ls ck/step-*.safetensors 2>/dev/null | sort | tail -1 || true; }
 RANDOM=7  # reproducible "random" moments
 for trial in $(seq 20); do
