@@ -26,8 +26,8 @@ struct FoundModel {
 // Every model in the folders; where two folders hold a name, the earlier folder's wins.
 std::vector<FoundModel> available_models();
 
-// A path as it is when it names something on disk, holds a '/' or ends in .safetensors; otherwise the
-// model of that name. Throws InputError listing the folders searched and the names found.
+// A path as it is when it names something on disk, holds a '/' or ends in .safetensors;
+// otherwise the model of that name. Throws InputError listing the folders searched and the names found.
 std::string resolve_model(const std::string& name_or_path);
 
 }  // namespace charloom

@@ -76,8 +76,7 @@ std::vector<FoundModel> available_models() {
 std::string resolve_model(const std::string& name_or_path) {
   std::error_code error;
   const bool looks_like_path = name_or_path.find('/') != std::string::npos ||
-                               std::string_view(name_or_path).ends_with(extension) ||
-                               fs::exists(name_or_path, error);
+                               std::string_view(name_or_path).ends_with(extension) || fs::exists(name_or_path, error);
   if (looks_like_path) return name_or_path;
   const std::vector<FoundModel> models = available_models();
   for (const FoundModel& model : models)
