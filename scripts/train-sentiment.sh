@@ -33,7 +33,7 @@ trap 'rm -rf "$work"' EXIT
 
 # The language model also reads the training sentences' text, without their labels, so that
 # it learns their register from the start (79.36% against 77.87% dev accuracy in one run
-# each, README). They come first, so the validation split stays movie reviews.
+# each, docs/results.md). They come first, so the validation split stays movie reviews.
 cut -f2 "$data/sst2-train.tsv" >"$work/sst2-train-text.txt"
 
 echo "== 1. A 1x512 LSTM language model on SST-2's training text and movie reviews, $lm_seconds s"
@@ -66,13 +66,13 @@ class_pair() {
 # A generative classifier beside the discriminative one: the language model goes on to each
 # class's training texts (about 3.5 passes), and the classifier adds the two models'
 # log-likelihood ratio to its logit, weighted as dev accuracy prefers (a median of 81.88%
-# against 80.50% without, over three runs each; README).
+# against 80.50% without, over three runs each; docs/results.md).
 echo "== 3. Class language models: the language model fine-tuned on each class's training texts, 400 iterations"
 class_pair "$data/sst2-train.tsv" "" 400
 
 # A second pair, for other errors than the first's: the language model goes on to the movie
 # reviews' sentences of each class (labeled by their review, spelled as SST-2), about one pass.
-# Its ratio adds to the first's (a median of 82.57% against 81.88% with one pair; README).
+# Its ratio adds to the first's (a median of 82.57% against 81.88% with one pair; docs/results.md).
 echo "== 4. Class language models from movie-review sentences, labeled by their review, 800 iterations"
 /usr/bin/python3 "$root/scripts/review_sentences.py" "${corpus%.txt}.csv" >"$work/reviews.tsv"
 class_pair "$work/reviews.tsv" -reviews 800

@@ -11,7 +11,7 @@
 
 namespace charloom {
 
-// Defaults train a 2x512 LSTM well on a 1-10 MB corpus; see the README for how they were chosen.
+// Defaults train a 2x512 LSTM well on a 1-10 MB corpus; docs/training.md says how they were chosen.
 struct TrainingConfig {
   std::vector<std::string> corpus;
   std::string output;
@@ -40,7 +40,7 @@ struct TrainingConfig {
   double weight_decay = 0.0;                          // decoupled (AdamW-style) for every optimizer
   double grad_clip = 5.0;                             // global L2 norm; 0 = off
   // --dropout also on the top layer's outputs, before the head, as char-rnn does: it trains
-  // only, so the model file and PyTorch's modules are unchanged (README, "The defaults").
+  // only, so the model file and PyTorch's modules are unchanged (docs/training.md, "The defaults").
   bool dropout_before_head = true;
 
   std::int64_t max_iters = 0;    // 0 = no limit; counts the whole run, across resumes

@@ -14,7 +14,7 @@ std::int64_t cosine_horizon(const ScheduleSettings& config) {
 
 // 0 asks for the schedule's own share: cosine decays over the whole horizon; auto holds the
 // peak and anneals at the end, which measured 0.04 nats/char better than a constant rate on
-// tinyshakespeare (README, "The defaults").
+// tinyshakespeare (docs/training.md, "The defaults").
 double decay_fraction(const ScheduleSettings& config) {
   if (config.lr_decay_fraction > 0.0) return config.lr_decay_fraction;
   return config.lr_schedule == "auto" ? kAutoDecayFraction : 1.0;
