@@ -364,12 +364,22 @@ TEST_CASE("shares of a batch add up to the whole batch: the identity data-parall
   }
 }
 
+namespace {
+
+// 503 random ids for a tiny LSTM's vocabulary: a validation span to score.
+TokenIds random_span(const ModelConfig& config, std::uint64_t seed) {
+  TokenIds ids(static_cast<std::size_t>(config.vocabulary_size));
+  for (std::uint32_t id : random_ids(503, config.vocabulary_size, seed)) ids.push_back(id);
+  return ids;
+}
+
+}  // namespace
+
 TEST_CASE("validation split into parts scores the same units and nats as in one piece") {
   ModelConfig config = tiny_config(CellKind::lstm);
   nn::Network network(config);
   network.initialize(4);
-  TokenIds ids(static_cast<std::size_t>(config.vocabulary_size));
-  for (std::uint32_t id : random_ids(503, config.vocabulary_size, 61)) ids.push_back(id);
+  const TokenIds ids = random_span(config, 61);
   const infer::SpanScore whole = infer::score_span(network, ids, 0, ids.size(), 7, 10);
   for (int parts : {2, 3, 7, 9}) {
     CAPTURE(parts);
@@ -389,8 +399,7 @@ TEST_CASE("a stop request ends a validation pass between chunks, marked as parti
   ModelConfig config = tiny_config(CellKind::lstm);
   nn::Network network(config);
   network.initialize(4);
-  TokenIds ids(static_cast<std::size_t>(config.vocabulary_size));
-  for (std::uint32_t id : random_ids(503, config.vocabulary_size, 62)) ids.push_back(id);
+  const TokenIds ids = random_span(config, 62);
   StopRequest stop;
   const infer::SpanScore whole = infer::score_span(network, ids, 0, ids.size(), 7, 10, 0, 1, &stop);
   CHECK_FALSE(whole.interrupted);

@@ -84,7 +84,6 @@ class StopRequest {
   bool stop_requested() const noexcept { return state_.load() != 0; }
   // The signal that asked, 0 when none has or when the caller asked without one.
   int signal() const noexcept { return state_.load() > 0 ? state_.load() : 0; }
-  void clear() noexcept { state_.store(0); }
 
  private:
   static constexpr int requested = -1;

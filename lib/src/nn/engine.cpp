@@ -17,11 +17,15 @@ dnnl::stream& cpu_stream() {
   return stream;
 }
 
+namespace {
+
 // oneDNN's ISA values are feature masks: a CPU with an ISA has every bit of its value.
 bool has_isa(dnnl::cpu_isa wanted) {
   const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
   return (isa & static_cast<unsigned>(wanted)) == static_cast<unsigned>(wanted);
 }
+
+}  // namespace
 
 bool native_bf16() { return has_isa(dnnl::cpu_isa::avx512_core_bf16); }
 

@@ -12,7 +12,4 @@ dnnl::stream& cpu_stream();  // the calling thread's own
 // on reference kernels, several times slower than f32.
 bool native_bf16();
 
-// Whether oneDNN's effective ISA on this CPU includes `wanted` (its values are feature masks).
-bool has_isa(dnnl::cpu_isa wanted);
-
 }  // namespace charloom::nn

@@ -15,6 +15,15 @@ int stop_code(const StopRequest* stop) {
 
 const char* stop_reason(int code) { return code == stop_without_signal ? "stop-request" : "signal"; }
 
+void check_shared_settings(double learning_rate, double grad_clip, int threads, const std::string& on_divergence) {
+  if (!(learning_rate > 0.0 && learning_rate < 100.0))
+    throw UsageError("--learning-rate must be positive and below 100");
+  if (grad_clip < 0.0) throw UsageError("--grad-clip must be 0 (off) or positive");
+  if (threads < 0) throw UsageError("--threads must not be negative");
+  if (on_divergence != "stop" && on_divergence != "rollback")
+    throw UsageError("--on-divergence must be stop or rollback");
+}
+
 void check_writable(const std::string& path) {
   std::error_code error;
   if (std::filesystem::is_directory(path, error))

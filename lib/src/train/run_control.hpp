@@ -17,6 +17,9 @@ int stop_code(const StopRequest* stop);
 // What a summary's stopped_by says for a nonzero stop_code.
 const char* stop_reason(int code);
 
+// The checks both tasks make of the settings they share; UsageError naming the flag.
+void check_shared_settings(double learning_rate, double grad_clip, int threads, const std::string& on_divergence);
+
 // Fails now, not after hours of training, when the output cannot be written.
 void check_writable(const std::string& path);
 

@@ -17,17 +17,12 @@ void validate_budgets(const SentimentTrainingConfig& c) {
     throw UsageError("--batch-size must be from 1 to 4096, got " + std::to_string(c.batch_size));
   if (c.max_length < 1 || c.max_length > 100000)
     throw UsageError("--max-length must be from 1 to 100000, got " + std::to_string(c.max_length));
-  if (!(c.learning_rate > 0.0 && c.learning_rate < 100.0))
-    throw UsageError("--learning-rate must be positive and below 100");
+  check_shared_settings(c.learning_rate, c.grad_clip, c.threads, c.on_divergence);
   if (c.lr_schedule != "constant" && c.lr_schedule != "cosine")
     throw UsageError("--lr-schedule for --task sentiment is constant or cosine, got '" + c.lr_schedule + "'");
   if (c.lr_schedule == "cosine" && c.max_epochs == 0)
     throw UsageError("--lr-schedule cosine needs --max-epochs: it decays over them");
   if (c.max_epochs < 0 || c.time_limit < 0.0 || c.patience < 0) throw UsageError("budgets must not be negative");
-  if (c.threads < 0) throw UsageError("--threads must not be negative");
-  if (c.grad_clip < 0.0) throw UsageError("--grad-clip must be 0 (off) or positive");
-  if (c.on_divergence != "stop" && c.on_divergence != "rollback")
-    throw UsageError("--on-divergence must be stop or rollback");
 }
 
 // The techniques that start from a language model, and the ones that exclude each other.

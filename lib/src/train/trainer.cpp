@@ -48,7 +48,8 @@ struct RunState {
   double elapsed_seconds = 0.0;  // over all invocations
 };
 
-nlohmann::json run_state_json(const RunState& run, const TrainingConfig& config, std::int64_t optimizer_steps,
+nlohmann::json run_state_json(const RunState& run, const TrainingConfig& config,
+                              const train::ScheduleSettings& schedule, std::int64_t optimizer_steps,
                               std::uint32_t corpus_fingerprint) {
   return {
       {"corpus_crc32", corpus_fingerprint},
@@ -63,7 +64,7 @@ nlohmann::json run_state_json(const RunState& run, const TrainingConfig& config,
       {"optimizer", config.optimizer},
       {"optimizer_steps", optimizer_steps},
       {"seed", config.seed},
-      {"lr_decay_iters", config.lr_decay_iters},
+      {"lr_decay_iters", schedule.lr_decay_iters},
       {"batch_size", config.batch_size},
       {"seq_length", config.seq_length},
       {"processes", dist::Communicator::world().size()}};
@@ -103,16 +104,11 @@ void validate(const TrainingConfig& c) {
     throw UsageError("--batch-size must be from 1 to 65536, got " + std::to_string(c.batch_size));
   if (c.seq_length < 1 || c.seq_length > 100000)
     throw UsageError("--seq-length must be from 1 to 100000, got " + std::to_string(c.seq_length));
-  if (!(c.learning_rate > 0.0 && c.learning_rate < 100.0))
-    throw UsageError("--learning-rate must be positive and below 100");
-  if (c.grad_clip < 0.0) throw UsageError("--grad-clip must be 0 (off) or positive");
+  train::check_shared_settings(c.learning_rate, c.grad_clip, c.threads, c.on_divergence);
   if (c.max_iters < 0 || c.max_epochs < 0 || c.time_limit < 0.0) throw UsageError("budgets must not be negative");
   if (c.eval_every < 1) throw UsageError("--eval-every must be at least 1");
   if (c.patience < 0 || c.keep_last < 0 || c.checkpoint_every < 0)
     throw UsageError("--patience, --keep-last and --checkpoint-every must not be negative");
-  if (c.on_divergence != "stop" && c.on_divergence != "rollback")
-    throw UsageError("--on-divergence must be stop or rollback");
-  if (c.threads < 0) throw UsageError("--threads must not be negative");
   const int processes = dist::Communicator::world().size();
   if (c.batch_size % processes != 0)
     throw UsageError("--batch-size " + std::to_string(c.batch_size) + " does not divide among " +
@@ -171,6 +167,8 @@ class Trainer {
   void write_output(TrainingSummary& summary);
 
   TrainingConfig config_;
+  // The learning-rate schedule, built once; the auto schedule moves its horizon.
+  train::ScheduleSettings schedule_;
   RunHooks hooks_;
   std::unique_ptr<train::RunLog> log_;
   // The processes of a data-parallel run; this one holds streams [first_stream_,
@@ -203,6 +201,7 @@ class Trainer {
 
 void Trainer::prepare() {
   validate(config_);
+  schedule_ = train::schedule_settings(config_);
   set_thread_count(config_.threads);
   ModelFile checkpoint;
   std::string checkpoint_path;
@@ -319,7 +318,7 @@ void Trainer::restore(const ModelFile& checkpoint) {
     run_.evals_without_improvement = state.at("evals_without_improvement").get<int>();
     run_.elapsed_seconds = state.at("elapsed_seconds").get<double>();
     optimizer_->steps_taken = state.at("optimizer_steps").get<std::int64_t>();
-    if (config_.lr_schedule == "auto") config_.lr_decay_iters = state.value("lr_decay_iters", std::int64_t{0});
+    if (config_.lr_schedule == "auto") schedule_.lr_decay_iters = state.value("lr_decay_iters", std::int64_t{0});
     const int processes = state.value("processes", 1);
     if (processes != world_.size())
       log_->warning("the checkpoint was written by " + std::to_string(processes) + " process" +
@@ -379,7 +378,7 @@ ModelFile Trainer::checkpoint_file() {
           {"train_state.c_l" + std::to_string(layer), {batch, hidden}, all_rows(stream_.c[layer])});
   }
   if (!best_parameters_.empty()) file.extra_tensors.push_back({"best.parameters", {count}, best_parameters_});
-  file.checkpoint_json = run_state_json(run_, config_, optimizer_->steps_taken, corpus_fingerprint_).dump();
+  file.checkpoint_json = run_state_json(run_, config_, schedule_, optimizer_->steps_taken, corpus_fingerprint_).dump();
   return file;
 }
 
@@ -488,13 +487,11 @@ bool Trainer::should_stop(TrainingSummary& summary) {
 // iteration include evaluations and checkpoints, and re-estimating follows a machine whose
 // speed drifts; once the decay has begun the horizon stays, so rates already used stay.
 void Trainer::estimate_horizon() {
-  if (!horizon_from_time_ || progress_.trained_steps == 0 ||
-      train::decay_has_begun(train::schedule_settings(config_), run_.step))
-    return;
+  if (!horizon_from_time_ || progress_.trained_steps == 0 || train::decay_has_begun(schedule_, run_.step)) return;
   const double per_iteration = seconds_since(started_) / static_cast<double>(progress_.trained_steps);
   const double remaining = config_.time_limit - seconds_since(started_);
-  config_.lr_decay_iters = run_.step + static_cast<std::int64_t>(std::max(0.0, remaining) / per_iteration);
-  world_.broadcast(config_.lr_decay_iters);  // rank 0's clock decides, so every rank agrees
+  schedule_.lr_decay_iters = run_.step + static_cast<std::int64_t>(std::max(0.0, remaining) / per_iteration);
+  world_.broadcast(schedule_.lr_decay_iters);  // rank 0's clock decides, so every rank agrees
 }
 
 void Trainer::evaluate_and_checkpoint(bool force_checkpoint) {
@@ -542,12 +539,11 @@ void Trainer::train_step() {
   const auto step_started = Clock::now();
   batcher_->next(batch_);
   if (batch_.starts_epoch) stream_.reset(config_.model, local_batch_);
-  const double lr = train::learning_rate_at(train::schedule_settings(config_), run_.step) * run_.lr_scale;
-  if (horizon_from_time_ && !progress_.decay_announced &&
-      train::decay_has_begun(train::schedule_settings(config_), run_.step)) {
+  const double lr = train::learning_rate_at(schedule_, run_.step) * run_.lr_scale;
+  if (horizon_from_time_ && !progress_.decay_announced && train::decay_has_begun(schedule_, run_.step)) {
     progress_.decay_announced = true;
     log_->note("the learning rate decays from iteration " + std::to_string(run_.step) + " to iteration " +
-               std::to_string(config_.lr_decay_iters) + ", where --time-limit is expected to end");
+               std::to_string(schedule_.lr_decay_iters) + ", where --time-limit is expected to end");
   }
   reducer_->begin(network_->gradients().data(), network_->gradients().size());
   double loss = network_->train_batch(batch_.inputs.data(), batch_.targets.data(), config_.seq_length, local_batch_,
@@ -689,7 +685,7 @@ TrainingSummary Trainer::run() {
   elapsed_before_ = run_.elapsed_seconds;
   log_->open_metrics(config_.metrics_path, resumed_);
   horizon_from_time_ = config_.lr_schedule == "auto" && config_.time_limit > 0;
-  progress_.decay_announced = train::decay_has_begun(train::schedule_settings(config_), run_.step);
+  progress_.decay_announced = train::decay_has_begun(schedule_, run_.step);
   announce();
   TrainingSummary summary;
   while (!should_stop(summary)) train_step();
