@@ -53,11 +53,11 @@ Precision ComputeFlags::apply(std::string_view app) const {
 }
 
 void ModelFlags::add_to(po::options_description& description, const char* default_name) {
-  model = default_name;
+  auto* value = po::value(&model);
+  if (default_name != nullptr) value->default_value(model = default_name);
   // clang-format off
   description.add_options()
-      ("model", po::value(&model)->default_value(model),
-       "a model's name (see --list-models) or its file")
+      ("model", value, "a model's name (see --list-models) or its file")
       ("list-models", po::bool_switch(&list), "list the models found by name, and where");
   // clang-format on
 }

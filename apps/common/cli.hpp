@@ -43,7 +43,7 @@ struct ModelFlags {
   std::string model;
   bool list = false;
 
-  // `default_name` is the shipped model the app uses when --model is not given.
+  // `default_name` is the shipped model the app uses when --model is not given (none when null).
   void add_to(po::options_description& description, const char* default_name);
   // With --list-models: prints every model found, with its kind, size, folder and recorded
   // figures, and returns true.
