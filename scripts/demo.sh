@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
-# The README's first command: sets everything up, fetches a real corpus, shows what the text
-# layer makes of it, trains a small model on it briefly, samples text from the model and
-# scores the validation split with it.
+# The README's first command: sets everything up, samples and scores with the shipped models,
+# then fetches a real corpus, shows what the text layer makes of it, trains a small model on
+# it briefly, samples text from the model and scores the validation split with it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="$root/build/apps"
 
 "$root/scripts/setup.sh"
+
+echo
+echo "== The shipped models, found by name"
+"$bin/generate-text" --list-models
+echo
+echo "== 400 characters from the shipped shakespeare model (temperature 0.8, seed 1)"
+"$bin/generate-text" --prime "ROMEO:" --length 400 --temperature 0.8 --seed 1
+echo
+echo "== How likely each line is under it, in nats per character (Shakespeare scores lower)"
+printf 'What light through yonder window breaks?\nThe quarterly report is attached below.\n' |
+  "$bin/evaluate-model" --per-line
+if "$bin/score-sentiment" --list-models | grep -q '^sst2 '; then
+  echo
+  echo "== The shipped sst2 classifier on two sentences from a pipe"
+  printf 'a warm , funny and moving film\na dull , lifeless mess\n' | "$bin/score-sentiment"
+fi
 
 corpus=""
 if corpus=$("$root/scripts/fetch-corpora.sh" moby-dick); then

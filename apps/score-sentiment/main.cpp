@@ -110,6 +110,7 @@ class Scorer {
                    {"recall", m.recall},
                    {"f1", m.f1},
                    {"roc_auc", m.roc_auc},
+                   {"log_loss", m.log_loss},
                    {"confusion_matrix",
                     {{"true_positive", m.true_positive},
                      {"false_positive", m.false_positive},

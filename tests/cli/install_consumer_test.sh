@@ -20,4 +20,20 @@ expect_status 0 "consumer runs"
 expect_equal "units=3 vocabulary=3 decoded=a👍🏿b" "$out" "consumer output"
 run "$tmp/prefix/bin/inspect-corpus" --help
 expect_status 0 "installed app runs"
+
+# The shipped models are installed, and found by name from the installed library before the
+# source tree's copy; the consumer's text is the installed generate-text's.
+[ -f "$source_dir/models/shakespeare.safetensors" ] || { echo "the source tree ships no shakespeare model"; finish; exit; }
+for model in "$source_dir"/models/*.safetensors; do
+  cmp -s "$model" "$tmp/prefix/share/charloom/models/$(basename "$model")" || fail "the install lacks $(basename "$model")"
+done
+cmp -s "$source_dir/models/models.json" "$tmp/prefix/share/charloom/models/models.json" || fail "the install lacks models.json"
+run env -u CHARLOOM_MODEL_PATH "$tmp/consumer/consumer" shakespeare
+expect_status 0 "the consumer loads shakespeare by name"
+expect_equal "$tmp/prefix/share/charloom/models/shakespeare.safetensors" "$(head -n1 <<<"$out")" "found in the install"
+consumer_text=$(tail -n +2 <<<"$out")
+run env -u CHARLOOM_MODEL_PATH "$tmp/prefix/bin/generate-text" --temperature 0 --length 60
+expect_status 0 "the installed generate-text with its default model"
+expect_equal "$out" "$consumer_text" "the library and the app give the same most likely text"
+[ ${#consumer_text} -ge 30 ] || fail "expected about 60 characters of text, got [$consumer_text]"
 finish

@@ -86,7 +86,7 @@ expect_contains $'\tnegative\tbad story' "$out" "TSV output"
 # --eval: the metrics of the dev file.
 run "$score" --model s.safetensors --eval dev.tsv
 expect_status 0 "--eval"
-for field in accuracy precision recall f1 roc_auc confusion_matrix true_positive false_negative; do
+for field in accuracy precision recall f1 roc_auc log_loss confusion_matrix true_positive false_negative; do
   expect_contains "\"$field\"" "$out" "--eval field $field"
 done
 expect_contains '"accuracy": 1.0' "$out" "--eval accuracy"

@@ -39,6 +39,10 @@ TEST_CASE("binary metrics equal hand-computed figures") {
   CHECK(m.f1 == doctest::Approx(2.0 / 3.0));
   // Of the 9 positive-negative pairs, the positive outscores the negative in 7.
   CHECK(m.roc_auc == doctest::Approx(7.0 / 9.0));
+  // The labels' probabilities: 0.9, 0.8, 0.3 for the positives, 0.4, 0.8, 0.6 for the negatives.
+  CHECK(m.log_loss ==
+        doctest::Approx(
+            -(std::log(0.9) + std::log(0.8) + std::log(0.3) + std::log(0.4) + std::log(0.8) + std::log(0.6)) / 6));
   // Ties count half; a score at the threshold is positive.
   const BinaryMetrics tied = binary_metrics({0.5, 0.5}, {1, 0});
   CHECK(tied.roc_auc == doctest::Approx(0.5));
@@ -49,6 +53,7 @@ TEST_CASE("binary metrics equal hand-computed figures") {
   CHECK(none.precision == 0.0);
   CHECK(none.f1 == 0.0);
   CHECK(none.roc_auc == 0.5);
+  CHECK(binary_metrics({0.0}, {1}).log_loss == doctest::Approx(-std::log(1e-15)));
 }
 
 namespace {

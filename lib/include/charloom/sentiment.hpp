@@ -57,6 +57,9 @@ struct BinaryMetrics {
   std::uint64_t true_positive = 0, false_positive = 0, true_negative = 0, false_negative = 0;
   double accuracy = 0.0, precision = 0.0, recall = 0.0, f1 = 0.0;
   double roc_auc = 0.0;  // the probability that a positive outscores a negative, ties half
+  // The mean negative log-likelihood of the labels, in nats: how well calibrated the scores
+  // are, where accuracy only sees which side of the threshold they fall.
+  double log_loss = 0.0;
 };
 
 // Metrics of scores (P(positive)) against labels (0 or 1); a score >= threshold is positive.

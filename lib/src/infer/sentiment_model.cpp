@@ -105,10 +105,14 @@ std::vector<double> SentimentModel::trace(const std::vector<std::uint32_t>& text
 BinaryMetrics binary_metrics(const std::vector<double>& scores, const std::vector<int>& labels, double threshold) {
   if (scores.size() != labels.size()) throw Error("binary_metrics: scores and labels differ in number");
   BinaryMetrics m;
+  double nats = 0.0;
   for (std::size_t i = 0; i < scores.size(); ++i) {
     const bool predicted = scores[i] >= threshold, actual = labels[i] == 1;
     (predicted ? (actual ? m.true_positive : m.false_positive) : (actual ? m.false_negative : m.true_negative)) += 1;
+    // Clamped, so that one score of exactly 0 or 1 on the wrong side costs 34.5 nats, not infinity.
+    nats -= std::log(std::clamp(actual ? scores[i] : 1.0 - scores[i], 1e-15, 1.0));
   }
+  m.log_loss = scores.empty() ? 0.0 : nats / static_cast<double>(scores.size());
   const auto ratio = [](double a, double b) { return b == 0.0 ? 0.0 : a / b; };
   const double tp = static_cast<double>(m.true_positive), fp = static_cast<double>(m.false_positive);
   const double tn = static_cast<double>(m.true_negative), fn = static_cast<double>(m.false_negative);
