@@ -24,15 +24,15 @@ std::string shortest(double value) {
 }
 
 // Flags that mean something for one task only; any of them given under the other is a usage error.
-constexpr const char* sentiment_only[] = {"train",         "dev",
-                                          "input-format",  "columns",
-                                          "header",        "pool",
-                                          "bidirectional", "freeze-encoder",
-                                          "probe",         "class-weight",
-                                          "max-length",    "head-only-epochs",
-                                          "ema-decay",     "decay-to-pretrained",
-                                          "weight-drop",   "lm-loss-weight",
-                                          "positive-lm",   "negative-lm"};
+constexpr const char* sentiment_only[] = {"train",          "dev",
+                                          "input-format",   "columns",
+                                          "header",         "pool",
+                                          "bidirectional",  "freeze-encoder",
+                                          "probe",          "class-weight",
+                                          "max-length",     "head-only-epochs",
+                                          "ema-decay",      "decay-to-pretrained",
+                                          "lm-loss-weight", "positive-lm",
+                                          "negative-lm"};
 constexpr const char* language_model_only[] = {
     "corpus",         "dropout-before-head", "seq-length",     "optimizer",
     "lr-decay-every", "lr-decay-rate",       "lr-decay-iters", "momentum",
@@ -103,7 +103,9 @@ int main(int argc, char** argv) {
         ("dropout", po::value(&config.model.dropout)->default_value(config.model.dropout),
          "dropout on the embedding output, between layers and (see the next flag) before the head")
         ("dropout-before-head", po::value(&config.dropout_before_head)->default_value(config.dropout_before_head, "true"),
-         "also drop out the top layer's outputs before the head (training only): true or false");
+         "also drop out the top layer's outputs before the head (training only): true or false")
+        ("weight-drop", po::value(&config.weight_drop)->default_value(config.weight_drop),
+         "drop this fraction of the recurrent weights at each training step (AWD-LSTM's weight drop). 0 = off");
     // clang-format on
     // clang-format off
     batching.add_options()

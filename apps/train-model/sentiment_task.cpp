@@ -41,8 +41,6 @@ cli::po::options_description SentimentFlags::options() {
       ("decay-to-pretrained", po::value(&decay_to_pretrained)->default_value(defaults.decay_to_pretrained),
        "with --init-from: after each step, move the encoder's weights back towards the model's by the learning rate "
        "times this fraction of the distance (L2-SP; e.g. 0.5). 0 = off")
-      ("weight-drop", po::value(&weight_drop)->default_value(defaults.weight_drop),
-       "drop this fraction of the recurrent weights at each training step (AWD-LSTM's weight drop). 0 = off")
       ("lm-loss-weight", po::value(&lm_loss_weight)->default_value(defaults.lm_loss_weight),
        "with --init-from LM: also train on predicting each text's next unit with the language model's head, this "
        "weight times that loss (e.g. 0.2), so the encoder stays a language model. 0 = off")
@@ -88,7 +86,7 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.head_only_epochs = head_only_epochs;
   config.ema_decay = ema_decay;
   config.decay_to_pretrained = decay_to_pretrained;
-  config.weight_drop = weight_drop;
+  if (given("weight-drop")) config.weight_drop = shared.weight_drop;
   config.lm_loss_weight = lm_loss_weight;
   config.positive_lm = positive_lm;
   config.negative_lm = negative_lm;

@@ -18,7 +18,6 @@ struct SentimentFlags {
   int max_length = 0, head_only_epochs = 0;
   double ema_decay = 0.0;
   double decay_to_pretrained = 0.0;
-  double weight_drop = 0.0;
   double lm_loss_weight = 0.0;
 
   cli::po::options_description options();

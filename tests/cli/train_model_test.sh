@@ -13,7 +13,7 @@ small=(--corpus corpus.txt --hidden 24 --embedding-size 8 --batch-size 4 --seq-l
 run "$bin" --help
 expect_status 0 "--help"
 for flag in --cell --layers --hidden --embedding-size --dropout --batch-size --seq-length --optimizer \
-  --learning-rate --lr-schedule --lr-decay-fraction --dropout-before-head --grad-clip --max-iters --max-epochs --time-limit --eval-every --val-fraction \
+  --learning-rate --lr-schedule --lr-decay-fraction --dropout-before-head --weight-drop --grad-clip --max-iters --max-epochs --time-limit --eval-every --val-fraction \
   --checkpoint-dir --keep-last --resume --seed --threads --unit --normalize --min-count --metrics \
   --summary-json --config --quiet --init-from; do
   expect_contains "$flag" "$out" "--help lists $flag"
@@ -133,6 +133,7 @@ bad 2 "--layers must be from 1 to 64, got -2" "${small[@]}" --output e.safetenso
 bad 2 "--batch-size must be from 1 to 65536, got 9999999" "${base[@]}" --hidden 24 --output e.safetensors --batch-size 9999999
 bad 2 "the argument ('abc') for option '--hidden' is invalid" "${base[@]}" --batch-size 4 --output e.safetensors --hidden abc
 bad 2 "--dropout must be in [0, 1)" "${small[@]}" --output e.safetensors --dropout 1.5
+bad 2 "--weight-drop must be at least 0 and below 1, got 1.000000" "${small[@]}" --output e.safetensors --weight-drop 1
 bad 2 "--lr-decay-fraction must be in [0, 1]" "${small[@]}" --output e.safetensors --lr-decay-fraction 1.5
 # A value holding one of Boost's %placeholders% once hung its message builder (found by fuzzing).
 bad 2 "the argument ('?value?') for option '--hidden' is invalid" "${base[@]}" --batch-size 4 --output e.safetensors --hidden '%value%'

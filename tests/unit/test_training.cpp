@@ -6,13 +6,16 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <utility>
 
 #include "charloom/errors.hpp"
 #include "charloom/model_file.hpp"
 #include "charloom/training.hpp"
+#include "nn/network.hpp"
 #include "test_helpers.hpp"
 #include "train/optimizer.hpp"
 #include "train/schedule.hpp"
+#include "train/weight_drop.hpp"
 
 using namespace charloom;
 namespace fs = std::filesystem;
@@ -72,18 +75,22 @@ void check_identical(const ModelFile& a, const ModelFile& b) {
 }  // namespace
 
 TEST_CASE("training N steps, then resuming for N more, gives bit-identical weights and state") {
-  for (const char* cell : {"lstm", "gru"}) {
+  // Weight drop's masks must come back as they were drawn, too.
+  for (const auto& [cell, weight_drop] : {std::pair{"lstm", 0.0}, std::pair{"gru", 0.0}, std::pair{"lstm", 0.3}}) {
     CAPTURE(cell);
+    CAPTURE(weight_drop);
     TempDirectory dir;
     testing::TempFile corpus(repeated_text(6000));
     TrainingConfig straight = small_config(corpus.path(), dir, "straight");
     straight.model.cell = parse_cell_kind(cell);
+    straight.weight_drop = weight_drop;
     straight.max_iters = 24;
     const TrainingSummary whole = train_language_model(straight);
     CHECK(whole.iterations == 24);
 
     TrainingConfig first = small_config(corpus.path(), dir, "split");
     first.model.cell = straight.model.cell;
+    first.weight_drop = weight_drop;
     first.max_iters = 12;
     CHECK(train_language_model(first).iterations == 12);
     TrainingConfig second = first;
@@ -96,6 +103,40 @@ TEST_CASE("training N steps, then resuming for N more, gives bit-identical weigh
                     load_model_file(dir.file("split.checkpoints/step-000000024.safetensors")));
     check_identical(load_model_file(straight.output), load_model_file(second.output));
   }
+}
+
+TEST_CASE("--weight-drop trains the language model through the kept recurrent weights only") {
+  TempDirectory dir;
+  testing::TempFile corpus(repeated_text(6000));
+  TrainingConfig config = small_config(corpus.path(), dir, "dropped");
+  config.weight_drop = 0.5;
+  config.max_iters = 1;
+  config.eval_every = 1;
+  train_language_model(config);
+  // One Adam step from the initial weights: a weight with no gradient does not move at all.
+  nn::Network start(load_model_file(config.output).config);
+  start.initialize(config.seed);
+  const ModelFile after = load_model_file(config.output);
+  const train::WeightDrop step_zero(start.layout(), config.weight_drop, config.seed);
+  std::size_t kept_moved = 0, kept = 0, dropped = 0;
+  for (const nn::TensorInfo& tensor : start.layout().tensors()) {
+    if (tensor.name.rfind("rnn.weight_hh_", 0) != 0) continue;
+    const std::vector<float>& values = after.find(tensor.name)->values;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const float before = start.parameters()[tensor.offset + i];
+      if (step_zero.kept(0, tensor.offset + i)) {
+        ++kept;
+        kept_moved += values[i] != before;
+      } else {
+        ++dropped;
+        CHECK(values[i] == before);
+      }
+    }
+  }
+  CHECK(dropped > kept / 2);  // about half of each
+  CHECK(kept_moved > kept * 9 / 10);
+  config.weight_drop = 1.0;
+  CHECK_THROWS_AS(train_language_model(config), UsageError);
 }
 
 TEST_CASE("the loss on a tiny repetitive corpus falls to near zero") {

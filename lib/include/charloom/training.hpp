@@ -42,6 +42,9 @@ struct TrainingConfig {
   // --dropout also on the top layer's outputs, before the head, as char-rnn does: it trains
   // only, so the model file and PyTorch's modules are unchanged (docs/training.md, "The defaults").
   bool dropout_before_head = true;
+  // AWD-LSTM's weight drop: each step drops this fraction of the recurrent (hidden-to-hidden)
+  // weights, one mask for the whole batch, and scales the rest up; 0 = off.
+  double weight_drop = 0.0;
 
   std::int64_t max_iters = 0;    // 0 = no limit; counts the whole run, across resumes
   std::int64_t max_epochs = 50;  // 0 = no limit; counts the whole run

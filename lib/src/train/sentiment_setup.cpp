@@ -45,8 +45,7 @@ void validate_techniques(const SentimentTrainingConfig& c) {
         std::to_string(c.decay_to_pretrained));
   if (c.decay_to_pretrained > 0.0 && !from_model)
     throw UsageError("--decay-to-pretrained needs --init-from LM: it pulls the encoder back to the model's weights");
-  if (!(c.weight_drop >= 0.0 && c.weight_drop < 1.0))
-    throw UsageError("--weight-drop must be at least 0 and below 1, got " + std::to_string(c.weight_drop));
+  check_weight_drop(c.weight_drop);
   if (!(c.lm_loss_weight >= 0.0 && c.lm_loss_weight <= 100.0))
     throw UsageError("--lm-loss-weight must be from 0 to 100 (0 = off), got " + std::to_string(c.lm_loss_weight));
   if (c.lm_loss_weight > 0.0 && !from_model)

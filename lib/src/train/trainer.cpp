@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <optional>
 
 #include "charloom/batcher.hpp"
 #include "charloom/corpus.hpp"
@@ -27,6 +28,7 @@
 #include "train/run_control.hpp"
 #include "train/run_log.hpp"
 #include "train/schedule.hpp"
+#include "train/weight_drop.hpp"
 
 namespace charloom {
 namespace {
@@ -82,6 +84,7 @@ nlohmann::json training_json(const TrainingConfig& c) {
           {"grad_clip", c.grad_clip},
           {"dropout_before_head", c.dropout_before_head},
           {"weight_decay", c.weight_decay},
+          {"weight_drop", c.weight_drop},
           {"val_fraction", c.val_fraction},
           {"min_count", c.min_count},
           {"seed", c.seed},
@@ -115,6 +118,7 @@ void validate(const TrainingConfig& c) {
                      std::to_string(processes) + " processes; give a multiple of " + std::to_string(processes) +
                      " (it is the global batch, shared by all processes)");
   train::validate_schedule(train::schedule_settings(c));
+  train::check_weight_drop(c.weight_drop);
 }
 
 // The training state held in memory for --on-divergence=rollback.
@@ -181,6 +185,7 @@ class Trainer {
   std::uint32_t corpus_fingerprint_ = 0;  // checked on resume
   CorpusSplit split_;
   std::unique_ptr<nn::Network> network_;
+  std::optional<train::WeightDrop> weight_drop_;
   std::unique_ptr<train::Optimizer> optimizer_;
   std::unique_ptr<Batcher> batcher_;
   std::unique_ptr<train::CheckpointDirectory> checkpoints_;
@@ -251,6 +256,7 @@ void Trainer::prepare() {
   network_ = std::make_unique<nn::Network>(config_.model, config_.precision);
   network_->set_stream_share(first_stream_, config_.batch_size);
   network_->set_top_dropout(config_.dropout_before_head);
+  if (config_.weight_drop > 0.0) weight_drop_.emplace(network_->layout(), config_.weight_drop, config_.seed);
   reducer_ = std::make_unique<dist::GradientReducer>(world_, config_.overlap_allreduce);
   if (world_.distributed())
     gradients_ready_ = [this](std::size_t offset, std::size_t count) { reducer_->ready(offset, count); };
@@ -545,12 +551,20 @@ void Trainer::train_step() {
     log_->note("the learning rate decays from iteration " + std::to_string(run_.step) + " to iteration " +
                std::to_string(schedule_.lr_decay_iters) + ", where --time-limit is expected to end");
   }
+  // The step runs on masked recurrent weights; the mask is a function of the seed and the
+  // step, so every process draws the same one and a resumed run draws the one it would have.
+  if (weight_drop_) {
+    weight_drop_->mask(network_->parameters(), static_cast<std::uint64_t>(run_.step));
+    network_->parameters_changed();
+  }
   reducer_->begin(network_->gradients().data(), network_->gradients().size());
   double loss = network_->train_batch(batch_.inputs.data(), batch_.targets.data(), config_.seq_length, local_batch_,
                                       stream_, config_.seed, static_cast<std::uint64_t>(run_.step), gradients_ready_);
   // Each process's loss and gradients are means over its equal share of the batch, so their
   // means over processes are those of the global batch.
   reducer_->finish();
+  // The weights are back before anything reads them; dropped weights get no gradient.
+  if (weight_drop_) weight_drop_->unmask(network_->parameters(), network_->gradients());
   if (world_.distributed()) {
     world_.sum(&loss, 1);
     loss /= static_cast<double>(world_.size());

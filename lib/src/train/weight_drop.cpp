@@ -1,6 +1,9 @@
 // Weight drop on the recurrent weights: the masks, and the swap around a training step.
 #include "train/weight_drop.hpp"
 
+#include <string>
+
+#include "charloom/errors.hpp"
 #include "nn/random.hpp"
 
 namespace charloom::train {
@@ -8,6 +11,11 @@ namespace {
 // Apart from the encoder's dropout streams (from 2^32, 128 a step) and the data's (below 2^16).
 constexpr std::uint64_t weight_drop_stream_base = std::uint64_t{3} << 32;
 }  // namespace
+
+void check_weight_drop(double p) {
+  if (!(p >= 0.0 && p < 1.0))
+    throw UsageError("--weight-drop must be at least 0 and below 1, got " + std::to_string(p));
+}
 
 WeightDrop::WeightDrop(const nn::ParameterLayout& layout, double p, std::uint64_t seed)
     : p_(static_cast<float>(p)), seed_(seed) {

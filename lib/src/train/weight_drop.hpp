@@ -10,6 +10,9 @@
 
 namespace charloom::train {
 
+// UsageError unless 0 <= p < 1.
+void check_weight_drop(double p);
+
 class WeightDrop {
  public:
   // Drops each element of every rnn.weight_hh_* tensor of `layout` with probability p, and
