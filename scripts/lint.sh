@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static checks: clang-format (the layout in .clang-format) and clang-tidy (the checks in
-# .clang-tidy, justified there) over every C++ file of the project. Exits non-zero on any
+# .clang-tidy, justified there) over every C++ file of the project, and a grep of every tracked
+# text file for words about how the project is developed. Exits non-zero on any
 # finding. --fix rewrites the layout in place instead of reporting it.
 #
 #   scripts/lint.sh [--fix]
@@ -12,6 +13,13 @@ if [ "${1:-}" = "--fix" ]; then
   clang-format -i "${files[@]}"
 else
   clang-format --dry-run --Werror "${files[@]}"
+fi
+# The project speaks of itself alone: no tracked text tells how it is developed (which work
+# session, brief or numbered issue a change came from). Other projects' issues may be cited.
+if git ls-files -z ':!scripts/lint.sh' | xargs -0 grep -nIiE '\b(brief|sessions?)\b|\b(issue|task)s? #?[0-9]+' |
+  grep -v 'oneDNN issue #'; then
+  echo "lint: the lines above speak of how charloom is developed; say what it does and why instead" >&2
+  exit 1
 fi
 # clang-tidy reads the compile commands of a build that configured every target.
 build=$root/build-lint

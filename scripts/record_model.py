@@ -4,7 +4,7 @@ trained on (path and sha256), the commands and commit that trained it, how long 
 its figures. Other models' records are kept; the file is replaced atomically.
 
   scripts/record_model.py --name NAME --kind KIND --file MODEL --data FILE... \
-      --command CMD... --seconds S --figures JSON [--note TEXT]
+      --command CMD... --seconds S --figures JSON [--note TEXT] [--commit SHA]
 """
 import argparse
 import datetime
@@ -42,6 +42,7 @@ def main():
     parser.add_argument("--seconds", type=float, required=True, help="how long training took")
     parser.add_argument("--figures", required=True, help="a JSON object")
     parser.add_argument("--note", default="")
+    parser.add_argument("--commit", default=None, help="the commit whose build trained it (default: HEAD)")
     args = parser.parse_args()
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -50,7 +51,8 @@ def main():
     if os.path.exists(path):
         with open(path) as file:
             records = json.load(file)
-    commit = subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = args.commit or subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True,
+                                           text=True).stdout.strip()
     record = {
         "kind": args.kind,
         "file": os.path.basename(args.file),

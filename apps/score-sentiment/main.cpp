@@ -2,6 +2,7 @@
 // JSONL or TSV; --eval prints metrics against labels; --trace colours every character.
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdio>
 
 #include "charloom/errors.hpp"
@@ -61,7 +62,9 @@ class Scorer {
     std::vector<std::vector<std::uint32_t>> ids;
     for (const InputText& input : pending_)
       ids.push_back(model_.encode(input.text, input.file + ":" + std::to_string(input.line)));
+    const auto start = std::chrono::steady_clock::now();
     const std::vector<double> scores = model_.score(ids, settings_.batch_size);
+    scoring_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     for (std::size_t i = 0; i < pending_.size(); ++i) {
       if (!settings_.trace_path.empty()) keep_trace(pending_[i], ids[i]);
       if (settings_.eval_path.empty()) {
@@ -102,20 +105,24 @@ class Scorer {
 
   void print_metrics() const {
     const BinaryMetrics m = binary_metrics(scores_, labels_, settings_.threshold);
-    const json out{{"file", settings_.eval_path},
-                   {"texts", scores_.size()},
-                   {"threshold", settings_.threshold},
-                   {"accuracy", m.accuracy},
-                   {"precision", m.precision},
-                   {"recall", m.recall},
-                   {"f1", m.f1},
-                   {"roc_auc", m.roc_auc},
-                   {"log_loss", m.log_loss},
-                   {"confusion_matrix",
-                    {{"true_positive", m.true_positive},
-                     {"false_positive", m.false_positive},
-                     {"true_negative", m.true_negative},
-                     {"false_negative", m.false_negative}}}};
+    const json out{
+        {"file", settings_.eval_path},
+        {"texts", scores_.size()},
+        {"threshold", settings_.threshold},
+        {"accuracy", m.accuracy},
+        {"precision", m.precision},
+        {"recall", m.recall},
+        {"f1", m.f1},
+        {"roc_auc", m.roc_auc},
+        {"log_loss", m.log_loss},
+        {"confusion_matrix",
+         {{"true_positive", m.true_positive},
+          {"false_positive", m.false_positive},
+          {"true_negative", m.true_negative},
+          {"false_negative", m.false_negative}}},
+        // Scoring alone, without reading and encoding the texts; a figure, never a test's.
+        {"seconds", scoring_seconds_},
+        {"texts_per_second", scoring_seconds_ > 0 ? static_cast<double>(scores_.size()) / scoring_seconds_ : 0.0}};
     cli::write_stdout(cli::json_text(out, 2) + "\n");
   }
 
@@ -124,6 +131,7 @@ class Scorer {
   std::vector<InputText> pending_;
   std::vector<double> scores_;
   std::vector<int> labels_;
+  double scoring_seconds_ = 0.0;
   std::vector<TracedText> traces_;
 };
 

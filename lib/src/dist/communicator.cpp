@@ -61,7 +61,7 @@ void check(int result, const char* what) {
 Communicator& Communicator::world() {
 #ifdef CHARLOOM_WITH_MPI
   if (launched_by_mpi()) {
-    static MpiSession session;
+    static MpiSession mpi_session;
     static Communicator world = [] {
       int rank = 0, size = 1;
       MPI_Comm_rank(MPI_COMM_WORLD, &rank);
