@@ -22,6 +22,9 @@ if "$bin/score-sentiment" --list-models | grep -q '^sst2 '; then
   echo
   echo "== The shipped sst2 classifier on two sentences from a pipe"
   printf 'a warm , funny and moving film\na dull , lifeless mess\n' | "$bin/score-sentiment"
+  trace=$(mktemp --suffix .html)
+  "$bin/score-sentiment" --trace "$trace" <<<'slow at first , then wonderful' >/dev/null
+  echo "demo: every character coloured by the running score: open $trace in a browser"
 fi
 
 corpus=""
@@ -64,3 +67,14 @@ echo "== Three samples as one batch, each stopped at its first blank line, as JS
 echo
 echo "== Scoring the validation split: the same figure train-model reported"
 "$bin/evaluate-model" --model "$out/demo.safetensors" --split val "$corpus"
+
+echo
+echo "== Three things to try next"
+cat <<EOF
+1. Train on your own text (Ctrl-C stops with a checkpoint and prints the command that resumes):
+   $bin/train-model --corpus my-text.txt --output my.safetensors --time-limit 900
+2. Sample from it, primed, a little cooler:
+   $bin/generate-text --model my.safetensors --prime "Once" --temperature 0.7 --length 500
+3. Score each line of a text, to find the ones your model finds most surprising:
+   $bin/evaluate-model --model my.safetensors --per-line my-text.txt
+EOF
