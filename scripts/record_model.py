@@ -69,6 +69,7 @@ def main():
     if args.note:
         record["note"] = args.note
     records["models"][args.name] = record
+    records["models"] = dict(sorted(records["models"].items()))
     temporary = path + ".tmp"
     with open(temporary, "w") as file:
         json.dump(records, file, indent=2, ensure_ascii=False)

@@ -27,7 +27,7 @@ struct InputText {
 };
 
 struct Settings {
-  std::string model_path, format = "jsonl", eval_path, trace_path, trace_format = "html";
+  std::string model_name, format = "jsonl", eval_path, trace_path, trace_format = "html";  // the model as given
   int batch_size = 128;
   double threshold = 0.5;
 };
@@ -52,7 +52,7 @@ class Scorer {
     flush();
     if (!settings_.trace_path.empty())
       write_output_file(settings_.trace_path, settings_.trace_format == "html"
-                                                  ? trace_html(traces_, settings_.model_path)
+                                                  ? trace_html(traces_, settings_.model_name)
                                                   : trace_jsonl(traces_));
     if (!settings_.eval_path.empty()) print_metrics();
   }
@@ -185,8 +185,8 @@ int main(int argc, char** argv) {
     reader.text_field = text_field;
     reader.label_field = label_field;
     const Precision precision = compute.apply("score-sentiment");
-    settings.model_path = model_flags.path();
-    SentimentModel model = SentimentModel::load(settings.model_path, precision);
+    settings.model_name = model_flags.model;
+    SentimentModel model = SentimentModel::load(model_flags.path(), precision);
     Scorer scorer(model, settings);
     const auto read = [&](const std::string& file) {
       for_each_labeled_text(file, reader, [&](LabeledText&& record) {
