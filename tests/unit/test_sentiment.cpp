@@ -23,6 +23,7 @@
 #include "train/checkpoints.hpp"
 #include "train/probe.hpp"
 #include "train/weight_drop.hpp"
+#include "weight_drop_check.hpp"
 
 using namespace charloom;
 
@@ -502,23 +503,8 @@ TEST_CASE("--weight-drop masks the recurrent weights per step and sends gradient
   nn::Classifier start(load_model_file(output.path()).config);
   start.initialize(config.seed);
   std::string path;
-  const ModelFile after = train::load_checkpoint(config.checkpoint_dir, path);
-  const train::WeightDrop step_zero(start.layout(), 0.5, config.seed);
-  std::size_t kept_moved = 0, kept_count = 0;
-  for (const nn::TensorInfo& tensor : start.layout().tensors()) {
-    if (tensor.name.rfind("rnn.weight_hh_", 0) != 0) continue;
-    const std::vector<float>& values = after.find(tensor.name)->values;
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      const float before = start.parameters()[tensor.offset + i];
-      if (step_zero.kept(0, tensor.offset + i)) {
-        ++kept_count;
-        kept_moved += values[i] != before;
-      } else {
-        CHECK(values[i] == before);
-      }
-    }
-  }
-  CHECK(kept_moved > kept_count * 9 / 10);
+  testing::check_first_step_weight_drop(start.layout(), start.parameters(),
+                                        train::load_checkpoint(config.checkpoint_dir, path), 0.5, config.seed);
   config.weight_drop = 1.0;
   CHECK_THROWS_AS(train_sentiment_classifier(config), UsageError);
 }

@@ -15,7 +15,7 @@
 #include "test_helpers.hpp"
 #include "train/optimizer.hpp"
 #include "train/schedule.hpp"
-#include "train/weight_drop.hpp"
+#include "weight_drop_check.hpp"
 
 using namespace charloom;
 namespace fs = std::filesystem;
@@ -116,25 +116,8 @@ TEST_CASE("--weight-drop trains the language model through the kept recurrent we
   // One Adam step from the initial weights: a weight with no gradient does not move at all.
   nn::Network start(load_model_file(config.output).config);
   start.initialize(config.seed);
-  const ModelFile after = load_model_file(config.output);
-  const train::WeightDrop step_zero(start.layout(), config.weight_drop, config.seed);
-  std::size_t kept_moved = 0, kept = 0, dropped = 0;
-  for (const nn::TensorInfo& tensor : start.layout().tensors()) {
-    if (tensor.name.rfind("rnn.weight_hh_", 0) != 0) continue;
-    const std::vector<float>& values = after.find(tensor.name)->values;
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      const float before = start.parameters()[tensor.offset + i];
-      if (step_zero.kept(0, tensor.offset + i)) {
-        ++kept;
-        kept_moved += values[i] != before;
-      } else {
-        ++dropped;
-        CHECK(values[i] == before);
-      }
-    }
-  }
-  CHECK(dropped > kept / 2);  // about half of each
-  CHECK(kept_moved > kept * 9 / 10);
+  testing::check_first_step_weight_drop(start.layout(), start.parameters(), load_model_file(config.output),
+                                        config.weight_drop, config.seed);
   config.weight_drop = 1.0;
   CHECK_THROWS_AS(train_language_model(config), UsageError);
 }
