@@ -14,8 +14,8 @@ if [ "${1:-}" = "--fix" ]; then
 else
   clang-format --dry-run --Werror "${files[@]}"
 fi
-# The project speaks of itself alone: no tracked text tells how it is developed (which work
-# session, brief or numbered issue a change came from). Other projects' issues may be cited.
+# The project speaks of itself alone: no tracked text tells how it is developed rather than
+# what it does and why. Other projects' numbered issues may be cited.
 if git ls-files -z ':!scripts/lint.sh' | xargs -0 grep -nIiE '\b(brief|sessions?)\b|\b(issue|task)s? #?[0-9]+' |
   grep -v 'oneDNN issue #'; then
   echo "lint: the lines above speak of how charloom is developed; say what it does and why instead" >&2
