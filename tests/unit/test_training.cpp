@@ -76,7 +76,10 @@ void check_identical(const ModelFile& a, const ModelFile& b) {
 
 TEST_CASE("training N steps, then resuming for N more, gives bit-identical weights and state") {
   // Weight drop's masks must come back as they were drawn, too.
-  for (const auto& [cell, weight_drop] : {std::pair{"lstm", 0.0}, std::pair{"gru", 0.0}, std::pair{"lstm", 0.3}}) {
+  for (const auto& run : {std::pair{"lstm", 0.0}, std::pair{"gru", 0.0}, std::pair{"lstm", 0.3}}) {
+    // Plain variables, not structured bindings, which doctest's CAPTURE cannot capture under clang.
+    const char* cell = run.first;
+    const double weight_drop = run.second;
     CAPTURE(cell);
     CAPTURE(weight_drop);
     TempDirectory dir;
