@@ -27,7 +27,8 @@ struct InputText {
 };
 
 struct Settings {
-  std::string model_name, format = "jsonl", eval_path, trace_path, trace_format = "html";  // the model as given
+  std::string model_name;  // the model as given: a name or a path, shown on the trace page
+  std::string format = "jsonl", eval_path, trace_path, trace_format = "html";
   int batch_size = 128;
   double threshold = 0.5;
 };
