@@ -8,8 +8,7 @@
 #include "charloom/errors.hpp"
 #include "infer/language_model_impl.hpp"
 #include "infer/sampler.hpp"
-#include "infer/stop_matcher.hpp"
-#include "infer/utf8_constraint.hpp"
+#include "infer/sample_stream.hpp"
 #include "nn/random.hpp"
 
 namespace charloom {
@@ -43,27 +42,6 @@ std::string_view to_string(StopReason reason) {
   return "length";
 }
 
-namespace {
-
-// The one-stream state after every prime unit but the last, and the unit to feed first.
-std::uint32_t run_prime(nn::Network& network, const Vocabulary& vocabulary, std::span<const std::uint32_t> prime,
-                        nn::StreamState& state) {
-  state.reset(network.config(), 1);
-  if (prime.empty()) {
-    const auto newline = vocabulary.find("\n");
-    if (!newline) throw UsageError("the model has no newline unit to start from; pass a prime (--prime TEXT)");
-    return *newline;
-  }
-  constexpr std::size_t chunk = 128;
-  for (std::size_t at = 0; at + 1 < prime.size(); at += chunk) {
-    const std::size_t steps = std::min(chunk, prime.size() - 1 - at);
-    network.forward_logits(prime.data() + at, static_cast<int>(steps), 1, state);
-  }
-  return prime.back();
-}
-
-}  // namespace
-
 void generate(LanguageModel& model, std::span<const std::uint32_t> prime, const GenerationOptions& options,
               const TextCallback& on_text, const EndCallback& on_end) {
   options.validate();
@@ -77,7 +55,7 @@ void generate(LanguageModel& model, std::span<const std::uint32_t> prime, const 
     if (id >= width) throw Error("prime id " + std::to_string(id) + " is outside the vocabulary");
 
   nn::StreamState primed, state;
-  const std::uint32_t first = run_prime(network, vocabulary, prime, primed);
+  const std::uint32_t first = infer::run_prime(network, vocabulary, prime, primed);
   state.reset(config, samples);
   const std::size_t hidden = static_cast<std::size_t>(config.hidden);
   for (int layer = 0; layer < config.layers; ++layer) {
@@ -90,21 +68,22 @@ void generate(LanguageModel& model, std::span<const std::uint32_t> prime, const 
 
   std::vector<std::uint32_t> inputs(static_cast<std::size_t>(samples), first);
   const infer::Utf8Constraint constraint(vocabulary);
-  std::vector<infer::Utf8Constraint::State> utf8(static_cast<std::size_t>(samples));
   infer::Sampler sampler(options.sampling, width);
-  std::vector<infer::StopMatcher> matchers(static_cast<std::size_t>(samples), infer::StopMatcher(options.stops));
-  std::vector<SampleEnd> ends(static_cast<std::size_t>(samples));
+  std::vector<infer::SampleStream> streams(static_cast<std::size_t>(samples),
+                                           infer::SampleStream(constraint, options.stops, options.length));
   std::vector<char> done(static_cast<std::size_t>(samples), 0);
   int active = samples;
-  const auto finish = [&](int i, StopReason reason) {
-    ends[i].reason = reason;
+  const auto finish = [&](int i) {
     done[i] = 1;
     --active;
-    on_end(i, ends[i]);
+    on_end(i, streams[i].end());
   };
   const auto cancel_all = [&] {
-    for (int i = 0; i < samples; ++i)
-      if (!done[i]) finish(i, StopReason::cancelled);
+    for (int i = 0; i < samples; ++i) {
+      if (done[i]) continue;
+      streams[i].cancel();
+      finish(i);
+    }
   };
 
   for (std::uint64_t step = 0; active > 0; ++step) {
@@ -112,22 +91,11 @@ void generate(LanguageModel& model, std::span<const std::uint32_t> prime, const 
     for (int i = 0; i < samples; ++i) {
       if (done[i]) continue;
       const float u = nn::uniform01(options.seed, static_cast<std::uint64_t>(i), step);
-      const std::uint32_t id =
-          sampler.pick(logits + static_cast<std::size_t>(i) * width, constraint.allowed(utf8[i]), u);
+      const std::uint32_t id = sampler.pick(logits + static_cast<std::size_t>(i) * width, streams[i].allowed(), u);
       inputs[i] = id;
-      const std::string_view text = vocabulary.text_of(id);
-      utf8[i] = constraint.advance(utf8[i], text);
-      ++ends[i].units;
-      const infer::StopMatcher::Step matched = matchers[i].append(text);
-      if (!matched.release.empty() && !on_text(i, matched.release)) return cancel_all();
-      if (matched.stop >= 0) {
-        ends[i].stop = options.stops[static_cast<std::size_t>(matched.stop)];
-        finish(i, StopReason::stop_string);
-      } else if (ends[i].units >= options.length && utf8[i].complete()) {
-        const std::string_view rest = matchers[i].flush();
-        if (!rest.empty() && !on_text(i, rest)) return cancel_all();
-        finish(i, StopReason::length);
-      }
+      const infer::SampleStream::Advance advance = streams[i].take(vocabulary.text_of(id));
+      if (!advance.release.empty() && !on_text(i, advance.release)) return cancel_all();
+      if (advance.finished) finish(i);
     }
   }
 }
