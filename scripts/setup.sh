@@ -8,6 +8,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libdnnl-dev ocl-icd-opencl-dev libicu-dev libboost-program-options-dev doctest-dev nlohmann-json3-dev zlib1g-dev
+  # serve-model's HTTP
+  libcpp-httplib-dev
   # fetch-corpora.sh: dpkg-deb unpacks Debian archives, xz the kernel tarball, and the KJV
   # is printed by bible-kjv's own reader, which links readline
   dpkg-dev xz-utils libreadline8

@@ -139,15 +139,14 @@ int main(int argc, char** argv) {
 
     LanguageModel model = LanguageModel::load(model_flags.path(), precision);
     std::vector<std::uint32_t> prime_ids;
-    if (!prime_file.empty()) {
-      prime = cli::read_text_file(prime_file);
-      prime_ids = model.encode(prime, policy, prime_file);
-    } else {
-      try {
-        prime_ids = model.encode(prime, policy, "--prime");
-      } catch (const InputError& error) {
-        throw UsageError(error.what());  // the fix is in the arguments
-      }
+    if (!prime_file.empty()) prime = cli::read_text_file(prime_file);
+    try {
+      prime_ids = model.encode(prime, policy, prime_file.empty() ? "--prime" : prime_file);
+    } catch (const UnknownUnitsError& error) {
+      throw UsageError(std::string(error.what()) + "; pass --unknown=skip to drop them");
+    } catch (const InputError& error) {
+      if (!prime_file.empty()) throw;
+      throw UsageError(error.what());  // the fix is in the arguments
     }
 
     OrderedOutput output(options.samples, format == "jsonl", prime, !hide_prime, options.seed);

@@ -24,6 +24,13 @@ class InputError : public Error {
   using Error::Error;
 };
 
+// A text holds units the model's vocabulary lacks; the message lists them, and the caller
+// adds how its user skips them.
+class UnknownUnitsError : public InputError {
+ public:
+  using InputError::InputError;
+};
+
 // The operating system refused a read or a write (missing file, permissions, full disk).
 class IoError : public Error {
  public:

@@ -50,8 +50,8 @@ std::vector<std::uint32_t> LanguageModel::encode(std::string_view text, UnknownP
     for (std::size_t i = 0; i < unknown.size() && i < 20; ++i)
       list += (i ? ", '" : "'") + text::unit_name(unknown[i], config().text.unit) + "'";
     if (unknown.size() > 20) list += ", ...";
-    throw InputError(std::string(source_name) + " has " + std::to_string(unknown.size()) +
-                     " unit(s) the model never saw: " + list + "; pass --unknown=skip to drop them");
+    throw UnknownUnitsError(std::string(source_name) + " has " + std::to_string(unknown.size()) +
+                            " unit(s) the model never saw: " + list);
   }
   return ids;
 }

@@ -76,10 +76,10 @@ std::shared_ptr<GenerationJob> completion_job(const CompletionRequest& request, 
     std::vector<std::uint32_t> prime;
     try {
       prime = model.encode(request.prompts[i], request.unknown, name);
+    } catch (const UnknownUnitsError& error) {
+      throw ApiError(400, std::string(error.what()) + "; send \"unknown\": \"skip\" to drop them");
     } catch (const InputError& error) {
-      throw ApiError(400, std::string(error.what()) + (request.unknown == UnknownPolicy::error
-                                                           ? "; or send \"unknown\": \"skip\" to drop them"
-                                                           : ""));
+      throw ApiError(400, error.what());
     }
     if (static_cast<std::int64_t>(prime.size()) > max_units)
       throw ApiError(400, name + " has " + std::to_string(prime.size()) + " units; the server takes at most " +

@@ -36,6 +36,8 @@ std::vector<std::vector<std::uint32_t>> encode_all(const std::vector<std::string
     const std::string name = input_name(i, texts.size());
     try {
       ids.push_back(encode(texts[i], name));
+    } catch (const UnknownUnitsError& error) {
+      throw ApiError(400, std::string(error.what()) + "; send \"unknown\": \"skip\" to drop them");
     } catch (const InputError& error) {
       throw ApiError(400, error.what());
     }

@@ -182,7 +182,9 @@ void Server::Impl::set_up_http() {
   http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
   http.set_read_timeout(config.timeout_seconds, 0);
   http.set_write_timeout(config.timeout_seconds, 0);
-  http.set_keep_alive_timeout(5);
+  // An idle kept-alive connection holds a pool thread until this timeout, and shutdown waits
+  // for it: short, so that SIGTERM exits promptly.
+  http.set_keep_alive_timeout(1);
   http.set_payload_max_length(max_body_bytes);
   http.set_tcp_nodelay(true);
   // Without SO_REUSEPORT (cpp-httplib's default sets it), a second server on a busy port
