@@ -41,6 +41,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# The page's browser tests drive Debian's Chromium with playwright-core, pinned by its lock
+# file; it needs node 20 or later.
+if command -v npm >/dev/null && [ ! -d "$root/tests/browser/node_modules/playwright-core" ]; then
+  (cd "$root/tests/browser" && npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "setup: npm could not install playwright-core; the browser tests will be skipped"
+fi
+
 build_type=${CHARLOOM_BUILD_TYPE:-Release}
 cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE="$build_type" "$@" >/dev/null
 cmake --build "$root/build" --parallel "$(nproc)"
