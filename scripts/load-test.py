@@ -6,7 +6,7 @@
 
 Each of N clients sends streaming completions one after another until M requests have been
 sent in all; D of them (spread evenly) close the connection halfway. It prints JSON:
-aggregate units/s, time to first unit and time per unit (p50/p95/p99, milliseconds), errors,
+aggregate units/s, units per SSE chunk, time to first unit and time per unit (p50/p95/p99, milliseconds), errors,
 and the server's RSS before, after the first 100 requests (or the first tenth) and after the
 last. With --serve-model it starts its own server on a free port (--server-threads, default 2) and stops it.
 Every loop is bounded in count and time; --check exits 1 when a request failed other than by
@@ -49,6 +49,7 @@ class Load:
         self.next_request = 0
         self.done = 0
         self.units = 0
+        self.chunks = 0
         self.first_unit, self.unit_gaps, self.errors = [], [], []
         self.disconnected = 0
         self.early_rss = None
@@ -72,7 +73,7 @@ class Load:
         disconnect = self.planned_disconnect(index)
         connection = http.client.HTTPConnection(self.host, self.port, timeout=max(1.0, deadline - time.time()))
         started = time.perf_counter()
-        first, last, units = None, None, 0
+        first, last, units, chunks = None, None, 0, 0
         try:
             connection.request("POST", "/v1/completions", json.dumps(body), {"Content-Type": "application/json"})
             response = connection.getresponse()
@@ -103,6 +104,7 @@ class Load:
                         self.unit_gaps.extend([(now - last) / got] * got)
                 last = now
                 units += got
+                chunks += 1
                 if disconnect and units >= self.args.max_tokens // 2:
                     connection.sock.shutdown(socket.SHUT_RDWR)
                     with self.lock:
@@ -115,6 +117,7 @@ class Load:
             connection.close()
         with self.lock:
             self.units += units
+            self.chunks += chunks
             self.done += 1
             if self.early_rss is None and self.done >= self.early_mark and self.args.pid:
                 self.early_rss = rss_bytes(self.args.pid)
@@ -142,6 +145,7 @@ class Load:
         return {
             "clients": self.args.clients, "requests": self.done, "max_tokens": self.args.max_tokens,
             "seconds": round(seconds, 3), "units": self.units, "units_per_second": round(self.units / seconds, 1),
+            "units_per_chunk": round(self.units / max(self.chunks, 1), 3),
             "time_to_first_unit_ms": {p: ms(self.first_unit, f) for p, f in (("p50", .5), ("p95", .95), ("p99", .99))},
             "time_per_unit_ms": {p: ms(self.unit_gaps, f) for p, f in (("p50", .5), ("p95", .95), ("p99", .99))},
             "disconnects": self.disconnected, "errors": len(self.errors), "error_examples": self.errors[:5],

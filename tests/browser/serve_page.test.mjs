@@ -84,7 +84,7 @@ test("text grows while streaming, and Stop ends the stream and frees it on the s
 
 test("each character's colour is the running score /v1/sentiment traces", async () => {
   const page = await openPage();
-  const text = "a gorgeous, witty, seductive movie , but dull and slow in the end";
+  const text = "slow at first , then wonderful";
   await page.fill("#text", text);
   await page.click("#score");
   await page.waitForFunction(() => document.querySelectorAll("#trace span").length > 0);

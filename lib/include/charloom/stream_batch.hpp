@@ -55,6 +55,9 @@ class StreamBatch {
   // The stream leaves at the next step, finished as cancelled. Unknown ids are ignored.
   void cancel(std::uint64_t id);
   std::size_t size() const;  // streams that have not finished
+  // Builds the primitives of every shape a step with up to `streams` streams, or any prime,
+  // will use, so that no request pays for building them. Changes no stream.
+  void prepare(int streams);
 
   // Draws one unit for every stream in one forward call (batches padded to 1, 2, 4, 8 or a
   // multiple of 8, so that only a few primitive shapes are ever built). Returns one output

@@ -171,6 +171,20 @@ void StreamBatch::cancel(std::uint64_t id) {
 
 std::size_t StreamBatch::size() const { return impl_->streams.size(); }
 
+void StreamBatch::prepare(int streams) {
+  Impl& impl = *impl_;
+  const std::lock_guard<std::mutex> running(impl.model->impl().running);
+  nn::Network& network = impl.model->impl().network;
+  const std::vector<std::uint32_t> zeros(256, 0u);
+  nn::StreamState scratch;
+  infer::run_prime(network, impl.model->vocabulary(), zeros, scratch);  // chunks of 128 down to 1
+  for (int batch = 1; batch <= padded_batch(static_cast<std::size_t>(std::max(streams, 1)));
+       batch = padded_batch(static_cast<std::size_t>(batch) + 1)) {
+    scratch.reset(network.config(), batch);
+    network.forward_logits(zeros.data(), 1, batch, scratch);
+  }
+}
+
 const std::vector<StreamOutput>& StreamBatch::step() {
   Impl& impl = *impl_;
   impl.outputs.clear();

@@ -25,7 +25,7 @@ std::size_t complete_prefix(const std::string& text) {
   return wanted > back + 1 ? text.size() - 1 - back : text.size();
 }
 
-std::string json_line(const nlohmann::json& value) {
+std::string json_line(const nlohmann::ordered_json& value) {
   return "data: " + value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n";
 }
 
@@ -104,24 +104,24 @@ CompletionWriter::CompletionWriter(const CompletionRequest& request, std::string
       logprobs_(request.settings.logprobs >= 0),
       choices_(request.prompts.size() * static_cast<std::size_t>(request.n)) {}
 
-nlohmann::json CompletionWriter::envelope() const {
+nlohmann::ordered_json CompletionWriter::envelope() const {
   return {{"id", id_}, {"object", "text_completion"}, {"created", created_}, {"model", model_}, {"seed", seed_}};
 }
 
-nlohmann::json CompletionWriter::usage() const {
+nlohmann::ordered_json CompletionWriter::usage() const {
   std::int64_t completion = 0;
   for (const Choice& choice : choices_) completion += choice.units;
   return {{"prompt_tokens", prompt_units_}, {"completion_tokens", completion}, {"total_tokens", prompt_units_ + completion}};
 }
 
-void CompletionWriter::append_units(Choice& choice, nlohmann::json& into, const std::vector<UnitLogprob>& units) {
+void CompletionWriter::append_units(Choice& choice, nlohmann::ordered_json& into, const std::vector<UnitLogprob>& units) {
   if (into.is_null())
-    into = {{"tokens", nlohmann::json::array()}, {"token_logprobs", nlohmann::json::array()},
-            {"top_logprobs", nlohmann::json::array()}, {"text_offset", nlohmann::json::array()}};
+    into = {{"tokens", nlohmann::ordered_json::array()}, {"token_logprobs", nlohmann::ordered_json::array()},
+            {"top_logprobs", nlohmann::ordered_json::array()}, {"text_offset", nlohmann::ordered_json::array()}};
   for (const UnitLogprob& unit : units) {
     into["tokens"].push_back(unit.text);
     into["token_logprobs"].push_back(unit.logprob);
-    nlohmann::json top = nlohmann::json::object();
+    nlohmann::ordered_json top = nlohmann::ordered_json::object();
     for (const auto& [text, logprob] : unit.top) top[text] = logprob;
     into["top_logprobs"].push_back(top);
     into["text_offset"].push_back(choice.offset);
@@ -150,15 +150,15 @@ void CompletionWriter::add(const std::vector<StreamEvent>& events) {
   }
 }
 
-nlohmann::json CompletionWriter::response() const {
+nlohmann::ordered_json CompletionWriter::response() const {
   if (!error_.empty()) throw ApiError(500, "generation failed: " + error_);
-  nlohmann::json body = envelope();
-  body["choices"] = nlohmann::json::array();
+  nlohmann::ordered_json body = envelope();
+  body["choices"] = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < choices_.size(); ++i) {
     const Choice& choice = choices_[i];
     body["choices"].push_back({{"text", choice.text},
                                {"index", i},
-                               {"logprobs", logprobs_ ? choice.logprobs : nlohmann::json()},
+                               {"logprobs", logprobs_ ? choice.logprobs : nlohmann::ordered_json()},
                                {"finish_reason", choice.finish_reason}});
   }
   body["usage"] = usage();
@@ -169,13 +169,13 @@ std::string CompletionWriter::chunks(const std::vector<StreamEvent>& events) {
   // Gather each choice's new text first, so that a client that fell behind gets one chunk
   // per choice rather than one per unit.
   std::vector<std::string> text(choices_.size());
-  std::vector<nlohmann::json> logprobs(choices_.size());
+  std::vector<nlohmann::ordered_json> logprobs(choices_.size());
   std::vector<char> touched(choices_.size(), 0), ended(choices_.size(), 0);
   for (const StreamEvent& event : events) {
     const auto i = static_cast<std::size_t>(event.choice);
     if (!event.error.empty()) {
       error_ = event.error;
-      return json_line(nlohmann::json::parse(error_body(500, "generation failed: " + error_)));
+      return json_line(nlohmann::ordered_json::parse(error_body(500, "generation failed: " + error_)));
     }
     text[i] += event.text;
     if (logprobs_) append_units(choices_[i], logprobs[i], event.units);
@@ -191,11 +191,11 @@ std::string CompletionWriter::chunks(const std::vector<StreamEvent>& events) {
     if (!touched[i]) continue;
     const std::string piece = take_complete(choices_[i], text[i], ended[i] != 0);
     if (piece.empty() && !ended[i]) continue;
-    nlohmann::json chunk = envelope();
+    nlohmann::ordered_json chunk = envelope();
     chunk["choices"] = {{{"text", piece},
                          {"index", i},
-                         {"logprobs", logprobs_ ? logprobs[i] : nlohmann::json()},
-                         {"finish_reason", ended[i] ? nlohmann::json(choices_[i].finish_reason) : nlohmann::json()}}};
+                         {"logprobs", logprobs_ ? logprobs[i] : nlohmann::ordered_json()},
+                         {"finish_reason", ended[i] ? nlohmann::ordered_json(choices_[i].finish_reason) : nlohmann::ordered_json()}}};
     if (ended[i] && done()) chunk["usage"] = usage();
     out += json_line(chunk);
   }

@@ -44,20 +44,20 @@ class CompletionWriter {
   bool failed() const { return !error_.empty(); }  // the stream must end after the error event
   // Non-streaming: add every event, then take the whole response (500 if a stream failed).
   void add(const std::vector<StreamEvent>& events);
-  nlohmann::json response() const;
+  nlohmann::ordered_json response() const;
 
  private:
   struct Choice {
     std::string text;           // all of it, for the response
     std::string held;           // bytes of an incomplete UTF-8 character, not yet sent
     std::int64_t offset = 0;    // bytes of text before the units not yet sent
-    nlohmann::json logprobs;    // OpenAI's tokens, token_logprobs, top_logprobs, text_offset
+    nlohmann::ordered_json logprobs;    // OpenAI's tokens, token_logprobs, top_logprobs, text_offset
     std::string finish_reason;  // empty while running
     std::int64_t units = 0;
   };
-  nlohmann::json envelope() const;
-  nlohmann::json usage() const;
-  void append_units(Choice& choice, nlohmann::json& into, const std::vector<UnitLogprob>& units);
+  nlohmann::ordered_json envelope() const;
+  nlohmann::ordered_json usage() const;
+  void append_units(Choice& choice, nlohmann::ordered_json& into, const std::vector<UnitLogprob>& units);
   std::string take_complete(Choice& choice, const std::string& text, bool finished);
 
   std::string id_, model_;

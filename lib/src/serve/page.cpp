@@ -51,7 +51,7 @@ button.go{background:#2a6;color:#fff;border-color:#2a6}button:disabled{opacity:.
 </section>
 <section id="sentiment">
 <h2>Sentiment</h2>
-<textarea id="text" placeholder="Type or paste text">a gorgeous, witty, seductive movie that never quite lands its ending</textarea>
+<textarea id="text" placeholder="Type or paste text">slow at first , then wonderful</textarea>
 <div><label>model<select id="classifier"></select></label></div>
 <button id="score" class="go">Score</button>
 <div class="error" id="sent-error"></div>

@@ -50,7 +50,7 @@ std::vector<std::vector<std::uint32_t>> encode_all(const std::vector<std::string
 
 }  // namespace
 
-nlohmann::json score_texts(const nlohmann::json& body, LanguageModel& model, const std::string& name,
+nlohmann::ordered_json score_texts(const nlohmann::json& body, LanguageModel& model, const std::string& name,
                            std::int64_t max_units) {
   const Fields fields(body);
   const std::vector<std::string> texts = input_texts(fields);
@@ -61,7 +61,7 @@ nlohmann::json score_texts(const nlohmann::json& body, LanguageModel& model, con
     return model.encode(text, policy, source);
   });
   const std::vector<TextScore> scores = score_sequences(model, ids, 32);
-  nlohmann::json results = nlohmann::json::array();
+  nlohmann::ordered_json results = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < scores.size(); ++i) {
     const TextScore& score = scores[i];
     results.push_back({{"index", i},
@@ -75,7 +75,7 @@ nlohmann::json score_texts(const nlohmann::json& body, LanguageModel& model, con
   return {{"object", "score"}, {"model", name}, {"results", results}};
 }
 
-nlohmann::json sentiment_of_texts(const nlohmann::json& body, SentimentModel& model, const std::string& name,
+nlohmann::ordered_json sentiment_of_texts(const nlohmann::json& body, SentimentModel& model, const std::string& name,
                                   std::int64_t max_units) {
   const Fields fields(body);
   const std::vector<std::string> texts = input_texts(fields);
@@ -84,9 +84,9 @@ nlohmann::json sentiment_of_texts(const nlohmann::json& body, SentimentModel& mo
     return model.encode(text, source);
   });
   const std::vector<double> scores = model.score(ids);
-  nlohmann::json results = nlohmann::json::array();
+  nlohmann::ordered_json results = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < scores.size(); ++i) {
-    nlohmann::json result{{"index", i}, {"score", scores[i]}, {"label", scores[i] >= 0.5 ? "positive" : "negative"}};
+    nlohmann::ordered_json result{{"index", i}, {"score", scores[i]}, {"label", scores[i] >= 0.5 ? "positive" : "negative"}};
     if (trace) {
       // The text's own units, so that a unit the model lacks shows as written.
       result["scores"] = model.trace(ids[i]);

@@ -41,7 +41,7 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-void send_json(httplib::Response& res, const nlohmann::json& body, int status = 200) {
+void send_json(httplib::Response& res, const nlohmann::ordered_json& body, int status = 200) {
   res.status = status;
   res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
@@ -240,7 +240,7 @@ void Server::Impl::set_up_http() {
     res.set_content(metrics.prometheus_text(), "text/plain; version=0.0.4");
   });
   http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-    nlohmann::json data = nlohmann::json::array();
+    nlohmann::ordered_json data = nlohmann::ordered_json::array();
     for (const ServedModel& model : served)
       data.push_back({{"id", model.name}, {"object", "model"}, {"created", started}, {"owned_by", "charloom"},
                       {"kind", model.kind}});
