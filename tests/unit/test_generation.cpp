@@ -175,8 +175,7 @@ TEST_CASE("prime text: unknown units are listed, or skipped on request") {
     model.encode("caf\xC3\xA9 \xE2\x82\xAC and \xC3\xA9", UnknownPolicy::error, "--prime");
     FAIL("unknown units were accepted");
   } catch (const InputError& error) {
-    CHECK(std::string(error.what()) ==
-          "--prime has 2 unit(s) the model never saw: '\xC3\xA9', '\xE2\x82\xAC'");
+    CHECK(std::string(error.what()) == "--prime has 2 unit(s) the model never saw: '\xC3\xA9', '\xE2\x82\xAC'");
   }
   CHECK(model.encode("caf\xC3\xA9!", UnknownPolicy::skip).size() == 4);
   CHECK_THROWS_AS(model.encode("bad \xFF byte", UnknownPolicy::skip, "--prime"), InputError);

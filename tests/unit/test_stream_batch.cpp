@@ -68,8 +68,9 @@ TEST_CASE("streams joining and leaving between steps each give generate()'s text
       {0, "", settings_of(2, 25, 0.7, 10)},
       {3, "Warp and weft", settings_of(3, 60, 1.2, 0, 0.9)},
       {3, "x", settings_of(9, 30, 1.0, 0, 1.0, 2)},  // the third sample of seed 9
-      {5, "A much longer prime, to take a few chunks: thread by thread the cloth grows on the loom, "
-          "back and forth, all day long and into the night, while the shuttle flies.",
+      {5,
+       "A much longer prime, to take a few chunks: thread by thread the cloth grows on the loom, "
+       "back and forth, all day long and into the night, while the shuttle flies.",
        settings_of(4, 50)},
       {7, "Stop", settings_of(5, 200, 1.0, 0, 1.0, 0, {"e", "t", "o", "zz"})},
       {20, "late", settings_of(6, 10, 0.0)},

@@ -14,14 +14,14 @@ namespace charloom {
 struct ServerConfig {
   std::vector<std::string> models;  // names or paths; none: the shipped shakespeare and sst2
   std::string host = "127.0.0.1";
-  int port = 8080;                  // 0: any free port (port() says which)
-  int max_streams = 64;             // streams each language model steps together
-  int max_queue = 64;               // requests waiting for streams, per model; past it, 503
-  std::int64_t max_units = 4096;    // the longest prompt, text and completion, in units
-  std::string api_key;              // when set, every endpoint but /health needs it
+  int port = 8080;                // 0: any free port (port() says which)
+  int max_streams = 64;           // streams each language model steps together
+  int max_queue = 64;             // requests waiting for streams, per model; past it, 503
+  std::int64_t max_units = 4096;  // the longest prompt, text and completion, in units
+  std::string api_key;            // when set, every endpoint but /health needs it
   Precision precision = Precision::f32;
-  int timeout_seconds = 30;         // for reading a request and writing a response
-  void validate() const;            // UsageError naming the flag
+  int timeout_seconds = 30;  // for reading a request and writing a response
+  void validate() const;     // UsageError naming the flag
 };
 
 // What the server serves under a name.

@@ -37,7 +37,7 @@ struct UnitLogprob {
 // What one step gave one stream.
 struct StreamOutput {
   std::uint64_t id = 0;
-  std::string text;               // text now final (may be empty while a stop string could match)
+  std::string text;                // text now final (may be empty while a stop string could match)
   std::vector<UnitLogprob> units;  // with logprobs: the units `text` is made of
   bool finished = false;           // then `end` says why; the stream has left the batch
   SampleEnd end;

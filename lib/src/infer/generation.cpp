@@ -7,8 +7,8 @@
 
 #include "charloom/errors.hpp"
 #include "infer/language_model_impl.hpp"
-#include "infer/sampler.hpp"
 #include "infer/sample_stream.hpp"
+#include "infer/sampler.hpp"
 #include "nn/random.hpp"
 
 namespace charloom {

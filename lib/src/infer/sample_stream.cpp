@@ -1,7 +1,6 @@
 // Priming and one sample's bookkeeping, shared by generate() and StreamBatch.
 #include "infer/sample_stream.hpp"
 
-
 #include "charloom/errors.hpp"
 
 namespace charloom::infer {
@@ -24,8 +23,7 @@ std::uint32_t run_prime(nn::Network& network, const Vocabulary& vocabulary, std:
   return prime.back();
 }
 
-SampleStream::SampleStream(const Utf8Constraint& constraint, const std::vector<std::string>& stops,
-                           std::int64_t length)
+SampleStream::SampleStream(const Utf8Constraint& constraint, const std::vector<std::string>& stops, std::int64_t length)
     : constraint_(&constraint), stops_(&stops), matcher_(stops), length_(length) {}
 
 SampleStream::Advance SampleStream::take(std::string_view unit_text) {

@@ -20,7 +20,8 @@ namespace charloom {
 void StreamSettings::validate() const {
   GenerationOptions{sampling, length, 1, seed, stops}.validate();
   if (sample < 0) throw UsageError("sample must be 0 or more, got " + std::to_string(sample));
-  if (logprobs < -1 || logprobs > 20) throw UsageError("logprobs must be from 0 to 20, got " + std::to_string(logprobs));
+  if (logprobs < -1 || logprobs > 20)
+    throw UsageError("logprobs must be from 0 to 20, got " + std::to_string(logprobs));
 }
 
 namespace {
@@ -42,10 +43,10 @@ UnitLogprob unit_logprob(const float* logits, std::size_t width, std::uint32_t i
   std::vector<std::uint32_t> order(width);
   std::iota(order.begin(), order.end(), 0u);
   const std::size_t kept = std::min<std::size_t>(static_cast<std::size_t>(count), width);
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kept), order.end(),
-                    [&](std::uint32_t a, std::uint32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
-  for (std::size_t i = 0; i < kept; ++i)
-    unit.top.emplace_back(vocabulary.text_of(order[i]), logits[order[i]] - shift);
+  std::partial_sort(
+      order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kept), order.end(),
+      [&](std::uint32_t a, std::uint32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
+  for (std::size_t i = 0; i < kept; ++i) unit.top.emplace_back(vocabulary.text_of(order[i]), logits[order[i]] - shift);
   return unit;
 }
 
@@ -100,9 +101,11 @@ void StreamBatch::Impl::gather(int batch) {
     const Stream& stream = *streams[i];
     inputs[i] = stream.next;
     for (std::size_t layer = 0; layer < stream.h.size(); ++layer) {
-      std::copy(stream.h[layer].begin(), stream.h[layer].end(), state.h[layer].begin() + static_cast<std::ptrdiff_t>(i * row));
+      std::copy(stream.h[layer].begin(), stream.h[layer].end(),
+                state.h[layer].begin() + static_cast<std::ptrdiff_t>(i * row));
       if (!stream.c.empty())
-        std::copy(stream.c[layer].begin(), stream.c[layer].end(), state.c[layer].begin() + static_cast<std::ptrdiff_t>(i * row));
+        std::copy(stream.c[layer].begin(), stream.c[layer].end(),
+                  state.c[layer].begin() + static_cast<std::ptrdiff_t>(i * row));
     }
   }
 }
@@ -123,7 +126,8 @@ void StreamBatch::Impl::scatter() {
 
 void StreamBatch::Impl::draw(Stream& stream, const float* logits, StreamOutput& out) {
   const Vocabulary& vocabulary = model->vocabulary();
-  const float u = nn::uniform01(stream.settings.seed, static_cast<std::uint64_t>(stream.settings.sample), stream.step++);
+  const float u =
+      nn::uniform01(stream.settings.seed, static_cast<std::uint64_t>(stream.settings.sample), stream.step++);
   const std::uint32_t id = stream.sampler.pick(logits, stream.sample.allowed(), u);
   stream.next = id;
   if (stream.settings.logprobs >= 0)

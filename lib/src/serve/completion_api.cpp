@@ -43,8 +43,8 @@ CompletionRequest parse_completion(const nlohmann::json& body, std::int64_t max_
     throw ApiError(400, "best_of is not supported: ask for n completions and choose among them");
   const auto streams = static_cast<std::int64_t>(request.prompts.size()) * request.n;
   if (streams > max_streams)
-    throw ApiError(400, "prompts times n must be at most " + std::to_string(max_streams) + " (the server's --max-streams), got " +
-                            std::to_string(streams));
+    throw ApiError(400, "prompts times n must be at most " + std::to_string(max_streams) +
+                            " (the server's --max-streams), got " + std::to_string(streams));
   StreamSettings& settings = request.settings;
   settings.length = fields.integer("max_tokens", std::min<std::int64_t>(256, max_units), 1, max_units);
   settings.sampling.temperature = fields.number("temperature", 1.0, 0.0, 100.0);
@@ -54,7 +54,8 @@ CompletionRequest parse_completion(const nlohmann::json& body, std::int64_t max_
   settings.logprobs = static_cast<int>(fields.integer("logprobs", -1, 0, 20));
   settings.stops = fields.strings("stop");
   if (settings.stops.size() > max_stops)
-    throw ApiError(400, "stop takes at most " + std::to_string(max_stops) + " strings, got " + std::to_string(settings.stops.size()));
+    throw ApiError(400, "stop takes at most " + std::to_string(max_stops) + " strings, got " +
+                            std::to_string(settings.stops.size()));
   for (const std::string& stop : settings.stops)
     if (stop.empty() || stop.size() > max_stop_bytes)
       throw ApiError(400, "each stop string must be 1 to " + std::to_string(max_stop_bytes) + " bytes long");
@@ -62,7 +63,8 @@ CompletionRequest parse_completion(const nlohmann::json& body, std::int64_t max_
   settings.seed = seed ? *seed : std::random_device{}();
   request.stream = fields.boolean("stream", false);
   const std::string unknown = fields.string("unknown").value_or("error");
-  if (unknown != "error" && unknown != "skip") throw ApiError(400, "unknown must be \"error\" or \"skip\", got \"" + unknown + "\"");
+  if (unknown != "error" && unknown != "skip")
+    throw ApiError(400, "unknown must be \"error\" or \"skip\", got \"" + unknown + "\"");
   request.unknown = parse_unknown_policy(unknown);
   return request;
 }
@@ -102,7 +104,8 @@ CompletionWriter::CompletionWriter(const CompletionRequest& request, std::string
       prompt_units_(prompt_units),
       seed_(request.settings.seed),
       logprobs_(request.settings.logprobs >= 0),
-      choices_(request.prompts.size() * static_cast<std::size_t>(request.n)) {}
+      choices_(request.prompts.size() * static_cast<std::size_t>(request.n)),
+      logprobs_of_(choices_.size()) {}
 
 nlohmann::ordered_json CompletionWriter::envelope() const {
   return {{"id", id_}, {"object", "text_completion"}, {"created", created_}, {"model", model_}, {"seed", seed_}};
@@ -111,13 +114,18 @@ nlohmann::ordered_json CompletionWriter::envelope() const {
 nlohmann::ordered_json CompletionWriter::usage() const {
   std::int64_t completion = 0;
   for (const Choice& choice : choices_) completion += choice.units;
-  return {{"prompt_tokens", prompt_units_}, {"completion_tokens", completion}, {"total_tokens", prompt_units_ + completion}};
+  return {{"prompt_tokens", prompt_units_},
+          {"completion_tokens", completion},
+          {"total_tokens", prompt_units_ + completion}};
 }
 
-void CompletionWriter::append_units(Choice& choice, nlohmann::ordered_json& into, const std::vector<UnitLogprob>& units) {
+void CompletionWriter::append_units(Choice& choice, nlohmann::ordered_json& into,
+                                    const std::vector<UnitLogprob>& units) {
   if (into.is_null())
-    into = {{"tokens", nlohmann::ordered_json::array()}, {"token_logprobs", nlohmann::ordered_json::array()},
-            {"top_logprobs", nlohmann::ordered_json::array()}, {"text_offset", nlohmann::ordered_json::array()}};
+    into = {{"tokens", nlohmann::ordered_json::array()},
+            {"token_logprobs", nlohmann::ordered_json::array()},
+            {"top_logprobs", nlohmann::ordered_json::array()},
+            {"text_offset", nlohmann::ordered_json::array()}};
   for (const UnitLogprob& unit : units) {
     into["tokens"].push_back(unit.text);
     into["token_logprobs"].push_back(unit.logprob);
@@ -141,7 +149,7 @@ void CompletionWriter::add(const std::vector<StreamEvent>& events) {
   for (const StreamEvent& event : events) {
     Choice& choice = choices_[static_cast<std::size_t>(event.choice)];
     choice.text += event.text;
-    if (logprobs_) append_units(choice, choice.logprobs, event.units);
+    if (logprobs_) append_units(choice, logprobs_of_[static_cast<std::size_t>(event.choice)], event.units);
     if (!event.finished) continue;
     if (!event.error.empty()) error_ = event.error;
     choice.units = event.end.units;
@@ -158,7 +166,7 @@ nlohmann::ordered_json CompletionWriter::response() const {
     const Choice& choice = choices_[i];
     body["choices"].push_back({{"text", choice.text},
                                {"index", i},
-                               {"logprobs", logprobs_ ? choice.logprobs : nlohmann::ordered_json()},
+                               {"logprobs", logprobs_ ? logprobs_of_[i] : nlohmann::ordered_json()},
                                {"finish_reason", choice.finish_reason}});
   }
   body["usage"] = usage();
@@ -192,10 +200,11 @@ std::string CompletionWriter::chunks(const std::vector<StreamEvent>& events) {
     const std::string piece = take_complete(choices_[i], text[i], ended[i] != 0);
     if (piece.empty() && !ended[i]) continue;
     nlohmann::ordered_json chunk = envelope();
-    chunk["choices"] = {{{"text", piece},
-                         {"index", i},
-                         {"logprobs", logprobs_ ? logprobs[i] : nlohmann::ordered_json()},
-                         {"finish_reason", ended[i] ? nlohmann::ordered_json(choices_[i].finish_reason) : nlohmann::ordered_json()}}};
+    chunk["choices"] = {
+        {{"text", piece},
+         {"index", i},
+         {"logprobs", logprobs_ ? logprobs[i] : nlohmann::ordered_json()},
+         {"finish_reason", ended[i] ? nlohmann::ordered_json(choices_[i].finish_reason) : nlohmann::ordered_json()}}};
     if (ended[i] && done()) chunk["usage"] = usage();
     out += json_line(chunk);
   }

@@ -34,8 +34,7 @@ std::shared_ptr<GenerationJob> completion_job(const CompletionRequest& request, 
 // Gathers the events of one request into OpenAI's shapes.
 class CompletionWriter {
  public:
-  CompletionWriter(const CompletionRequest& request, std::string id, std::int64_t created,
-                   std::int64_t prompt_units);
+  CompletionWriter(const CompletionRequest& request, std::string id, std::int64_t created, std::int64_t prompt_units);
 
   // Streaming: the events as SSE chunks, one per choice that has new text or has ended, then
   // "data: [DONE]" once every choice has. A stream's failure is an error event that ends it.
@@ -51,7 +50,6 @@ class CompletionWriter {
     std::string text;           // all of it, for the response
     std::string held;           // bytes of an incomplete UTF-8 character, not yet sent
     std::int64_t offset = 0;    // bytes of text before the units not yet sent
-    nlohmann::ordered_json logprobs;    // OpenAI's tokens, token_logprobs, top_logprobs, text_offset
     std::string finish_reason;  // empty while running
     std::int64_t units = 0;
   };
@@ -65,6 +63,8 @@ class CompletionWriter {
   std::uint64_t seed_;
   bool logprobs_;
   std::vector<Choice> choices_;
+  // Per choice, for the response: OpenAI's tokens, token_logprobs, top_logprobs, text_offset.
+  std::vector<nlohmann::ordered_json> logprobs_of_;
   int finished_ = 0;
   std::string error_;
 };

@@ -6,8 +6,7 @@
 
 namespace charloom::serve {
 
-GenerationWorker::GenerationWorker(LanguageModel& model, int max_streams, int max_queue,
-                                   GenerationCounters& counters)
+GenerationWorker::GenerationWorker(LanguageModel& model, int max_streams, int max_queue, GenerationCounters& counters)
     : model_(model), max_streams_(max_streams), max_queue_(max_queue), counters_(counters), batch_(model) {
   batch_.prepare(max_streams);
   thread_ = std::thread([this] { run(); });

@@ -53,8 +53,7 @@ bool Fields::has(const char* name) const { return find(name) != nullptr; }
 double Fields::number(const char* name, double fallback, double low, double high) const {
   const nlohmann::json* value = find(name);
   if (value == nullptr) return fallback;
-  if (!value->is_number())
-    throw ApiError(400, std::string(name) + " must be a number, got " + type_name(*value));
+  if (!value->is_number()) throw ApiError(400, std::string(name) + " must be a number, got " + type_name(*value));
   const double number = value->get<double>();
   if (!(number >= low && number <= high) || !std::isfinite(number))
     throw ApiError(400, std::string(name) + " must be from " + nlohmann::json(low).dump() + " to " +
@@ -66,7 +65,8 @@ std::int64_t Fields::integer(const char* name, std::int64_t fallback, std::int64
   const nlohmann::json* value = find(name);
   if (value == nullptr) return fallback;
   const std::string range = " from " + std::to_string(low) + " to " + std::to_string(high);
-  if (!value->is_number_integer()) throw ApiError(400, std::string(name) + " must be a whole number" + range + ", got " + value->dump());
+  if (!value->is_number_integer())
+    throw ApiError(400, std::string(name) + " must be a whole number" + range + ", got " + value->dump());
   const std::string bad = std::string(name) + " must be" + range + ", got " + value->dump();
   if (value->is_number_unsigned() && value->get<std::uint64_t>() > static_cast<std::uint64_t>(high))
     throw ApiError(400, bad);
@@ -79,7 +79,8 @@ std::optional<std::uint64_t> Fields::unsigned_integer(const char* name) const {
   const nlohmann::json* value = find(name);
   if (value == nullptr) return std::nullopt;
   if (!value->is_number_unsigned() && !(value->is_number_integer() && value->get<std::int64_t>() >= 0))
-    throw ApiError(400, std::string(name) + " must be a whole number from 0 to 18446744073709551615, got " + value->dump());
+    throw ApiError(400,
+                   std::string(name) + " must be a whole number from 0 to 18446744073709551615, got " + value->dump());
   return value->get<std::uint64_t>();
 }
 

@@ -19,7 +19,8 @@ std::vector<std::string> input_texts(const Fields& fields) {
   if (!fields.has("input")) throw ApiError(400, "input is missing: send a string or an array of strings");
   std::vector<std::string> texts = fields.strings("input");
   if (texts.empty() || texts.size() > max_texts)
-    throw ApiError(400, "input must hold 1 to " + std::to_string(max_texts) + " texts, got " + std::to_string(texts.size()));
+    throw ApiError(400,
+                   "input must hold 1 to " + std::to_string(max_texts) + " texts, got " + std::to_string(texts.size()));
   return texts;
 }
 
@@ -51,11 +52,12 @@ std::vector<std::vector<std::uint32_t>> encode_all(const std::vector<std::string
 }  // namespace
 
 nlohmann::ordered_json score_texts(const nlohmann::json& body, LanguageModel& model, const std::string& name,
-                           std::int64_t max_units) {
+                                   std::int64_t max_units) {
   const Fields fields(body);
   const std::vector<std::string> texts = input_texts(fields);
   const std::string unknown = fields.string("unknown").value_or("error");
-  if (unknown != "error" && unknown != "skip") throw ApiError(400, "unknown must be \"error\" or \"skip\", got \"" + unknown + "\"");
+  if (unknown != "error" && unknown != "skip")
+    throw ApiError(400, "unknown must be \"error\" or \"skip\", got \"" + unknown + "\"");
   const UnknownPolicy policy = parse_unknown_policy(unknown);
   const auto ids = encode_all(texts, max_units, [&](const std::string& text, const std::string& source) {
     return model.encode(text, policy, source);
@@ -76,17 +78,17 @@ nlohmann::ordered_json score_texts(const nlohmann::json& body, LanguageModel& mo
 }
 
 nlohmann::ordered_json sentiment_of_texts(const nlohmann::json& body, SentimentModel& model, const std::string& name,
-                                  std::int64_t max_units) {
+                                          std::int64_t max_units) {
   const Fields fields(body);
   const std::vector<std::string> texts = input_texts(fields);
   const bool trace = fields.boolean("trace", false);
-  const auto ids = encode_all(texts, max_units, [&](const std::string& text, const std::string& source) {
-    return model.encode(text, source);
-  });
+  const auto ids = encode_all(
+      texts, max_units, [&](const std::string& text, const std::string& source) { return model.encode(text, source); });
   const std::vector<double> scores = model.score(ids);
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < scores.size(); ++i) {
-    nlohmann::ordered_json result{{"index", i}, {"score", scores[i]}, {"label", scores[i] >= 0.5 ? "positive" : "negative"}};
+    nlohmann::ordered_json result{
+        {"index", i}, {"score", scores[i]}, {"label", scores[i] >= 0.5 ? "positive" : "negative"}};
     if (trace) {
       // The text's own units, so that a unit the model lacks shows as written.
       result["scores"] = model.trace(ids[i]);

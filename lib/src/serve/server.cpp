@@ -32,8 +32,9 @@ constexpr std::size_t max_body_bytes = 1 << 20;
 // Each path and the one method it answers; anything else is 404, or 405 on a known path.
 const std::map<std::string, std::string>& routes() {
   static const std::map<std::string, std::string> table{
-      {"/", "GET"},          {"/health", "GET"},          {"/metrics", "GET"},        {"/v1/models", "GET"},
-      {"/v1/completions", "POST"}, {"/v1/sentiment", "POST"}, {"/v1/score", "POST"}};
+      {"/", "GET"},          {"/health", "GET"},          {"/metrics", "GET"},
+      {"/v1/models", "GET"}, {"/v1/completions", "POST"}, {"/v1/sentiment", "POST"},
+      {"/v1/score", "POST"}};
   return table;
 }
 
@@ -92,8 +93,8 @@ struct Server::Impl {
   auto& pick(Models& models, const nlohmann::json& body, const char* kind);
 
   void completions(const httplib::Request& req, httplib::Response& res);
-  void stream_completion(httplib::Response& res, std::shared_ptr<serve::GenerationJob> job,
-                         std::shared_ptr<serve::CompletionWriter> writer);
+  static void stream_completion(httplib::Response& res, const std::shared_ptr<serve::GenerationJob>& job,
+                                const std::shared_ptr<serve::CompletionWriter>& writer);
 };
 
 void Server::Impl::load(const std::string& name_or_path) {
@@ -142,18 +143,18 @@ void Server::Impl::completions(const httplib::Request& req, httplib::Response& r
   request.model = name;
   std::int64_t prompt_units = 0;
   const auto job = serve::completion_job(request, *model, config.max_units, prompt_units);
-  const auto writer = std::make_shared<serve::CompletionWriter>(
-      request, "cmpl-" + std::to_string(next_id++), unix_now(), prompt_units);
+  const auto writer =
+      std::make_shared<serve::CompletionWriter>(request, "cmpl-" + std::to_string(next_id++), unix_now(), prompt_units);
   if (!workers.at(name)->submit(job))
-    throw serve::ApiError(503, "the server is busy: every stream and queue place of '" + name +
-                                   "' is taken; try again shortly");
+    throw serve::ApiError(
+        503, "the server is busy: every stream and queue place of '" + name + "' is taken; try again shortly");
   if (request.stream) return stream_completion(res, job, writer);
   while (!job->finished()) writer->add(job->take(std::chrono::milliseconds(200)));
   send_json(res, writer->response());
 }
 
-void Server::Impl::stream_completion(httplib::Response& res, std::shared_ptr<serve::GenerationJob> job,
-                                     std::shared_ptr<serve::CompletionWriter> writer) {
+void Server::Impl::stream_completion(httplib::Response& res, const std::shared_ptr<serve::GenerationJob>& job,
+                                     const std::shared_ptr<serve::CompletionWriter>& writer) {
   res.set_header("Cache-Control", "no-cache");
   // Exactly text/event-stream: the only type Debian's cpp-httplib never compresses, so no
   // unit waits in a compressor's buffer.
@@ -217,7 +218,7 @@ void Server::Impl::set_up_http() {
   });
   http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr thrown) {
     try {
-      std::rethrow_exception(thrown);
+      std::rethrow_exception(std::move(thrown));
     } catch (const serve::ApiError& error) {
       send_error(res, error.status(), error.what());
     } catch (const UsageError& error) {
@@ -242,7 +243,10 @@ void Server::Impl::set_up_http() {
   http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
     nlohmann::ordered_json data = nlohmann::ordered_json::array();
     for (const ServedModel& model : served)
-      data.push_back({{"id", model.name}, {"object", "model"}, {"created", started}, {"owned_by", "charloom"},
+      data.push_back({{"id", model.name},
+                      {"object", "model"},
+                      {"created", started},
+                      {"owned_by", "charloom"},
                       {"kind", model.kind}});
     send_json(res, {{"object", "list"}, {"data", data}});
   });
