@@ -11,6 +11,16 @@
 
 namespace charloom::testing {
 
+// A small two-layer model's settings: fast enough that tests run many of them.
+inline ModelConfig small_model_config(CellKind cell = CellKind::lstm, int hidden = 24) {
+  ModelConfig config;
+  config.cell = cell;
+  config.layers = 2;
+  config.hidden = hidden;
+  config.embedding_size = 8;
+  return config;
+}
+
 // <unk>, newline and printable ASCII from the space up: `size` units in all, at most 97
 // (65 is as many as tinyshakespeare has).
 inline std::vector<std::string> ascii_unit_names(int size = 97) {

@@ -24,14 +24,7 @@ using namespace charloom;
 
 namespace {
 
-ModelConfig small_config(CellKind cell = CellKind::lstm) {
-  ModelConfig config;
-  config.cell = cell;
-  config.layers = 2;
-  config.hidden = 24;
-  config.embedding_size = 8;
-  return config;
-}
+ModelConfig small_config(CellKind cell = CellKind::lstm) { return testing::small_model_config(cell); }
 
 struct Generated {
   std::vector<std::string> texts;

@@ -17,13 +17,7 @@ using namespace charloom;
 
 namespace {
 
-ModelConfig small_config() {
-  ModelConfig config;
-  config.layers = 2;
-  config.hidden = 24;
-  config.embedding_size = 8;
-  return config;
-}
+ModelConfig small_config() { return testing::small_model_config(); }
 
 // Sample `settings.sample` of generate() with the stream's own settings, run alone.
 std::string alone(LanguageModel& model, const std::vector<std::uint32_t>& prime, const StreamSettings& settings,

@@ -14,13 +14,7 @@ using namespace charloom;
 
 namespace {
 
-ModelConfig shared_config() {
-  ModelConfig config;
-  config.layers = 2;
-  config.hidden = 32;
-  config.embedding_size = 8;
-  return config;
-}
+ModelConfig shared_config() { return testing::small_model_config(CellKind::lstm, 32); }
 
 // What one thread does: score its texts, sample with its own seed, and classify its texts.
 struct Work {
