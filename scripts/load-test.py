@@ -66,7 +66,7 @@ class Load:
         return d > 0 and index * d // self.args.requests != (index + 1) * d // self.args.requests
 
     def one(self, index, deadline):
-        body = {"prompt": "ROMEO:", "max_tokens": self.args.max_tokens, "stream": True, "seed": index,
+        body = {"prompt": "ROMEO:", "max_tokens": self.args.max_tokens, "stream": not self.args.no_stream, "seed": index,
                 "temperature": 0.8}
         if self.args.model:
             body["model"] = self.args.model
@@ -79,7 +79,11 @@ class Load:
             response = connection.getresponse()
             if response.status != 200:
                 raise RuntimeError("HTTP %d: %s" % (response.status, response.read()[:200]))
-            for line in response.fp:
+            if self.args.no_stream:  # the whole text at once: its wait counts as the first unit's
+                units = len(json.loads(response.read())["choices"][0]["text"])
+                with self.lock:
+                    self.first_unit.append(time.perf_counter() - started)
+            for line in [] if self.args.no_stream else response.fp:
                 if time.time() > deadline:
                     raise RuntimeError("timed out")
                 if not line.startswith(b"data: "):
@@ -145,7 +149,7 @@ class Load:
         return {
             "clients": self.args.clients, "requests": self.done, "max_tokens": self.args.max_tokens,
             "seconds": round(seconds, 3), "units": self.units, "units_per_second": round(self.units / seconds, 1),
-            "units_per_chunk": round(self.units / max(self.chunks, 1), 3),
+            "units_per_chunk": round(self.units / self.chunks, 3) if self.chunks else None,
             "time_to_first_unit_ms": {p: ms(self.first_unit, f) for p, f in (("p50", .5), ("p95", .95), ("p99", .99))},
             "time_per_unit_ms": {p: ms(self.unit_gaps, f) for p, f in (("p50", .5), ("p95", .95), ("p99", .99))},
             "disconnects": self.disconnected, "errors": len(self.errors), "error_examples": self.errors[:5],
@@ -178,8 +182,12 @@ def main():
     parser.add_argument("--disconnects", type=int, default=0)
     parser.add_argument("--model")
     parser.add_argument("--seconds", type=float, default=600, help="stop sending after this long")
+    parser.add_argument("--no-stream", action="store_true",
+                        help="ask for whole completions instead of events, to measure what streaming costs")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
+    if args.no_stream and args.disconnects:
+        parser.error("--disconnects needs streaming")
     if args.clients < 1 or args.requests < 1 or args.max_tokens < 1 or not 0 <= args.disconnects <= args.requests:
         parser.error("--clients, --requests and --max-tokens must be positive, --disconnects at most --requests")
     process = None
