@@ -6,6 +6,7 @@
 #include "charloom/errors.hpp"
 #include "serve/api_error.hpp"
 #include "serve/request_fields.hpp"
+#include "serve/text_inputs.hpp"
 
 namespace charloom::serve {
 
@@ -62,30 +63,18 @@ CompletionRequest parse_completion(const nlohmann::json& body, std::int64_t max_
   const std::optional<std::uint64_t> seed = fields.unsigned_integer("seed");
   settings.seed = seed ? *seed : std::random_device{}();
   request.stream = fields.boolean("stream", false);
-  const std::string unknown = fields.string("unknown").value_or("error");
-  if (unknown != "error" && unknown != "skip")
-    throw ApiError(400, "unknown must be \"error\" or \"skip\", got \"" + unknown + "\"");
-  request.unknown = parse_unknown_policy(unknown);
+  request.unknown = unknown_policy(fields);
   return request;
 }
 
 std::shared_ptr<GenerationJob> completion_job(const CompletionRequest& request, const LanguageModel& model,
                                               std::int64_t max_units, std::int64_t& prompt_units) {
+  const auto primes = encode_texts(
+      "prompt", request.prompts, max_units,
+      [&](const std::string& text, const std::string& name) { return model.encode(text, request.unknown, name); });
   std::vector<GenerationJob::Choice> choices;
   prompt_units = 0;
-  for (std::size_t i = 0; i < request.prompts.size(); ++i) {
-    const std::string name = request.prompts.size() == 1 ? "prompt" : "prompt[" + std::to_string(i) + "]";
-    std::vector<std::uint32_t> prime;
-    try {
-      prime = model.encode(request.prompts[i], request.unknown, name);
-    } catch (const UnknownUnitsError& error) {
-      throw ApiError(400, std::string(error.what()) + "; send \"unknown\": \"skip\" to drop them");
-    } catch (const InputError& error) {
-      throw ApiError(400, error.what());
-    }
-    if (static_cast<std::int64_t>(prime.size()) > max_units)
-      throw ApiError(400, name + " has " + std::to_string(prime.size()) + " units; the server takes at most " +
-                              std::to_string(max_units) + " (--max-units)");
+  for (const std::vector<std::uint32_t>& prime : primes) {
     prompt_units += static_cast<std::int64_t>(prime.size());
     for (int j = 0; j < request.n; ++j) {
       StreamSettings settings = request.settings;

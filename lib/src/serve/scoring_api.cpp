@@ -8,6 +8,7 @@
 #include "charloom/text.hpp"
 #include "serve/api_error.hpp"
 #include "serve/request_fields.hpp"
+#include "serve/text_inputs.hpp"
 
 namespace charloom::serve {
 
@@ -24,42 +25,14 @@ std::vector<std::string> input_texts(const Fields& fields) {
   return texts;
 }
 
-std::string input_name(std::size_t i, std::size_t count) {
-  return count == 1 ? "input" : "input[" + std::to_string(i) + "]";
-}
-
-// Ids of every text, each checked against the length limit; encoding errors become 400s.
-template <typename Encode>
-std::vector<std::vector<std::uint32_t>> encode_all(const std::vector<std::string>& texts, std::int64_t max_units,
-                                                   Encode encode) {
-  std::vector<std::vector<std::uint32_t>> ids;
-  for (std::size_t i = 0; i < texts.size(); ++i) {
-    const std::string name = input_name(i, texts.size());
-    try {
-      ids.push_back(encode(texts[i], name));
-    } catch (const UnknownUnitsError& error) {
-      throw ApiError(400, std::string(error.what()) + "; send \"unknown\": \"skip\" to drop them");
-    } catch (const InputError& error) {
-      throw ApiError(400, error.what());
-    }
-    if (static_cast<std::int64_t>(ids.back().size()) > max_units)
-      throw ApiError(400, name + " has " + std::to_string(ids.back().size()) + " units; the server takes at most " +
-                              std::to_string(max_units) + " (--max-units)");
-  }
-  return ids;
-}
-
 }  // namespace
 
 nlohmann::ordered_json score_texts(const nlohmann::json& body, LanguageModel& model, const std::string& name,
                                    std::int64_t max_units) {
   const Fields fields(body);
   const std::vector<std::string> texts = input_texts(fields);
-  const std::string unknown = fields.string("unknown").value_or("error");
-  if (unknown != "error" && unknown != "skip")
-    throw ApiError(400, "unknown must be \"error\" or \"skip\", got \"" + unknown + "\"");
-  const UnknownPolicy policy = parse_unknown_policy(unknown);
-  const auto ids = encode_all(texts, max_units, [&](const std::string& text, const std::string& source) {
+  const UnknownPolicy policy = unknown_policy(fields);
+  const auto ids = encode_texts("input", texts, max_units, [&](const std::string& text, const std::string& source) {
     return model.encode(text, policy, source);
   });
   const std::vector<TextScore> scores = score_sequences(model, ids, 32);
@@ -82,8 +55,9 @@ nlohmann::ordered_json sentiment_of_texts(const nlohmann::json& body, SentimentM
   const Fields fields(body);
   const std::vector<std::string> texts = input_texts(fields);
   const bool trace = fields.boolean("trace", false);
-  const auto ids = encode_all(
-      texts, max_units, [&](const std::string& text, const std::string& source) { return model.encode(text, source); });
+  const auto ids = encode_texts("input", texts, max_units, [&](const std::string& text, const std::string& source) {
+    return model.encode(text, source);
+  });
   const std::vector<double> scores = model.score(ids);
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < scores.size(); ++i) {
