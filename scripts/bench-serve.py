@@ -2,7 +2,8 @@
 """serve-model's serving figures: aggregate units/s of 16 streaming clients against one client
 alone (the ratio is what continuous batching buys), beside the same ratio of generate-text's
 batched sampling without HTTP (what batching can give on this CPU at all), what streaming
-costs against whole responses, latency, and memory over 1,000 requests with 100 disconnects.
+costs against whole responses (at the server's default --stream-interval and at one chunk per
+unit), latency, and memory over 1,000 requests with 100 disconnects.
 
     scripts/bench-serve.py [--serve-model build/apps/serve-model] [--runs 3] [--threads 2]
 
@@ -42,13 +43,15 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-tokens", type=int, default=400)
     args = parser.parse_args()
-    runs = {"1 client": [], "16 clients": [], "16 clients, whole responses": []}
+    runs = {"1 client": [], "16 clients": [], "16 clients, one chunk per unit": [], "16 clients, whole responses": []}
     engine = {1: [], 16: []}
     for _ in range(args.runs):
         for samples in engine:
             engine[samples].append(engine_units_per_second(args, samples))
         runs["1 client"].append(load(args, "--clients", "1", "--requests", "8"))
         runs["16 clients"].append(load(args, "--clients", "16", "--requests", "64"))
+        runs["16 clients, one chunk per unit"].append(
+            load(args, "--clients", "16", "--requests", "64", "--server-flag=--stream-interval=0"))
         runs["16 clients, whole responses"].append(load(args, "--clients", "16", "--requests", "64", "--no-stream"))
     median = lambda name, get: statistics.median(get(r) for r in runs[name])
     report = {}
@@ -67,7 +70,10 @@ def main():
     batch1, batch16 = statistics.median(engine[1]), statistics.median(engine[16])
     report["generate-text, units/s at --samples 1 and 16"] = [round(batch1), round(batch16)]
     report["generate-text, --samples 16 / --samples 1"] = round(batch16 / batch1, 2)
-    report["streaming / whole responses"] = round(sixteen / report["16 clients, whole responses"]["units_per_second"], 3)
+    whole = report["16 clients, whole responses"]["units_per_second"]
+    report["streaming / whole responses"] = round(sixteen / whole, 3)
+    report["one chunk per unit / whole responses"] = round(
+        report["16 clients, one chunk per unit"]["units_per_second"] / whole, 3)
     churn = load(args, "--clients", "16", "--requests", "1000", "--max-tokens", "100", "--disconnects", "100")
     rss = churn["rss_bytes"]
     report["1000 requests, 100 disconnects"] = {

@@ -1,7 +1,10 @@
 // serve-model: serves language models and sentiment classifiers over HTTP until SIGINT or
 // SIGTERM, which end the streams in progress and exit 0.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,9 +47,20 @@ sigset_t stop_signals() {
   return signals;
 }
 
+// OpenMP's threads spin for a while after each parallel region by default. Between a server's
+// steps that spinning takes the cores its HTTP threads need to send what the step made, and
+// costs more than waking the threads again. libgomp reads the policy once, as it loads, so the
+// server sets it and starts itself again. An OMP_WAIT_POLICY the user set is kept.
+void wait_passively(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  setenv("OMP_WAIT_POLICY", "passive", 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: then serve as we are
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  wait_passively(argv);
   return cli::run("serve-model", [&] {
     ServerConfig config;
     cli::ComputeFlags compute;
@@ -70,6 +84,8 @@ int main(int argc, char** argv) {
          "require 'Authorization: Bearer KEY' on every endpoint but /health (default: $CHARLOOM_API_KEY)")
         ("timeout", po::value(&config.timeout_seconds)->default_value(config.timeout_seconds),
          "seconds to read a request or write a response")
+        ("stream-interval", po::value(&config.stream_interval_ms)->default_value(config.stream_interval_ms),
+         "the least milliseconds between two chunks of a stream; units ready meanwhile share one (0: one chunk per unit)")
         ("log-requests", po::bool_switch(&log_requests), "print each request's method, path and status on stderr")
         ("help,h", "show this help");
     // clang-format on

@@ -90,6 +90,10 @@ class Endpoints(unittest.TestCase):
     def setUpClass(cls):
         cls.served = Served()
 
+    def test_the_server_runs_with_openmp_threads_that_sleep_between_steps(self):
+        with open("/proc/%d/environ" % self.served.process.pid, "rb") as environ:
+            self.assertIn(b"OMP_WAIT_POLICY=passive", environ.read().split(b"\0"))
+
     @classmethod
     def tearDownClass(cls):
         assert cls.served.stop() == 0
@@ -251,6 +255,21 @@ class Batching(unittest.TestCase):
         finally:
             self.assertEqual(served.stop(), 0)
 
+    def test_units_ready_within_the_interval_share_a_chunk(self):
+        served = Served("--stream-interval", "400")
+        try:
+            body = {"prompt": "HAMLET:", "max_tokens": 300, "seed": 4}
+            _, whole = served.json("POST", "/v1/completions", body)
+            started = time.monotonic()
+            chunks = stream_events(served, body)[:-1]
+            elapsed = time.monotonic() - started
+            self.assertEqual("".join(c["choices"][0]["text"] for c in chunks), whole["choices"][0]["text"])
+            # The first unit goes at once; after it, at most one chunk per 0.4 s.
+            self.assertLessEqual(len(chunks), 2 + int(elapsed / 0.4))
+            self.assertLess(len(chunks), 300)
+        finally:
+            self.assertEqual(served.stop(), 0)
+
     def test_a_client_that_goes_away_frees_its_stream(self):
         served = Served()
         try:
@@ -345,7 +364,7 @@ class Lifecycle(unittest.TestCase):
 
     def test_usage_errors_exit_2(self):
         for flags, message in ((["--max-streams", "0"], "--max-streams"), (["--model", "nope"], "nope"),
-                               (["--port", "70000"], "--port")):
+                               (["--port", "70000"], "--port"), (["--stream-interval", "5000"], "--stream-interval")):
             result = subprocess.run([os.path.join(BIN, "serve-model"), *flags], capture_output=True, text=True,
                                     timeout=30)
             self.assertNotEqual(result.returncode, 0)

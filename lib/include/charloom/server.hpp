@@ -21,7 +21,11 @@ struct ServerConfig {
   std::string api_key;            // when set, every endpoint but /health needs it
   Precision precision = Precision::f32;
   int timeout_seconds = 30;  // for reading a request and writing a response
-  void validate() const;     // UsageError naming the flag
+  // The least time between two chunks of one stream. Units sampled meanwhile share a chunk:
+  // each chunk costs a wake-up, a JSON line and a write, which at one unit per chunk take
+  // CPU from sampling. 0 sends each unit as soon as it is ready.
+  int stream_interval_ms = 20;
+  void validate() const;  // UsageError naming the flag
 };
 
 // What the server serves under a name.

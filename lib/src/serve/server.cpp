@@ -65,6 +65,7 @@ void ServerConfig::validate() const {
   check("--max-queue", max_queue, 0, 65536);
   check("--max-units", max_units, 1, 1'000'000);
   check("--timeout", timeout_seconds, 1, 3600);
+  check("--stream-interval", stream_interval_ms, 0, 1000);
   if (host.empty()) throw UsageError("--host must not be empty");
 }
 
@@ -93,8 +94,8 @@ struct Server::Impl {
   auto& pick(Models& models, const nlohmann::json& body, const char* kind);
 
   void completions(const httplib::Request& req, httplib::Response& res);
-  static void stream_completion(httplib::Response& res, const std::shared_ptr<serve::GenerationJob>& job,
-                                const std::shared_ptr<serve::CompletionWriter>& writer);
+  void stream_completion(httplib::Response& res, const std::shared_ptr<serve::GenerationJob>& job,
+                         const std::shared_ptr<serve::CompletionWriter>& writer);
 };
 
 void Server::Impl::load(const std::string& name_or_path) {
@@ -160,16 +161,20 @@ void Server::Impl::stream_completion(httplib::Response& res, const std::shared_p
   // unit waits in a compressor's buffer.
   res.set_chunked_content_provider(
       "text/event-stream",
-      [job, writer](std::size_t, httplib::DataSink& sink) {
+      [job, writer, interval = std::chrono::milliseconds(config.stream_interval_ms),
+       next = std::chrono::steady_clock::time_point()](std::size_t, httplib::DataSink& sink) mutable {
         if (!sink.is_writable()) {
           job->abandon();
           return false;
         }
+        // The first unit goes at once; later ones gather for the interval.
+        std::this_thread::sleep_until(next);
         const std::string chunks = writer->chunks(job->take(std::chrono::milliseconds(100)));
         if (!chunks.empty() && !sink.write(chunks.data(), chunks.size())) {
           job->abandon();
           return false;
         }
+        if (!chunks.empty()) next = std::chrono::steady_clock::now() + interval;
         if (writer->done() || writer->failed()) sink.done();
         return true;
       },
