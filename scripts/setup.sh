@@ -16,6 +16,8 @@ packages=(
   # the PyTorch parity test, the plotting script and the benchmarks' PyTorch peer, on Debian's
   # own python3; OpenBLAS so that the peer's BLAS is not the slow reference one
   python3-torch python3-matplotlib libopenblas0-pthread
+  # the Python module and its tests
+  pybind11-dev python3-pybind11 python3-numpy python3-dev python3-pytest
   # score-sentiment's HTML trace is tested in a real headless browser; PIL reads its screenshot
   chromium python3-pil fonts-dejavu-core
   # the sentiment recipe's bag-of-words baseline

@@ -37,6 +37,12 @@ class IoError : public Error {
   using Error::Error;
 };
 
+// A file, or a model by name, that is not there.
+class NotFoundError : public IoError {
+ public:
+  using IoError::IoError;
+};
+
 // A StopRequest ended a pass that has no point to stop at and go on from later, such as
 // reading a corpus: nothing of the run was kept.
 class Interrupted : public Error {

@@ -27,7 +27,7 @@ struct FoundModel {
 std::vector<FoundModel> available_models();
 
 // A path as it is when it names something on disk, holds a '/' or ends in .safetensors;
-// otherwise the model of that name. Throws InputError listing the folders searched and the names found.
+// otherwise the model of that name. Throws NotFoundError listing the folders searched and the names found.
 std::string resolve_model(const std::string& name_or_path);
 
 }  // namespace charloom

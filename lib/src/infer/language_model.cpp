@@ -56,4 +56,9 @@ std::vector<std::uint32_t> LanguageModel::encode(std::string_view text, UnknownP
   return ids;
 }
 
+void check_unit_ids(const LanguageModel& model, std::span<const std::uint32_t> ids) {
+  for (const std::uint32_t id : ids)
+    if (id >= model.vocabulary().size()) throw Error("unit id " + std::to_string(id) + " is outside the vocabulary");
+}
+
 }  // namespace charloom

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <mutex>
+#include <span>
 
 #include "charloom/language_model.hpp"
 #include "nn/network.hpp"
@@ -20,5 +21,8 @@ struct LanguageModel::Impl {
     network.load_tensors(file.tensors);
   }
 };
+
+// Throws Error when an id is outside the model's vocabulary: ids a caller made up, not encode()'s.
+void check_unit_ids(const LanguageModel& model, std::span<const std::uint32_t> ids);
 
 }  // namespace charloom

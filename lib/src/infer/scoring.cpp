@@ -10,10 +10,6 @@ namespace {
 
 TextScore to_text_score(const infer::SpanScore& score) { return TextScore{score.units, score.nats}; }
 
-void check_ids(const LanguageModel& model, std::uint32_t id) {
-  if (id >= model.vocabulary().size()) throw Error("unit id " + std::to_string(id) + " is outside the vocabulary");
-}
-
 }  // namespace
 
 TextScore score_span(LanguageModel& model, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
@@ -26,8 +22,7 @@ TextScore score_span(LanguageModel& model, const TokenIds& ids, std::size_t begi
 std::vector<TextScore> score_sequences(LanguageModel& model, const std::vector<std::vector<std::uint32_t>>& sequences,
                                        int batch) {
   if (batch < 1) throw UsageError("the batch must be positive");
-  for (const auto& sequence : sequences)
-    for (std::uint32_t id : sequence) check_ids(model, id);
+  for (const auto& sequence : sequences) check_unit_ids(model, sequence);
   std::vector<TextScore> result;
   const std::lock_guard<std::mutex> running(model.impl().running);
   for (const infer::SpanScore& score : infer::score_sequences(model.impl().network, sequences, batch))

@@ -30,7 +30,9 @@ int open_for_reading(const std::string& path) {
     std::string hint = err == ENOENT   ? "check the path"
                        : err == EACCES ? "check the file's permissions"
                                        : "check the file";
-    throw IoError("cannot open " + path + ": " + std::strerror(err) + "; " + hint);
+    const std::string message = "cannot open " + path + ": " + std::strerror(err) + "; " + hint;
+    if (err == ENOENT) throw NotFoundError(message);
+    throw IoError(message);
   }
   struct stat info {};
   if (::fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {

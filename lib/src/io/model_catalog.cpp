@@ -84,7 +84,7 @@ std::string resolve_model(const std::string& name_or_path) {
   std::string searched, names;
   for (const std::string& folder : model_folders()) searched += (searched.empty() ? "" : ", ") + folder;
   for (const FoundModel& model : models) names += (names.empty() ? "" : ", ") + model.name;
-  throw InputError("no model named '" + name_or_path + "' (searched " + (searched.empty() ? "nothing" : searched) +
+  throw NotFoundError("no model named '" + name_or_path + "' (searched " + (searched.empty() ? "nothing" : searched) +
                    "; found " + (names.empty() ? "no models" : names) +
                    "); give a model file's path, or set CHARLOOM_MODEL_PATH to the folder that holds it");
 }
