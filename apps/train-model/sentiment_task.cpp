@@ -1,11 +1,7 @@
-// The sentiment task of train-model: flags, defaults and the report.
+// The sentiment task of train-model: its flags and its defaults.
 #include "train-model/sentiment_task.hpp"
 
-#include <cstdio>
-
 #include "charloom/errors.hpp"
-#include "common/progress_printer.hpp"
-#include "train-model/run_commands.hpp"
 
 namespace charloom {
 cli::po::options_description SentimentFlags::options() {
@@ -52,8 +48,8 @@ cli::po::options_description SentimentFlags::options() {
   return flags;
 }
 
-int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, const TextOptions& text,
-                        const cli::po::variables_map& values, bool quiet, int argc, char** argv) {
+SentimentTrainingConfig SentimentFlags::config(const TrainingConfig& shared, const std::string& cell,
+                                               const TextOptions& text, const cli::po::variables_map& values) const {
   SentimentTrainingConfig config;
   const auto given = [&](const char* flag) { return values.count(flag) != 0 && !values[flag].defaulted(); };
   config.train_path = train;
@@ -100,29 +96,11 @@ int SentimentFlags::run(const TrainingConfig& shared, const std::string& cell, c
   config.threads = shared.threads;
   config.metrics_path = shared.metrics_path;
   config.summary_path = shared.summary_path;
-  config.invocation = quoted_command(argc, argv);
   config.checkpoint_dir = shared.checkpoint_dir;
   config.resume = shared.resume;
   config.keep_last = shared.keep_last;
 
-  const StopRequest& stop = stop_on_signals();
-  cli::ProgressPrinter printer("train-model", quiet, 1);
-  const SentimentTrainingSummary summary = train_sentiment_classifier(config, {&printer, &stop});
-  printer.finish();
-  if (summary.interrupted())
-    return report_stop(summary.signal, summary.iterations, summary.last_checkpoint,
-                       resume_command(argc, argv, summary.last_checkpoint, 1));
-  if (!quiet && !config.positive_lm.empty())
-    std::fprintf(stderr,
-                 "train-model: class language models at weight %.2f, scores scaled by %.2f: dev accuracy %.4f, "
-                 "dev loss %.4f, the classifier alone %.4f\n",
-                 summary.class_lm_weight, summary.class_lm_scale, summary.dev_accuracy, summary.dev_loss,
-                 summary.classifier_dev_accuracy);
-  if (!quiet)
-    std::fprintf(stderr, "train-model: %lld iterations, %.1f epochs (%s), dev accuracy %.4f (epoch %lld); wrote %s\n",
-                 static_cast<long long>(summary.iterations), summary.epochs, summary.stopped_by.c_str(),
-                 summary.dev_accuracy, static_cast<long long>(summary.best_epoch), summary.output.c_str());
-  return 0;
+  return config;
 }
 
 }  // namespace charloom

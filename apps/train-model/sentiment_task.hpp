@@ -21,9 +21,9 @@ struct SentimentFlags {
   double lm_loss_weight = 0.0;
 
   cli::po::options_description options();
-  // Trains and prints the outcome; returns the exit status.
-  int run(const TrainingConfig& shared, const std::string& cell, const TextOptions& text,
-          const cli::po::variables_map& values, bool quiet, int argc, char** argv);
+  // The classifier's config: these flags, and the shared ones the user gave.
+  SentimentTrainingConfig config(const TrainingConfig& shared, const std::string& cell, const TextOptions& text,
+                                 const cli::po::variables_map& values) const;
 };
 
 }  // namespace charloom
