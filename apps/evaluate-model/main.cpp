@@ -19,7 +19,8 @@ using json = nlohmann::ordered_json;
 
 // Figures that share a name with train-model's summary mean the same thing.
 void add_figures(json& out, const TextScore& score) {
-  out["characters"] = score.units_scored;
+  out["characters"] = score.units_scored;  // the name the first releases used
+  out["units_scored"] = score.units_scored;
   out["nats"] = score.nats;
   if (score.units_scored == 0) {
     out["nats_per_char"] = nullptr;

@@ -36,4 +36,17 @@ run env -u CHARLOOM_MODEL_PATH "$tmp/prefix/bin/generate-text" --temperature 0 -
 expect_status 0 "the installed generate-text with its default model"
 expect_equal "$out" "$consumer_text" "the library and the app give the same most likely text"
 [ ${#consumer_text} -ge 30 ] || fail "expected about 60 characters of text, got [$consumer_text]"
+
+# The Python module, where Debian's python3 looks under this prefix, loads the installed
+# model by name and gives the same text.
+module_dir=$(/usr/bin/python3 -c 'import sys; print("lib/python%d.%d/dist-packages" % sys.version_info[:2])')
+if [ -d "$build_dir/python" ]; then
+  compgen -G "$tmp/prefix/$module_dir/charloom.*.so" >/dev/null || fail "the install lacks the Python module in $module_dir"
+  [ -f "$tmp/prefix/$module_dir/charloom.pyi" ] || fail "the install lacks the module's type stubs"
+  run env -u CHARLOOM_MODEL_PATH PYTHONPATH="$tmp/prefix/$module_dir" /usr/bin/python3 -c \
+    'import charloom; m = charloom.load("shakespeare"); print([f["path"] for f in charloom.models() if f["name"] == "shakespeare"][0]); print(m.generate(length=60, temperature=0), end="")'
+  expect_status 0 "the installed Python module loads shakespeare by name"
+  expect_equal "$tmp/prefix/share/charloom/models/shakespeare.safetensors" "$(head -n1 <<<"$out")" "Python finds it in the install"
+  expect_equal "$consumer_text" "$(tail -n +2 <<<"$out")" "Python gives the app's most likely text"
+fi
 finish

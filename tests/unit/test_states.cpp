@@ -47,6 +47,7 @@ TEST_CASE("each unit's top state, through the head, is the next-unit distributio
     const ModelFile file = testing::random_model_file(testing::small_model_config(cell), testing::ascii_unit_names());
     LanguageModel model(file);
     const std::vector<std::uint32_t> ids = model.encode("To be, or not to be: that is", UnknownPolicy::error);
+    score_sequences(model, {ids, ids, ids}, 3);  // the network's buffers now hold a larger batch
     const TextStates states = text_states(model, ids);
     CHECK(states.units == ids.size());
     CHECK(states.hidden_states.size() == ids.size() * 2 * 24);

@@ -21,8 +21,9 @@ struct TextScore {
 };
 
 // Scores ids [begin, end) as training validates: cut into at most `streams` contiguous
-// streams, each from the zero state, run `steps` units at a time; every unit but each
-// stream's first is predicted, and up to streams - 1 units at the end go unscored.
+// streams, each at least `steps` units long (one for a shorter text) and from the zero state,
+// run `steps` units at a time; every unit but each stream's first is predicted, and up to
+// streams - 1 units at the end go unscored.
 TextScore score_span(LanguageModel& model, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
                      int steps);
 

@@ -12,7 +12,10 @@ SpanScore score_span(nn::Network& network, const TokenIds& ids, std::size_t begi
   SpanScore score;
   if (end <= begin + 1) return score;
   const std::size_t predictable = end - begin - 1;
-  const std::size_t all = std::min<std::size_t>(static_cast<std::size_t>(streams), predictable);
+  // Streams at least `steps` long: a short text cut into many one-unit streams would be scored
+  // from the zero state at nearly every unit.
+  const std::size_t all =
+      std::clamp<std::size_t>(predictable / static_cast<std::size_t>(steps), 1, static_cast<std::size_t>(streams));
   const std::size_t length = predictable / all;  // every stream predicts this many units
   const std::size_t first = all * static_cast<std::size_t>(part) / static_cast<std::size_t>(parts);
   const std::size_t batch = all * static_cast<std::size_t>(part + 1) / static_cast<std::size_t>(parts) - first;

@@ -17,7 +17,8 @@ struct SpanScore {
   double nats_per_unit() const { return units == 0 ? 0.0 : nats / static_cast<double>(units); }
 };
 
-// Splits ids [begin, end) into at most `streams` contiguous streams and scores them `steps`
+// Splits ids [begin, end) into at most `streams` contiguous streams, each at least `steps`
+// long (or one stream), and scores them `steps`
 // at a time (a shorter last chunk included), carrying state from the zero state. At most
 // streams - 1 units at the very end go unscored. Returns zero units if the span is too short.
 // With parts > 1 it scores only part `part` of the streams (a contiguous share), so that the

@@ -26,9 +26,11 @@ TextStates text_states(LanguageModel& model, std::span<const std::uint32_t> ids)
   state.reset(config, 1);
   for (const std::uint32_t id : ids) {
     network.forward_logits(&id, 1, 1, state);
+    // A carried state's buffers may be longer than one stream's: they were a larger batch's.
     for (const auto& layer : state.h)
-      states.hidden_states.insert(states.hidden_states.end(), layer.begin(), layer.end());
-    for (const auto& layer : state.c) states.cell_states.insert(states.cell_states.end(), layer.begin(), layer.end());
+      states.hidden_states.insert(states.hidden_states.end(), layer.begin(), layer.begin() + config.hidden);
+    for (const auto& layer : state.c)
+      states.cell_states.insert(states.cell_states.end(), layer.begin(), layer.begin() + config.hidden);
   }
   return states;
 }

@@ -23,7 +23,12 @@ constexpr std::string_view extension = ".safetensors";
 std::string installed_folder() {
   Dl_info info{};
   if (dladdr(reinterpret_cast<void*>(&model_folders), &info) == 0 || info.dli_fname == nullptr) return {};
-  return (fs::path(info.dli_fname).parent_path().parent_path() / "share" / "charloom" / "models").string();
+  // Canonical first: a loader that found the library by an RPATH with ".." (as the Python
+  // module's does) names it through them, and parent_path() would only strip a "..".
+  std::error_code error;
+  fs::path library = fs::weakly_canonical(info.dli_fname, error);
+  if (error) library = info.dli_fname;
+  return (library.parent_path().parent_path() / "share" / "charloom" / "models").string();
 }
 
 // The folder's models.json, or an empty object.
@@ -85,8 +90,8 @@ std::string resolve_model(const std::string& name_or_path) {
   for (const std::string& folder : model_folders()) searched += (searched.empty() ? "" : ", ") + folder;
   for (const FoundModel& model : models) names += (names.empty() ? "" : ", ") + model.name;
   throw NotFoundError("no model named '" + name_or_path + "' (searched " + (searched.empty() ? "nothing" : searched) +
-                   "; found " + (names.empty() ? "no models" : names) +
-                   "); give a model file's path, or set CHARLOOM_MODEL_PATH to the folder that holds it");
+                      "; found " + (names.empty() ? "no models" : names) +
+                      "); give a model file's path, or set CHARLOOM_MODEL_PATH to the folder that holds it");
 }
 
 }  // namespace charloom
