@@ -99,6 +99,23 @@ def test_the_sentiment_task_trains_as_train_model_does(tmp_path):
     assert isinstance(charloom.load(str(tmp_path / "py.safetensors")), charloom.SentimentModel)
 
 
+def test_a_diverging_run_raises_training_diverged(tmp_path):
+    words = "the film was quite plot and story very".split()
+    rows = []
+    for i in range(240):
+        text = " ".join((words[i % 8], words[i * 3 % 8], words[(i * 5 + 1) % 8]))
+        rows.append("1\t%s good\n" % text if i % 2 == 0 else "0\tbad %s\n" % text)
+    (tmp_path / "train.tsv").write_text("".join(rows))
+    (tmp_path / "dev.tsv").write_text("".join(rows[:60]))
+    # A relu RNN under a huge step overflows, as in the app's own test.
+    with pytest.raises(charloom.TrainingDiverged, match="stopped being finite"):
+        charloom.train(task="sentiment", train=str(tmp_path / "train.tsv"), dev=str(tmp_path / "dev.tsv"),
+                       output=str(tmp_path / "nan.safetensors"), cell="rnn", activation="relu", hidden=16,
+                       embedding_size=8, learning_rate=90, grad_clip=0, max_epochs=4)
+    assert issubclass(charloom.TrainingDiverged, ArithmeticError)
+    assert not (tmp_path / "nan.safetensors").exists()
+
+
 def test_bad_options_raise_with_train_models_messages(corpus, tmp_path):
     output = str(tmp_path / "m.safetensors")
     with pytest.raises(ValueError, match="--hidden"):
