@@ -14,7 +14,8 @@ void raise_unknown_units(const std::exception& error) {
 
 void bind_errors(py::module_& module) {
   static py::exception<TrainingDiverged> diverged(module, "TrainingDiverged", PyExc_ArithmeticError);
-  py::register_exception_translator([](std::exception_ptr thrown) {
+  // pybind11 takes a plain function pointer of exactly this signature: by value.
+  py::register_exception_translator([](std::exception_ptr thrown) {  // NOLINT(performance-unnecessary-value-param)
     try {
       if (thrown) std::rethrow_exception(thrown);
     } catch (const TrainingDiverged& error) {
