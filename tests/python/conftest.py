@@ -18,7 +18,7 @@ def app_json(app, *args):
     return json.loads(run_app(app, *args))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """A small corpus a tiny model learns something from in a few steps."""
     path = tmp_path_factory.mktemp("corpus") / "corpus.txt"
