@@ -75,7 +75,11 @@ def main():
                          "--length", "1000", "--score-units", "25600", "--json"], threads)
                 samples["torch_eval"] += run_tool([*torch_script, "--mode", "eval", *shape], threads)
                 samples["torch_sample"] += run_tool([*torch_script, "--mode", "sample", "--length", "300", *shape], threads)
+            # What --precision auto picks for this shape here, and why, in the tool's own words.
+            auto = run_tool([str(tools / "bench-train-step"), *shape, "--precision", "auto", "--runs", "1", "--json"],
+                            threads)[0]
             entry = {"cell": cell, "layers": 2, "hidden": hidden, "rounds": args.rounds, "runs_per_round": args.runs,
+                     "auto": {"precision": auto["precision"], "reason": auto["precision_reason"]},
                      "pytorch": {
                          "train_chars_per_second": median_of(samples["torch_train"], "chars_per_second"),
                          "train_peak_rss_bytes": median_of(samples["torch_train"], "peak_rss_bytes"),
@@ -106,7 +110,9 @@ def main():
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     flags = next((line.split(":", 1)[1].split() for line in open("/proc/cpuinfo") if line.startswith("flags")), [])
     machine = {"cpu": cpu, "cores": os.cpu_count(), "threads": threads, "kernel": platform.release(),
-               "avx512_bf16": "avx512_bf16" in flags, "avx512_vnni": "avx512_vnni" in flags}
+               "avx512_bf16": "avx512_bf16" in flags, "avx512_vnni": "avx512_vnni" in flags,
+               "amx": sorted(f for f in flags if f.startswith("amx")),
+               "flags": sorted(f for f in flags if f.startswith(("avx", "amx", "fma")))}
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_suffix(".tmp")
     temporary.write_text(json.dumps({"machine": machine, "pytorch_config": torch_config, "results": results}, indent=2))
@@ -126,7 +132,10 @@ def table(results, machine):
 
     lines = [f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['threads']} threads; "
              f"AVX512-BF16: {'yes' if machine['avx512_bf16'] else 'no (bf16 is emulated)'}; "
-             f"VNNI: {'yes' if machine['avx512_vnni'] else 'no'}.", "",
+             f"VNNI: {'yes' if machine['avx512_vnni'] else 'no'}; AMX: {', '.join(machine['amx']) or 'no'}.",
+             "CPU flags: " + " ".join(machine["flags"]) + ".", "",
+             *[f"--precision auto for {e['cell'].upper()} 2x{e['hidden']}: {e['auto']['precision']} "
+               f"({e['auto']['reason']})." for e in results], "",
              "| model | figure | charloom f32 | charloom bf16 | charloom int8 | PyTorch f32 | f32 / PyTorch | best / PyTorch |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for entry in results:

@@ -122,7 +122,8 @@ TrainingCommand parse_training_command(int argc, char** argv) {
       ("seed", po::value(&config.seed)->default_value(config.seed), "random seed (initialization and dropout)")
       ("threads", po::value(&config.threads)->default_value(config.threads), "threads (0 = all cores)")
       ("precision", po::value(&precision)->default_value(precision),
-       "recurrent-layer arithmetic: f32, or bf16 (f32 master weights and gradients)")
+       "recurrent-layer arithmetic: auto (bf16 where this CPU runs it natively and the layers are wide "
+       "enough to gain, else f32), f32, or bf16 (f32 master weights and gradients)")
       ("allreduce", po::value(&allreduce)->default_value(allreduce),
        "under mpirun: overlap (sum gradients while backward runs) or after (once backward is done)");
   // clang-format on

@@ -184,6 +184,7 @@ py::dict summary_of(const TrainingSummary& s) {
   d["iterations"] = s.iterations, d["epochs"] = s.epochs, d["train_loss"] = s.train_loss;
   d["val_loss"] = s.val_loss, d["val_bpc"] = s.val_bpc, d["best_val_loss"] = s.best_val_loss;
   d["seconds"] = s.seconds, d["chars_per_second"] = s.chars_per_second, d["parameters"] = s.parameters;
+  d["precision"] = s.precision, d["precision_reason"] = s.precision_reason;
   d["stopped_by"] = s.stopped_by, d["last_checkpoint"] = s.last_checkpoint, d["output"] = s.output;
   return d;
 }

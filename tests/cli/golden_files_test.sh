@@ -8,7 +8,10 @@ source "$(dirname "$0")/assert.sh"
 scratch_directory
 golden=$source_dir/tests/golden
 
-# same_numbers EXPECTED ACTUAL LABEL: the same JSONL records, numbers within 1e-9 relative.
+# same_numbers EXPECTED ACTUAL LABEL: the same JSONL records, numbers within 1e-6 relative.
+# The models compute in f32 (about 7 digits), and oneDNN picks kernels by CPU, so the last
+# digits differ between CPUs (by up to 3e-9 relative between AVX-512 CPUs of two makers); a
+# change of format or arithmetic moves the figures far more.
 same_numbers() {
   checks=$((checks + 1))
   /usr/bin/python3 - "$1" "$2" "$3" <<'PY' || fail "$3 differs from the golden output"
@@ -17,7 +20,7 @@ expected = [json.loads(line) for line in open(sys.argv[1])]
 actual = [json.loads(line) for line in open(sys.argv[2])]
 def same(a, b):
     if isinstance(a, float) or isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+        return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     return a == b

@@ -29,6 +29,27 @@ for field in iterations epochs train_loss val_loss val_bpc seconds chars_per_sec
 done
 expect_contains '"iterations": 12' "$(cat s.json)" "summary iterations"
 
+# --precision auto, the default, picks bf16 exactly where the CPU has it natively (these layers
+# are wide enough only at --hidden 128 and up); the summary, the log and the model say which.
+run "$bin" --corpus corpus.txt --hidden 128 --embedding-size 8 --batch-size 4 --seq-length 20 --max-iters 1 \
+  --output p.safetensors --summary-json p.json
+expect_status 0 "a run with --precision auto"
+if grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then chosen=bf16; else chosen=f32; fi
+expect_contains "\"precision\": \"$chosen\"" "$(cat p.json)" "auto picks $chosen on this CPU"
+expect_contains "recurrent layers in $chosen: " "$err" "the log says what auto picked, and why"
+record=$(python3 -c 'import json, struct, sys
+f = open(sys.argv[1], "rb")
+header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+t = json.loads(header["__metadata__"]["charloom.training"])
+print(t["precision_asked"], t["precision"], t["precision_reason"])' p.safetensors)
+expect_contains "auto $chosen this CPU" "$record" "the model records the choice and its reason"
+run "$bin" --corpus corpus.txt --hidden 24 --embedding-size 8 --batch-size 4 --seq-length 20 --max-iters 1 \
+  --output p.safetensors --summary-json p.json --quiet
+expect_contains '"precision": "f32"' "$(cat p.json)" "auto keeps narrow layers in f32"
+run "$bin" --corpus corpus.txt --output p.safetensors --precision fast
+expect_status 2 "an unknown --precision"
+expect_contains "use f32, bf16, int8 or auto" "$err" "--precision names its choices"
+
 # --init-from fine-tunes a language model on other text: its architecture comes along.
 printf 'other text, with a unit it never saw: \xc3\xa9\n' >>other.txt
 cat corpus.txt >>other.txt

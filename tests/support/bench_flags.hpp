@@ -27,7 +27,7 @@ inline std::vector<std::pair<std::string, std::string>> read_flags(int argc, cha
   return flags;
 }
 
-// Applies --cell, --hidden or --layers to `config`; false for any other flag.
+// Applies --cell, --hidden, --layers or --embedding-size to `config`; false for any other flag.
 inline bool apply_shape_flag(ModelConfig& config, const std::string& flag, const std::string& value) {
   if (flag == "--cell")
     config.cell = parse_cell_kind(value);
@@ -35,6 +35,8 @@ inline bool apply_shape_flag(ModelConfig& config, const std::string& flag, const
     config.hidden = std::stoi(value);
   else if (flag == "--layers")
     config.layers = std::stoi(value);
+  else if (flag == "--embedding-size")
+    config.embedding_size = std::stoi(value);
   else
     return false;
   return true;

@@ -15,11 +15,12 @@ enum class CellKind { lstm, gru, rnn_tanh, rnn_relu };
 // Arithmetic of the recurrent layers. Master weights, gradients and optimizer state stay f32;
 // bf16 runs the RNN primitives on bf16 activations and weights (AVX512-BF16). int8 is for
 // inference with LSTM layers only: s8 weights quantized per gate row when the model loads,
-// u8 inputs, f32 states and outputs (VNNI).
-enum class Precision { f32, bf16, int8 };
+// u8 inputs, f32 states and outputs (VNNI). automatic (--precision auto) stands for what
+// choose_precision picks for the model on this CPU; models resolve it when they are built.
+enum class Precision { f32, bf16, int8, automatic };
 
-std::string_view to_string(Precision precision);
-Precision parse_precision(std::string_view name);  // f32, bf16 or int8; UsageError otherwise
+std::string_view to_string(Precision precision);   // f32, bf16, int8 or auto
+Precision parse_precision(std::string_view name);  // f32, bf16, int8 or auto; UsageError otherwise
 // Whether this CPU has instructions for `precision` (bf16: AVX512-BF16 or AMX; int8: VNNI).
 // Elsewhere oneDNN emulates it, slower than f32.
 bool native_precision(Precision precision);
@@ -38,6 +39,27 @@ std::string_view to_string(CellKind cell);
 CellKind parse_cell_kind(std::string_view name);
 // Gate blocks per layer in PyTorch's weight layout: 4 (LSTM), 3 (GRU) or 1.
 int gate_count(CellKind cell);
+
+struct ModelConfig;
+
+// What this CPU offers the recurrent layers, as oneDNN sees it.
+struct CpuFeatures {
+  bool bf16 = false;  // AVX512-BF16 or AMX: bf16 at native speed
+  bool vnni = false;  // AVX512-VNNI or AVX-VNNI: int8 at native speed
+};
+CpuFeatures cpu_features();
+
+// A precision, and why it was chosen, for progress output and a run's records.
+struct PrecisionChoice {
+  Precision precision = Precision::f32;
+  std::string reason;
+};
+// --precision auto: bf16 where `cpu` runs it natively and `model`'s layers are wide enough to
+// gain from it, f32 elsewhere. int8 is never chosen: it changes the figures a model reports.
+PrecisionChoice choose_precision(const ModelConfig& model, const CpuFeatures& cpu);
+// `requested` as it runs here: automatic becomes choose_precision's answer for this CPU, any
+// other precision stays as asked.
+PrecisionChoice resolve_precision(Precision requested, const ModelConfig& model);
 
 struct ModelConfig {
   CellKind cell = CellKind::lstm;

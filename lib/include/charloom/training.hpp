@@ -66,7 +66,9 @@ struct TrainingConfig {
 
   std::uint64_t seed = 1;
   int threads = 0;  // 0 = oneDNN's default (all cores)
-  Precision precision = Precision::f32;
+  // auto: bf16 where the CPU runs it natively and the layers are wide enough to gain, else
+  // f32 (see choose_precision). The choice is in the summary and the model's record.
+  Precision precision = Precision::automatic;
 
   std::string metrics_path;     // JSONL
   std::string summary_path;     // JSON
@@ -87,6 +89,7 @@ struct TrainingSummary {
   double seconds = 0.0;
   double chars_per_second = 0.0;
   std::int64_t parameters = 0;
+  std::string precision, precision_reason;  // the recurrent layers' arithmetic, and why
   // max-iters, max-epochs, time-limit, patience, signal, or stop-request (a caller's
   // StopRequest without a signal). After signal and stop-request there is a checkpoint and no output.
   std::string stopped_by;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "charloom/errors.hpp"
 #include "nn/random.hpp"
@@ -100,25 +101,52 @@ void Encoder::embed(const std::vector<float>& parameters, const std::uint32_t* i
   }
 }
 
-void Encoder::apply_dropout(int site, std::size_t count, float* values, std::uint64_t seed, std::uint64_t step) {
-  std::vector<float>& mask = masks_[site];
-  ensure(mask, count);
-  const float p = config_.dropout, keep_scale = 1.0f / (1.0f - p);
-  const std::uint64_t stream = dropout_stream_base + step * dropout_sites_per_step + static_cast<std::uint64_t>(site);
+void Encoder::apply_dropout(int site, std::size_t count, const float* in, float* out, std::uint64_t seed,
+                            std::uint64_t step) {
+  std::vector<std::uint8_t>& kept = masks_[site];
+  if (kept.size() < count) kept.resize(count);
+  const float scale = 1.0f / (1.0f - config_.dropout);
+  // Each element draws 16 bits, four from one 64-bit hash: a quarter of the hashing of a draw
+  // per element, with p rounded to a multiple of 1/65536.
+  const auto threshold = static_cast<std::uint64_t>(std::lround(static_cast<double>(config_.dropout) * 65536.0));
+  const std::uint64_t key = mix64(seed ^ mix64(dropout_stream_base + step * dropout_sites_per_step +
+                                              static_cast<std::uint64_t>(site)));
   // Element (t, b, j) draws number (t * total + first + b) * width + j: the index it has when
   // one process holds every stream, whichever share of them this process has.
   const std::size_t rows = rows_, batch = static_cast<std::size_t>(batch_), width = count / rows;
   const std::size_t total = total_streams_ > 0 ? static_cast<std::size_t>(total_streams_) : batch;
   const std::size_t first = static_cast<std::size_t>(first_stream_);
-#pragma omp parallel for schedule(static)
-  for (std::size_t row = 0; row < rows; ++row) {
-    const std::size_t global_row = (row / batch) * total + first + row % batch;
-    for (std::size_t j = 0; j < width; ++j) {
-      const std::size_t i = row * width + j;
-      mask[i] = uniform01(seed, stream, global_row * width + j) >= p ? keep_scale : 0.0f;
-      values[i] *= mask[i];
+#pragma omp parallel
+  {
+    std::vector<std::uint16_t> draws;
+#pragma omp for schedule(static)
+    for (std::size_t row = 0; row < rows; ++row) {
+      const std::uint64_t origin = ((row / batch) * total + first + row % batch) * width;
+      // Hash h of word w gives elements 4w .. 4w+3 its 16-bit lanes in memory order
+      // (little-endian on x86). Branch-free loops, so that the compiler vectorizes them.
+      const std::uint64_t first_word = origin / 4, words = (origin + width - 1) / 4 - first_word + 1;
+      draws.resize(4 * words);
+      for (std::uint64_t w = 0; w < words; ++w) {
+        const std::uint64_t hash = mix64(key + first_word + w);
+        std::memcpy(draws.data() + 4 * w, &hash, sizeof hash);
+      }
+      const std::uint16_t* draw = draws.data() + origin % 4;
+      const float* row_in = in + row * width;
+      float* row_out = out + row * width;
+      std::uint8_t* row_kept = kept.data() + row * width;
+      for (std::size_t j = 0; j < width; ++j) {
+        row_kept[j] = draw[j] >= threshold ? 1 : 0;
+        row_out[j] = draw[j] >= threshold ? row_in[j] * scale : 0.0f;
+      }
     }
   }
+}
+
+void Encoder::undo_dropout(int site, std::size_t count, const float* gradient, float* out) const {
+  const std::uint8_t* kept = masks_[site].data();
+  const float scale = 1.0f / (1.0f - config_.dropout);
+#pragma omp parallel for simd schedule(static)
+  for (std::size_t i = 0; i < count; ++i) out[i] = kept[i] != 0 ? gradient[i] * scale : 0.0f;
 }
 
 const float* Encoder::forward(const std::vector<float>& parameters, const std::uint32_t* inputs, int steps, int batch,
@@ -136,7 +164,7 @@ const float* Encoder::forward(const std::vector<float>& parameters, const std::u
   rows_ = rows;
   embed(parameters, inputs, rows);
   const bool dropout = training && config_.dropout > 0.0f;
-  if (dropout) apply_dropout(0, rows * config_.embedding_size, embedded_.data(), seed, step);
+  if (dropout) apply_dropout(0, rows * config_.embedding_size, embedded_.data(), embedded_.data(), seed, step);
   const float* src = embedded_.data();
   const bool lstm = config_.cell == CellKind::lstm;
   for (int layer = 0; layer < config_.layers; ++layer) {
@@ -178,8 +206,7 @@ const float* Encoder::forward(const std::vector<float>& parameters, const std::u
     // Dropout sits between layers, as in nn.LSTM(dropout=p), and after the top layer when asked.
     if (dropout && dropped_out(layer)) {
       ensure(dropped_[layer], rows * width);
-      std::copy_n(outputs_[layer].data(), rows * width, dropped_[layer].data());
-      apply_dropout(layer + 1, rows * width, dropped_[layer].data(), seed, step);
+      apply_dropout(layer + 1, rows * width, outputs_[layer].data(), dropped_[layer].data(), seed, step);
       src = dropped_[layer].data();
     }
   }
@@ -200,14 +227,18 @@ void Encoder::backward(const float* top_gradient, std::vector<float>& gradients,
   const std::size_t scratch = std::max(width, embedding);
   ensure(grad_a_, rows * scratch);
   ensure(grad_b_, rows * scratch);
-  std::copy_n(top_gradient, rows * width, grad_a_.data());
-  // Down the stack: undo each dropout, then the layer's own backward.
+  // Down the stack: undo each dropout, then the layer's own backward. The top's dropout is
+  // undone as the gradient is copied in.
   const bool dropout = config_.dropout > 0.0f;
-  for (int layer = config_.layers - 1; layer >= 0; --layer) {
-    if (dropout && dropped_out(layer)) {
-      const float* mask = masks_[layer + 1].data();
-      for (std::size_t i = 0; i < rows * width; ++i) grad_a_[i] *= mask[i];
-    }
+  const int top = config_.layers - 1;
+  if (dropout && dropped_out(top)) {
+    undo_dropout(top + 1, rows * width, top_gradient, grad_a_.data());
+  } else {
+    std::copy_n(top_gradient, rows * width, grad_a_.data());
+  }
+  for (int layer = top; layer >= 0; --layer) {
+    if (layer < top && dropout && dropped_out(layer))
+      undo_dropout(layer + 1, rows * width, grad_a_.data(), grad_a_.data());
     if (!config_.bidirectional) {
       layers_[layer].backward(grad_a_.data(), grad_b_.data(), layer_view(gradients, layer));
     } else {
@@ -232,10 +263,7 @@ void Encoder::backward(const float* top_gradient, std::vector<float>& gradients,
     if (ready) ready(layer_ranges_[layer].first, layer_ranges_[layer].second);
   }
   // Embedding: scatter the input gradient into the rows that were looked up.
-  if (dropout) {
-    const float* mask = masks_[0].data();
-    for (std::size_t i = 0; i < rows * embedding; ++i) grad_a_[i] *= mask[i];
-  }
+  if (dropout) undo_dropout(0, rows * embedding, grad_a_.data(), grad_a_.data());
   float* table_gradient = gradients.data() + embedding_offset_;
   std::fill_n(table_gradient, static_cast<std::size_t>(config_.vocabulary_size) * embedding, 0.0f);
   for (std::size_t row = 0; row < rows; ++row) {

@@ -38,13 +38,14 @@ class EncoderModel {
   }
 
  protected:
-  // `layout` must hold the encoder's tensors, plus the owner's head.
+  // `layout` must hold the encoder's tensors, plus the owner's head. Precision::automatic
+  // becomes resolve_precision's choice for this CPU.
   EncoderModel(const ModelConfig& config, Precision precision, ParameterLayout layout)
       : config_((config.validate(), config)),
         layout_(std::move(layout)),
         parameters_(layout_.total(), 0.0f),
         gradients_(layout_.total(), 0.0f),
-        encoder_(config_, precision, layout_) {}
+        encoder_(config_, resolve_precision(precision, config_).precision, layout_) {}
 
   ModelConfig config_;
   ParameterLayout layout_;

@@ -36,6 +36,7 @@ namespace charloom {
 bool native_precision(Precision precision) {
   switch (precision) {
     case Precision::f32:
+    case Precision::automatic:  // picks only what runs natively
       return true;
     case Precision::bf16:
       return nn::native_bf16();
@@ -43,6 +44,10 @@ bool native_precision(Precision precision) {
       return nn::has_isa(dnnl::cpu_isa::avx512_core_vnni) || nn::has_isa(dnnl::cpu_isa::avx2_vnni);
   }
   return false;
+}
+
+CpuFeatures cpu_features() {
+  return {nn::native_bf16(), native_precision(Precision::int8)};
 }
 
 bool available_precision(Precision precision) {

@@ -26,6 +26,8 @@ std::string_view to_string(Precision precision) {
       return "bf16";
     case Precision::int8:
       return "int8";
+    case Precision::automatic:
+      return "auto";
   }
   return "?";
 }
@@ -34,7 +36,8 @@ Precision parse_precision(std::string_view name) {
   if (name == "f32") return Precision::f32;
   if (name == "bf16") return Precision::bf16;
   if (name == "int8") return Precision::int8;
-  throw UsageError("unknown --precision '" + std::string(name) + "'; use f32, bf16 or int8");
+  if (name == "auto") return Precision::automatic;
+  throw UsageError("unknown --precision '" + std::string(name) + "'; use f32, bf16, int8 or auto");
 }
 
 std::string_view to_string(Pooling pooling) {

@@ -72,7 +72,7 @@ nlohmann::json run_state_json(const RunState& run, const TrainingConfig& config,
       {"processes", dist::Communicator::world().size()}};
 }
 
-nlohmann::json training_json(const TrainingConfig& c) {
+nlohmann::json training_json(const TrainingConfig& c, const PrecisionChoice& precision) {
   return {{"corpus", c.corpus},
           {"batch_size", c.batch_size},
           {"seq_length", c.seq_length},
@@ -89,7 +89,9 @@ nlohmann::json training_json(const TrainingConfig& c) {
           {"min_count", c.min_count},
           {"seed", c.seed},
           {"init_from", c.init_from},
-          {"precision", to_string(c.precision)},
+          {"precision", to_string(precision.precision)},
+          {"precision_asked", to_string(c.precision)},
+          {"precision_reason", precision.reason},
           {"invocation", c.invocation}};
 }
 
@@ -184,6 +186,7 @@ class Trainer {
   EncodedCorpus corpus_;
   std::uint32_t corpus_fingerprint_ = 0;  // checked on resume
   CorpusSplit split_;
+  PrecisionChoice precision_;  // config_.precision as this CPU runs it
   std::unique_ptr<nn::Network> network_;
   std::optional<train::WeightDrop> weight_drop_;
   std::unique_ptr<train::Optimizer> optimizer_;
@@ -253,7 +256,8 @@ void Trainer::prepare() {
       corpus_.ids, split_.train_begin, split_.train_end, static_cast<std::size_t>(config_.batch_size),
       static_cast<std::size_t>(config_.seq_length),
       StreamShare{static_cast<std::size_t>(first_stream_), static_cast<std::size_t>(local_batch_)});
-  network_ = std::make_unique<nn::Network>(config_.model, config_.precision);
+  precision_ = resolve_precision(config_.precision, config_.model);
+  network_ = std::make_unique<nn::Network>(config_.model, precision_.precision);
   network_->set_stream_share(first_stream_, config_.batch_size);
   network_->set_top_dropout(config_.dropout_before_head);
   if (config_.weight_drop > 0.0) weight_drop_.emplace(network_->layout(), config_.weight_drop, config_.seed);
@@ -365,7 +369,7 @@ ModelFile Trainer::checkpoint_file() {
   ModelFile file;
   file.config = config_.model;
   file.vocabulary = corpus_.vocabulary;
-  file.training_json = training_json(config_).dump();
+  file.training_json = training_json(config_, precision_).dump();
   file.tensors = nn::named_tensors(network_->layout(), network_->parameters());
   const std::int64_t hidden = config_.model.hidden, batch = config_.batch_size;
   const std::int64_t count = static_cast<std::int64_t>(network_->parameters().size());
@@ -439,7 +443,7 @@ void Trainer::write_output(TrainingSummary& summary) {
   // The output is the model that validated best; without validation, the last one.
   model.tensors =
       nn::named_tensors(network_->layout(), best_parameters_.empty() ? network_->parameters() : best_parameters_);
-  nlohmann::json training = training_json(config_);
+  nlohmann::json training = training_json(config_, precision_);
   training["iterations"] = summary.iterations;
   training["best_step"] = run_.best_step;
   if (std::isfinite(summary.val_loss)) training["val_loss"] = summary.val_loss;
@@ -464,6 +468,8 @@ void Trainer::announce() {
                 network_->parameters().size(), split_.train_end - split_.train_begin, corpus_.vocabulary.size(),
                 batcher_->batches_per_epoch());
   log_->note(text);
+  if (config_.precision == Precision::automatic)
+    log_->note("recurrent layers in " + std::string(to_string(precision_.precision)) + ": " + precision_.reason);
   if (world_.distributed())
     log_->note("data-parallel over " + std::to_string(world_.size()) + " processes, " + std::to_string(local_batch_) +
                " streams each; gradients summed with MPI_Allreduce" +
@@ -635,6 +641,8 @@ void Trainer::finish(TrainingSummary& summary) {
       p.train_seconds > 0 ? static_cast<double>(units_per_step() * p.trained_steps) / p.train_seconds : 0.0;
   summary.last_checkpoint = last_checkpoint_;
   summary.output = config_.output;
+  summary.precision = to_string(precision_.precision);
+  summary.precision_reason = precision_.reason;
   summary.rank = world_.rank();
   summary.processes = world_.size();
   if (p.trained_steps > 0) summary.step_seconds = p.train_seconds / static_cast<double>(p.trained_steps);
@@ -666,6 +674,8 @@ nlohmann::json Trainer::summary_json(const TrainingSummary& summary) const {
           {"seconds", summary.seconds},
           {"chars_per_second", summary.chars_per_second},
           {"parameters", summary.parameters},
+          {"precision", summary.precision},
+          {"precision_reason", summary.precision_reason},
           {"stopped_by", summary.stopped_by},
           {"processes", summary.processes},
           {"step_seconds", summary.step_seconds},
