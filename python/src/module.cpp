@@ -46,7 +46,8 @@ PYBIND11_MODULE(charloom, module) {
   bind_training(module);
   module.def("load", &load, py::arg("name_or_path"), py::arg("precision") = "f32",
              "A LanguageModel or a SentimentModel, by name (as the apps find them: CHARLOOM_MODEL_PATH, the "
-             "installed models, the source tree's models/) or by path. precision: f32, bf16, int8 or auto (bf16 where this CPU runs it natively).");
+             "installed models, the source tree's models/) or by path. precision: f32, bf16, int8 or auto (bf16 where "
+             "this CPU runs it natively).");
   module.def("models", &models, "Every model found by name: its name, path, folder, size and record.");
   module.def("set_threads", &charloom::set_thread_count, py::arg("threads"),
              "The threads every model and training run uses from now on (0: one per core), as --threads.");

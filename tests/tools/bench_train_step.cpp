@@ -103,10 +103,9 @@ int main(int argc, char** argv) {
         train_gflops, plain_rate, eval_rate, eval_gflops, peak);
     return 0;
   }
-  std::printf("%dx%d %s %s (%s), batch %d, seq %d, vocabulary %d (median of %d runs)\n", config.layers,
-              config.hidden, std::string(to_string(config.cell)).c_str(),
-              std::string(to_string(choice.precision)).c_str(), choice.reason.c_str(), batch, steps,
-              config.vocabulary_size, runs);
+  std::printf("%dx%d %s %s (%s), batch %d, seq %d, vocabulary %d (median of %d runs)\n", config.layers, config.hidden,
+              std::string(to_string(config.cell)).c_str(), std::string(to_string(choice.precision)).c_str(),
+              choice.reason.c_str(), batch, steps, config.vocabulary_size, runs);
   std::printf("  training step   %9.0f chars/s  %6.1f GFLOP/s  %4.0f%% of sgemm  (dropout %.2f)\n", train_rate,
               train_gflops, 100 * train_gflops / peak, config.dropout);
   std::printf("  without dropout %9.0f chars/s  dropout costs %.1f%%\n", plain_rate,

@@ -15,6 +15,37 @@ constexpr std::uint64_t dropout_sites_per_step = 128;  // more than layers + 1 c
 // Dropout streams start far above the initialization streams (one per tensor) of the same seed.
 constexpr std::uint64_t dropout_stream_base = std::uint64_t{1} << 32;
 
+// Clones for AVX-512 (x86-64-v4) let the compiler vectorize the hash's 64-bit multiplies
+// and the masking on CPUs that have it; other CPUs run the default build of the same code.
+#define CHARLOOM_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "default")))
+
+// out = in * scale where kept, 0 elsewhere.
+CHARLOOM_VECTOR_CLONES void mask_chunk(const std::uint8_t* kept, const float* in, float* out, std::size_t count,
+                                       float scale) {
+  for (std::size_t i = 0; i < count; ++i) out[i] = kept[i] != 0 ? in[i] * scale : 0.0f;
+}
+
+struct DropRow {
+  std::uint64_t key, origin;  // the site's hash key; the row's first element in the global batch
+  std::size_t width;
+  std::uint64_t threshold;  // p in units of 1/65536
+  float scale;              // 1 / (1 - p)
+};
+
+// One row of dropout. Element i draws 16 bits: lane i % 4 of hash i / 4, in memory order
+// (little-endian on x86), so one hash serves four elements. `draws` holds width + 8 entries.
+CHARLOOM_VECTOR_CLONES void drop_row(const DropRow& row, const float* in, float* out, std::uint8_t* kept,
+                                     std::uint16_t* draws) {
+  const std::uint64_t first_word = row.origin / 4, words = (row.origin + row.width - 1) / 4 - first_word + 1;
+  for (std::uint64_t w = 0; w < words; ++w) {
+    const std::uint64_t hash = mix64(row.key + first_word + w);
+    std::memcpy(draws + 4 * w, &hash, sizeof hash);
+  }
+  const std::uint16_t* draw = draws + row.origin % 4;
+  for (std::size_t j = 0; j < row.width; ++j) kept[j] = draw[j] >= row.threshold ? 1 : 0;
+  mask_chunk(kept, in, out, row.width, row.scale);
+}
+
 }  // namespace
 
 void StreamState::reset(const ModelConfig& config, int batch_size) {
@@ -109,8 +140,8 @@ void Encoder::apply_dropout(int site, std::size_t count, const float* in, float*
   // Each element draws 16 bits, four from one 64-bit hash: a quarter of the hashing of a draw
   // per element, with p rounded to a multiple of 1/65536.
   const auto threshold = static_cast<std::uint64_t>(std::lround(static_cast<double>(config_.dropout) * 65536.0));
-  const std::uint64_t key = mix64(seed ^ mix64(dropout_stream_base + step * dropout_sites_per_step +
-                                              static_cast<std::uint64_t>(site)));
+  const std::uint64_t key =
+      mix64(seed ^ mix64(dropout_stream_base + step * dropout_sites_per_step + static_cast<std::uint64_t>(site)));
   // Element (t, b, j) draws number (t * total + first + b) * width + j: the index it has when
   // one process holds every stream, whichever share of them this process has.
   const std::size_t rows = rows_, batch = static_cast<std::size_t>(batch_), width = count / rows;
@@ -118,26 +149,12 @@ void Encoder::apply_dropout(int site, std::size_t count, const float* in, float*
   const std::size_t first = static_cast<std::size_t>(first_stream_);
 #pragma omp parallel
   {
-    std::vector<std::uint16_t> draws;
+    std::vector<std::uint16_t> draws(width + 8);
 #pragma omp for schedule(static)
     for (std::size_t row = 0; row < rows; ++row) {
       const std::uint64_t origin = ((row / batch) * total + first + row % batch) * width;
-      // Hash h of word w gives elements 4w .. 4w+3 its 16-bit lanes in memory order
-      // (little-endian on x86). Branch-free loops, so that the compiler vectorizes them.
-      const std::uint64_t first_word = origin / 4, words = (origin + width - 1) / 4 - first_word + 1;
-      draws.resize(4 * words);
-      for (std::uint64_t w = 0; w < words; ++w) {
-        const std::uint64_t hash = mix64(key + first_word + w);
-        std::memcpy(draws.data() + 4 * w, &hash, sizeof hash);
-      }
-      const std::uint16_t* draw = draws.data() + origin % 4;
-      const float* row_in = in + row * width;
-      float* row_out = out + row * width;
-      std::uint8_t* row_kept = kept.data() + row * width;
-      for (std::size_t j = 0; j < width; ++j) {
-        row_kept[j] = draw[j] >= threshold ? 1 : 0;
-        row_out[j] = draw[j] >= threshold ? row_in[j] * scale : 0.0f;
-      }
+      drop_row(DropRow{key, origin, width, threshold, scale}, in + row * width, out + row * width,
+               kept.data() + row * width, draws.data());
     }
   }
 }
@@ -145,8 +162,10 @@ void Encoder::apply_dropout(int site, std::size_t count, const float* in, float*
 void Encoder::undo_dropout(int site, std::size_t count, const float* gradient, float* out) const {
   const std::uint8_t* kept = masks_[site].data();
   const float scale = 1.0f / (1.0f - config_.dropout);
-#pragma omp parallel for simd schedule(static)
-  for (std::size_t i = 0; i < count; ++i) out[i] = kept[i] != 0 ? gradient[i] * scale : 0.0f;
+  constexpr std::size_t chunk = 4096;
+#pragma omp parallel for schedule(static)
+  for (std::size_t begin = 0; begin < count; begin += chunk)
+    mask_chunk(kept + begin, gradient + begin, out + begin, std::min(chunk, count - begin), scale);
 }
 
 const float* Encoder::forward(const std::vector<float>& parameters, const std::uint32_t* inputs, int steps, int batch,

@@ -74,8 +74,7 @@ class Encoder {
   // Whether dropout follows this layer's outputs (site layer + 1).
   bool dropped_out(int layer) const { return layer + 1 < config_.layers || top_dropout_; }
   // Draws site `site`'s mask and writes in * mask to out (which may be in).
-  void apply_dropout(int site, std::size_t count, const float* in, float* out, std::uint64_t seed,
-                     std::uint64_t step);
+  void apply_dropout(int site, std::size_t count, const float* in, float* out, std::uint64_t seed, std::uint64_t step);
   // Writes a gradient times site `site`'s mask of the last forward to out (which may be it).
   void undo_dropout(int site, std::size_t count, const float* gradient, float* out) const;
 
@@ -94,9 +93,9 @@ class Encoder {
   const int* lengths_ = nullptr;
   int steps_ = 0, batch_ = 0;
   std::size_t rows_ = 0;
-  std::vector<float> embedded_;              // (T*B, E), dropout applied in place
-  std::vector<std::vector<float>> outputs_;  // per layer (T*B, H), as the layer wrote them
-  std::vector<std::vector<float>> dropped_;  // per layer: outputs_ after dropout (training)
+  std::vector<float> embedded_;                   // (T*B, E), dropout applied in place
+  std::vector<std::vector<float>> outputs_;       // per layer (T*B, H), as the layer wrote them
+  std::vector<std::vector<float>> dropped_;       // per layer: outputs_ after dropout (training)
   std::vector<std::vector<std::uint8_t>> masks_;  // per dropout site: 1 where an element is kept
   std::vector<std::vector<float>> next_h_, next_c_;
   // Bidirectional only: per layer, its input reversed, the reverse direction's output (in

@@ -16,8 +16,8 @@ PrecisionChoice choose_precision(const ModelConfig& model, const CpuFeatures& cp
   const std::string width = std::to_string(model.hidden) + "-wide layers";
   if (!cpu.bf16) return {Precision::f32, "this CPU has no native bf16 (AVX512-BF16 or AMX)"};
   if (model.hidden < bf16_min_hidden)
-    return {Precision::f32, width + " gain too little from bf16 (it pays from " + std::to_string(bf16_min_hidden) +
-                                ")"};
+    return {Precision::f32,
+            width + " gain too little from bf16 (it pays from " + std::to_string(bf16_min_hidden) + ")"};
   return {Precision::bf16, "this CPU has native bf16 (AVX512-BF16 or AMX), and " + width + " gain from it"};
 }
 
