@@ -4,7 +4,7 @@ from typing import Any, Callable, Iterator, Literal, Optional, Sequence, TypedDi
 import numpy as np
 import numpy.typing as npt
 
-Precision = Literal["f32", "bf16", "int8"]
+Precision = Literal["f32", "bf16", "int8", "auto"]
 Unknown = Literal["error", "skip"]
 
 class Figures(TypedDict):
