@@ -45,7 +45,6 @@ struct ModelConfig;
 // What this CPU offers the recurrent layers, as oneDNN sees it.
 struct CpuFeatures {
   bool bf16 = false;  // AVX512-BF16 or AMX: bf16 at native speed
-  bool vnni = false;  // AVX512-VNNI or AVX-VNNI: int8 at native speed
 };
 CpuFeatures cpu_features();
 

@@ -149,7 +149,9 @@ void Encoder::apply_dropout(int site, std::size_t count, const float* in, float*
   const std::size_t first = static_cast<std::size_t>(first_stream_);
 #pragma omp parallel
   {
-    std::vector<std::uint16_t> draws(width + 8);
+    // Per thread, kept across steps: OpenMP's threads live as long as the process.
+    thread_local std::vector<std::uint16_t> draws;
+    if (draws.size() < width + 8) draws.resize(width + 8);
 #pragma omp for schedule(static)
     for (std::size_t row = 0; row < rows; ++row) {
       const std::uint64_t origin = ((row / batch) * total + first + row % batch) * width;

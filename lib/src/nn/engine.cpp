@@ -46,7 +46,7 @@ bool native_precision(Precision precision) {
   return false;
 }
 
-CpuFeatures cpu_features() { return {nn::native_bf16(), native_precision(Precision::int8)}; }
+CpuFeatures cpu_features() { return {nn::native_bf16()}; }
 
 bool available_precision(Precision precision) {
   return precision != Precision::bf16 || nn::has_isa(dnnl::cpu_isa::avx512_core);
