@@ -62,6 +62,11 @@ int train_sentiment_and_report(const SentimentTrainingConfig& config, bool quiet
                  "dev loss %.4f, the classifier alone %.4f\n",
                  summary.class_lm_weight, summary.class_lm_scale, summary.dev_accuracy, summary.dev_loss,
                  summary.classifier_dev_accuracy);
+  if (!quiet && summary.dev_accuracy_half_fitted > 0.0)
+    std::fprintf(stderr,
+                 "train-model: dev accuracy %.4f with the epoch%s chosen on one half of dev and scored on the other "
+                 "(the mean of 40 halvings)\n",
+                 summary.dev_accuracy_half_fitted, config.positive_lm.empty() ? "" : " and weight");
   if (!quiet)
     std::fprintf(stderr, "train-model: %lld iterations, %.1f epochs (%s), dev accuracy %.4f (epoch %lld); wrote %s\n",
                  static_cast<long long>(summary.iterations), summary.epochs, summary.stopped_by.c_str(),

@@ -193,6 +193,7 @@ py::dict summary_of(const SentimentTrainingSummary& s) {
   py::dict d;
   d["iterations"] = s.iterations, d["epochs"] = s.epochs, d["train_loss"] = s.train_loss;
   d["dev_accuracy"] = s.dev_accuracy, d["dev_loss"] = s.dev_loss, d["best_epoch"] = s.best_epoch;
+  d["dev_accuracy_half_fitted"] = s.dev_accuracy_half_fitted;
   d["seconds"] = s.seconds, d["texts_per_second"] = s.texts_per_second, d["parameters"] = s.parameters;
   d["stopped_by"] = s.stopped_by, d["last_checkpoint"] = s.last_checkpoint, d["output"] = s.output;
   return d;

@@ -3,6 +3,7 @@
 // on dev; the model file's round trip; and the refusals.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "charloom/sentiment_training.hpp"
 #include "charloom/training.hpp"
 #include "test_helpers.hpp"
+#include "nn/random.hpp"
 #include "train/class_model_weight.hpp"
 
 using namespace charloom;
@@ -92,6 +94,38 @@ TEST_CASE("the weight of the class language models is the best on dev, ties to t
   CHECK(train::score_at_weight(logits, ratios, labels, 0.6, 0.3).accuracy == doctest::Approx(0.8));
   CHECK(train::score_at_weight(logits, ratios, labels, 0.6, 0.3).loss !=
         doctest::Approx(train::score_at_weight(logits, ratios, labels, 0.6).loss));
+}
+
+TEST_CASE("choices fitted on one half of dev and scored on the other") {
+  // One epoch and no class models leave nothing to choose: each halving's two halves, scored
+  // both ways round, average to the accuracy on all of dev (three of four right).
+  const std::vector<int> labels{1, 0, 1, 0};
+  CHECK(train::held_out_half_accuracy({{1.0f, -1.0f, 2.0f, 0.5f}}, {}, labels) == doctest::Approx(0.75));
+  // An epoch right on every text is chosen on any half, and scores 1 on the other.
+  CHECK(train::held_out_half_accuracy({{-1, 1, -1, 1}, {1, -1, 1, -1}}, {}, labels) == 1.0);
+  CHECK_THROWS_AS(train::held_out_half_accuracy({{1.0f}}, {}, {1}), Error);
+
+  // Twenty epochs of pure noise: dev picks the luckiest, which looks better than chance, but
+  // the same choice made on half of dev does not carry to the other half (a half that looks
+  // better than the whole leaves the other half looking worse).
+  std::vector<int> coin(400);
+  for (std::size_t i = 0; i < coin.size(); ++i) coin[i] = nn::uniform01(7, 0, i) < 0.5f ? 1 : 0;
+  std::vector<std::vector<float>> noise(20, std::vector<float>(coin.size()));
+  double luckiest = 0.0;
+  for (std::size_t e = 0; e < noise.size(); ++e) {
+    for (std::size_t i = 0; i < coin.size(); ++i) noise[e][i] = nn::uniform01(8, e, i) - 0.5f;
+    luckiest = std::max(luckiest, train::score_at_weight(noise[e], {}, coin, 0.0).accuracy);
+  }
+  const double held_out = train::held_out_half_accuracy(noise, {}, coin);
+  CHECK(luckiest > 0.52);
+  CHECK(held_out == doctest::Approx(0.5).epsilon(0.04));
+  CHECK(held_out < luckiest - 0.01);
+
+  // With class models, the weight is fitted on the half too: ratios that carry the labels are
+  // found on either half and give every text of the other.
+  std::vector<double> ratios(coin.size());
+  for (std::size_t i = 0; i < coin.size(); ++i) ratios[i] = coin[i] == 1 ? 2.0 : -2.0;
+  CHECK(train::held_out_half_accuracy(noise, ratios, coin) == 1.0);
 }
 
 TEST_CASE("the scale that calibrates the scores has the lowest dev loss") {

@@ -306,6 +306,10 @@ TEST_CASE("a classifier run resumed from its checkpoint ends bit-identical to on
   CHECK(second.iterations == whole.iterations);
   CHECK(second.dev_accuracy == whole.dev_accuracy);
   CHECK(second.best_epoch == whole.best_epoch);
+  // The checkpoint carries each epoch's dev logits, so the half-fitted figure sees them all.
+  CHECK(whole.dev_accuracy_half_fitted > 0.5);
+  CHECK(whole.dev_accuracy_half_fitted <= whole.dev_accuracy);
+  CHECK(second.dev_accuracy_half_fitted == whole.dev_accuracy_half_fitted);
   const ModelFile a = load_model_file(straight.path()), b = load_model_file(halves.path());
   REQUIRE(a.tensors.size() == b.tensors.size());
   for (std::size_t i = 0; i < a.tensors.size(); ++i) {

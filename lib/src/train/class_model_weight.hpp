@@ -2,6 +2,7 @@
 // sentiment classifier's logit.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 namespace charloom::train {
@@ -27,5 +28,14 @@ ClassModelWeight fit_class_model_weight(const std::vector<float>& logits, const 
 // sure, and a positive scale mends that without changing any decision.
 double fit_score_scale(const std::vector<float>& logits, const std::vector<double>& ratios,
                        const std::vector<int>& labels, double weight);
+
+// How well the choices a run makes on dev carry to text they were not made on. The choices
+// (the epoch, then the class models' weight, by the rule above and the trainer's: the best
+// accuracy, then the lower loss, then the earlier epoch) are made on one half of dev and
+// scored on the other, both ways round, over `halvings` random halvings; the mean accuracy
+// is returned. epoch_logits[e] holds epoch e's classifier logits, one per dev text; empty
+// ratios mean no class language models. Needs at least two texts.
+double held_out_half_accuracy(const std::vector<std::vector<float>>& epoch_logits, const std::vector<double>& ratios,
+                              const std::vector<int>& labels, int halvings = 40, std::uint64_t seed = 1);
 
 }  // namespace charloom::train

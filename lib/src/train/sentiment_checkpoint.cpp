@@ -23,6 +23,16 @@ std::vector<float> take_tensor(const ModelFile& checkpoint, const std::string& n
 
 }  // namespace
 
+// Each epoch's dev logits; checkpoints from before they were kept have none.
+void SentimentTrainer::restore_logit_history(const ModelFile& checkpoint) {
+  epoch_logits_.clear();
+  const NamedTensor* history = checkpoint.find("dev.logits_by_epoch");
+  const std::size_t count = dev_.labels.size();
+  if (history == nullptr || count == 0 || history->values.size() % count != 0) return;
+  for (auto from = history->values.begin(); from != history->values.end(); from += static_cast<std::ptrdiff_t>(count))
+    epoch_logits_.emplace_back(from, from + static_cast<std::ptrdiff_t>(count));
+}
+
 ModelFile SentimentTrainer::checkpoint_file() {
   ModelFile file;
   file.kind = sentiment_classifier_kind;
@@ -39,6 +49,14 @@ ModelFile SentimentTrainer::checkpoint_file() {
     file.extra_tensors.push_back({"lm_head.parameters", head_shape, lm_loss_->parameters()});
     for (auto& [name, buffer] : lm_optimizer_->state())
       file.extra_tensors.push_back({"lm_head." + name, head_shape, *buffer});
+  }
+  if (!epoch_logits_.empty()) {
+    std::vector<float> history;
+    for (const auto& logits : epoch_logits_) history.insert(history.end(), logits.begin(), logits.end());
+    file.extra_tensors.push_back({"dev.logits_by_epoch",
+                                  {static_cast<std::int64_t>(epoch_logits_.size()),
+                                   static_cast<std::int64_t>(epoch_logits_.front().size())},
+                                  history});
   }
   SentimentRunState saved = run_;
   saved.optimizer_steps = optimizer_->steps_taken;
@@ -95,6 +113,7 @@ void SentimentTrainer::restore(const ModelFile& checkpoint, const std::string& p
       *buffer = take_tensor(checkpoint, "lm_head." + name, head, path);
     lm_optimizer_->steps_taken = run_.optimizer_steps;
   }
+  restore_logit_history(checkpoint);
   best_dev_.accuracy = run_.best_accuracy;
   best_dev_.loss = run_.best_loss;
   snapshot_ = checkpoint;

@@ -198,6 +198,7 @@ void SentimentTrainer::finish_epoch(std::size_t batch_count) {
   };
   if (!average_.empty()) swap_average();
   const DevFigures figures = evaluate();
+  epoch_logits_.push_back(figures.logits);
   const bool improved = figures.accuracy > best_dev_.accuracy ||
                         (figures.accuracy == best_dev_.accuracy && figures.loss < best_dev_.loss);
   if (improved) best_ = classifier_->parameters();
@@ -224,6 +225,7 @@ SentimentTrainingSummary SentimentTrainer::run() {
   summary_.parameters = static_cast<std::int64_t>(best_.size());
   if (config_.resume.empty()) {
     best_dev_ = evaluate();
+    epoch_logits_ = {best_dev_.logits};
     run_.best_accuracy = best_dev_.accuracy;
     run_.best_loss = best_dev_.loss;
     snapshot_ = checkpoint_file();  // what a divergence before the first checkpoint goes back to
@@ -244,6 +246,8 @@ SentimentTrainingSummary SentimentTrainer::run() {
   summary_.last_checkpoint = last_checkpoint_;
   summary_.dev_accuracy = summary_.classifier_dev_accuracy = best_dev_.accuracy;
   summary_.dev_loss = best_dev_.loss;
+  if (config_.probe.empty() && dev_.labels.size() >= 2 && !epoch_logits_.empty())
+    summary_.dev_accuracy_half_fitted = held_out_half_accuracy(epoch_logits_, dev_ratios_, dev_.labels);
   summary_.seconds = seconds();
   summary_.texts_per_second = summary_.seconds > 0.0 ? static_cast<double>(texts_this_run_) / summary_.seconds : 0.0;
   summary_.output = config_.output;
@@ -306,6 +310,7 @@ nlohmann::json SentimentTrainer::training_record() const {
           {"class_lm_weight", summary_.class_lm_weight},
           {"class_lm_scale", summary_.class_lm_scale},
           {"classifier_dev_accuracy", summary_.classifier_dev_accuracy},
+          {"dev_accuracy_half_fitted", summary_.dev_accuracy_half_fitted},
           {"invocation", c.invocation}};
 }
 
@@ -319,6 +324,7 @@ void SentimentTrainer::write_summary() const {
                            {"dev_accuracy", s.dev_accuracy},
                            {"dev_loss", s.dev_loss},
                            {"classifier_dev_accuracy", s.classifier_dev_accuracy},
+                           {"dev_accuracy_half_fitted", s.dev_accuracy_half_fitted},
                            {"class_lm_weight", s.class_lm_weight},
                            {"class_lm_scale", s.class_lm_scale},
                            {"best_epoch", s.best_epoch},

@@ -68,6 +68,7 @@ class SentimentTrainer {
   ModelFile checkpoint_file();
   void write_checkpoint(bool is_best);
   void restore(const ModelFile& checkpoint, const std::string& path);
+  void restore_logit_history(const ModelFile& checkpoint);
   void check_same_run(const SentimentRunState& saved, const std::string& path) const;
   // The run.
   void fit_probe();
@@ -112,6 +113,8 @@ class SentimentTrainer {
   int rollbacks_ = 0;
   SentimentRunState run_;
   DevFigures best_dev_;
+  // Each epoch's dev logits (epoch 0: before training), for held_out_half_accuracy.
+  std::vector<std::vector<float>> epoch_logits_;
   SentimentTrainingSummary summary_;
   double last_rate_ = 0.0, epochs_done_ = 0.0;
   std::int64_t texts_this_run_ = 0;
