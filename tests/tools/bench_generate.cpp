@@ -1,6 +1,7 @@
 // bench-generate: times sampling (µs per unit at batch 1, units per second with many samples)
-// and batched scoring through the public API, beside the bare oneDNN primitives stepping the
-// same layers in the same process. Medians over several runs.
+// and batched scoring through the public API, beside the network's step alone and, for LSTMs,
+// oneDNN's bare primitives stepping the same layers, in the same process. Medians over
+// several runs.
 //
 //   bench-generate [--layers 2] [--hidden 512] [--cell lstm] [--length 2000] [--runs 5]
 //                  [--precision f32,int8]   (each listed precision in turn, same model)
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bare_lstm.hpp"
 #include "bench_flags.hpp"
 #include "bench_timing.hpp"
 #include "charloom/generation.hpp"
@@ -90,6 +92,7 @@ int main(int argc, char** argv) {
     LanguageModel model(file, precision);
     const double one = generation_seconds(model, 1, length, runs);
     const double network_only = primitive_step_seconds(config, precision, length, runs);
+    const double bare = config.cell == CellKind::lstm ? bare_lstm_seconds(config, precision, length, runs) : 0.0;
     const int many = 64;
     const std::int64_t many_length = std::max<std::int64_t>(length / 4, 100);
     const double batch = generation_seconds(model, many, many_length, runs);
@@ -103,16 +106,19 @@ int main(int argc, char** argv) {
     if (json) {
       std::printf(
           "{\"tool\": \"charloom\", \"cell\": \"%s\", \"layers\": %d, \"hidden\": %d, \"precision\": \"%s\", "
-          "\"runs\": %d, \"us_per_char\": %.2f, \"step_us\": %.2f, \"samples_1_chars_per_second\": %.1f, "
+          "\"runs\": %d, \"us_per_char\": %.2f, \"step_us\": %.2f, \"primitive_us\": %.2f, \"samples_1_chars_per_second\": %.1f, "
           "\"samples_64_chars_per_second\": %.1f, \"eval_batch_32_chars_per_second\": %.1f, "
           "\"eval_batch_64_chars_per_second\": %.1f}\n",
           std::string(to_string(config.cell)).c_str(), config.layers, config.hidden, name.c_str(), runs,
-          one / length * 1e6, network_only / length * 1e6, one_rate, many_rate, scoring_rates[0], scoring_rates[1]);
+          one / length * 1e6, network_only / length * 1e6, bare / length * 1e6, one_rate, many_rate, scoring_rates[0], scoring_rates[1]);
       continue;
     }
     std::printf(" %s\n", name.c_str());
     std::printf("  sampling, batch 1          %8.1f us per unit   (network step alone %.1f us: %.0f%% of the time)\n",
                 one / length * 1e6, network_only / length * 1e6, 100.0 * network_only / one);
+    if (bare > 0.0)
+      std::printf("  oneDNN's primitives alone  %8.1f us per unit   (%.0f%% of the time)\n", bare / length * 1e6,
+                  100.0 * bare / one);
     std::printf("  sampling, --samples 1      %8.0f units/s\n", one_rate);
     std::printf("  sampling, --samples %d     %8.0f units/s   (%.1fx --samples 1)\n", many, many_rate,
                 many_rate / one_rate);
