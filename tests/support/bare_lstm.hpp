@@ -30,7 +30,8 @@ inline memory weights_for(const dnnl::engine& engine, const memory::desc& wanted
                           const dnnl::primitive_attr& attr) {
   memory plain({{1, 1, inputs, 4, hidden}, dt::f32, tag::ldigo}, engine);
   auto* values = static_cast<float*>(plain.get_data_handle());
-  for (std::int64_t i = 0; i < std::int64_t{inputs} * 4 * hidden; ++i) values[i] = 0.05f * ((i * 7919 % 201) - 100) / 100.0f;
+  for (std::int64_t i = 0; i < std::int64_t{inputs} * 4 * hidden; ++i)
+    values[i] = 0.05f * ((i * 7919 % 201) - 100) / 100.0f;
   memory formatted(wanted, engine);
   dnnl::stream stream(engine);
   dnnl::reorder(dnnl::reorder::primitive_desc(engine, plain.get_desc(), engine, wanted, attr))
@@ -56,10 +57,14 @@ inline Layer make_layer(const dnnl::engine& engine, int inputs, int hidden, Prec
                                       {{1, 1, inputs, 4, hidden}, weights, tag::any},
                                       {{1, 1, hidden, 4, hidden}, weights, tag::any}, bias, dst, iter, iter_c);
   const dnnl::lstm_forward::primitive_desc pd(desc, attr, engine);
-  Layer layer{dnnl::lstm_forward(pd), memory(src, engine), memory(dst, engine),
+  Layer layer{dnnl::lstm_forward(pd),
+              memory(src, engine),
+              memory(dst, engine),
               weights_for(engine, pd.weights_layer_desc(), inputs, hidden, attr),
-              weights_for(engine, pd.weights_iter_desc(), hidden, hidden, attr), memory(bias, engine),
-              {memory(iter, engine), memory(iter, engine)}, {memory(iter_c, engine), memory(iter_c, engine)}};
+              weights_for(engine, pd.weights_iter_desc(), hidden, hidden, attr),
+              memory(bias, engine),
+              {memory(iter, engine), memory(iter, engine)},
+              {memory(iter_c, engine), memory(iter_c, engine)}};
   for (memory* m : {&layer.src, &layer.bias, &layer.h[0], &layer.c[0]})
     std::fill_n(static_cast<char*>(m->get_data_handle()), m->get_desc().get_size(), 0);
   return layer;
@@ -76,7 +81,8 @@ inline double bare_lstm_seconds(const ModelConfig& config, Precision precision, 
   dnnl::stream stream(engine);
   std::vector<bare::Layer> layers;
   for (int l = 0; l < config.layers; ++l)
-    layers.push_back(bare::make_layer(engine, l == 0 ? config.embedding_size : config.hidden, config.hidden, precision));
+    layers.push_back(
+        bare::make_layer(engine, l == 0 ? config.embedding_size : config.hidden, config.hidden, precision));
   return median_seconds(runs, [&] {
     for (std::int64_t step = 0; step < length; ++step) {
       const int from = static_cast<int>(step % 2), to = 1 - from;

@@ -106,11 +106,13 @@ int main(int argc, char** argv) {
     if (json) {
       std::printf(
           "{\"tool\": \"charloom\", \"cell\": \"%s\", \"layers\": %d, \"hidden\": %d, \"precision\": \"%s\", "
-          "\"runs\": %d, \"us_per_char\": %.2f, \"step_us\": %.2f, \"primitive_us\": %.2f, \"samples_1_chars_per_second\": %.1f, "
+          "\"runs\": %d, \"us_per_char\": %.2f, \"step_us\": %.2f, \"primitive_us\": %.2f, "
+          "\"samples_1_chars_per_second\": %.1f, "
           "\"samples_64_chars_per_second\": %.1f, \"eval_batch_32_chars_per_second\": %.1f, "
           "\"eval_batch_64_chars_per_second\": %.1f}\n",
           std::string(to_string(config.cell)).c_str(), config.layers, config.hidden, name.c_str(), runs,
-          one / length * 1e6, network_only / length * 1e6, bare / length * 1e6, one_rate, many_rate, scoring_rates[0], scoring_rates[1]);
+          one / length * 1e6, network_only / length * 1e6, bare / length * 1e6, one_rate, many_rate, scoring_rates[0],
+          scoring_rates[1]);
       continue;
     }
     std::printf(" %s\n", name.c_str());

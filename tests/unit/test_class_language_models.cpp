@@ -18,8 +18,8 @@
 #include "charloom/sentiment.hpp"
 #include "charloom/sentiment_training.hpp"
 #include "charloom/training.hpp"
-#include "test_helpers.hpp"
 #include "nn/random.hpp"
+#include "test_helpers.hpp"
 #include "train/class_model_weight.hpp"
 
 using namespace charloom;

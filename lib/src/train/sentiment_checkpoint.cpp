@@ -53,10 +53,10 @@ ModelFile SentimentTrainer::checkpoint_file() {
   if (!epoch_logits_.empty()) {
     std::vector<float> history;
     for (const auto& logits : epoch_logits_) history.insert(history.end(), logits.begin(), logits.end());
-    file.extra_tensors.push_back({"dev.logits_by_epoch",
-                                  {static_cast<std::int64_t>(epoch_logits_.size()),
-                                   static_cast<std::int64_t>(epoch_logits_.front().size())},
-                                  history});
+    file.extra_tensors.push_back(
+        {"dev.logits_by_epoch",
+         {static_cast<std::int64_t>(epoch_logits_.size()), static_cast<std::int64_t>(epoch_logits_.front().size())},
+         history});
   }
   SentimentRunState saved = run_;
   saved.optimizer_steps = optimizer_->steps_taken;
