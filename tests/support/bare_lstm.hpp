@@ -47,7 +47,7 @@ inline Layer make_layer(const dnnl::engine& engine, int inputs, int hidden, Prec
   dnnl::primitive_attr attr;
   if (int8) {
     attr.set_rnn_data_qparams(127.5f, 127.5f);
-    attr.set_rnn_weights_qparams((1 << 3) | (1 << 4), std::vector<float>(4 * hidden, 100.0f));
+    attr.set_rnn_weights_qparams((1 << 3) | (1 << 4), std::vector<float>(std::size_t{4} * hidden, 100.0f));
   }
   const memory::desc src({1, 1, inputs}, input, tag::tnc), dst({1, 1, hidden}, data, tag::tnc);
   const memory::desc iter({1, 1, 1, hidden}, data, tag::ldnc), iter_c({1, 1, 1, hidden}, dt::f32, tag::ldnc);
@@ -75,8 +75,9 @@ inline Layer make_layer(const dnnl::engine& engine, int inputs, int hidden, Prec
 // Seconds for `length` steps of the config's stacked LSTM layers, each step one primitive
 // call per layer, the states going round between two buffers. Layers are not chained: a
 // layer reads its own input buffer, since converting the layer below's output is charloom's
-// work, not the primitive's.
-inline double bare_lstm_seconds(const ModelConfig& config, Precision precision, std::int64_t length, int runs) {
+// work, not the primitive's. 0 where this oneDNN cannot build or run such a primitive.
+inline double bare_lstm_seconds(const ModelConfig& config, Precision precision, std::int64_t length, int runs) noexcept
+    try {
   const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
   std::vector<bare::Layer> layers;
@@ -99,6 +100,8 @@ inline double bare_lstm_seconds(const ModelConfig& config, Precision precision, 
       stream.wait();
     }
   });
+} catch (const std::exception&) {
+  return 0.0;
 }
 
 }  // namespace charloom::bench
