@@ -32,9 +32,7 @@ ClassModelWeight fit_class_model_weight(const std::vector<float>& logits, const 
   ClassModelWeight best;
   for (int step = 0; step <= 200; ++step) {
     const ClassModelWeight candidate = score_at_weight(logits, ratios, labels, step / 100.0);
-    if (step == 0 || candidate.accuracy > best.accuracy ||
-        (candidate.accuracy == best.accuracy && candidate.loss < best.loss))
-      best = candidate;
+    if (step == 0 || better_on_dev(candidate.accuracy, candidate.loss, best.accuracy, best.loss)) best = candidate;
   }
   return best;
 }
@@ -72,7 +70,7 @@ std::pair<std::size_t, double> choose_on(const std::vector<std::vector<float>>& 
     const std::vector<float> logits = members_of(epoch_logits[epoch], members);
     const ClassModelWeight fit = ratios.empty() ? score_at_weight(logits, {}, some_labels, 0.0)
                                                 : fit_class_model_weight(logits, some_ratios, some_labels);
-    if (epoch == 0 || fit.accuracy > best.accuracy || (fit.accuracy == best.accuracy && fit.loss < best.loss)) {
+    if (epoch == 0 || better_on_dev(fit.accuracy, fit.loss, best.accuracy, best.loss)) {
       best = fit;
       choice = {epoch, fit.weight};
     }

@@ -13,6 +13,12 @@ struct ClassModelWeight {
   double loss = 0.0;      // the mean logistic loss of the same
 };
 
+// The rule that picks among candidates on dev (weights, epochs): the better accuracy, ties
+// going to the lower loss; a full tie keeps the earlier candidate.
+inline bool better_on_dev(double accuracy, double loss, double best_accuracy, double best_loss) {
+  return accuracy > best_accuracy || (accuracy == best_accuracy && loss < best_loss);
+}
+
 // The figures of scale * (logit + weight * ratio). Empty ratios stand for zeros: the
 // classifier alone.
 ClassModelWeight score_at_weight(const std::vector<float>& logits, const std::vector<double>& ratios,
@@ -30,8 +36,8 @@ double fit_score_scale(const std::vector<float>& logits, const std::vector<doubl
                        const std::vector<int>& labels, double weight);
 
 // How well the choices a run makes on dev carry to text they were not made on. The choices
-// (the epoch, then the class models' weight, by the rule above and the trainer's: the best
-// accuracy, then the lower loss, then the earlier epoch) are made on one half of dev and
+// (the epoch, then the class models' weight, each by better_on_dev, as the trainer makes
+// them) are made on one half of dev and
 // scored on the other, both ways round, over `halvings` random halvings; the mean accuracy
 // is returned. epoch_logits[e] holds epoch e's classifier logits, one per dev text; empty
 // ratios mean no class language models. Needs at least two texts.

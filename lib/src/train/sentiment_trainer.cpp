@@ -199,8 +199,7 @@ void SentimentTrainer::finish_epoch(std::size_t batch_count) {
   if (!average_.empty()) swap_average();
   const DevFigures figures = evaluate();
   epoch_logits_.push_back(figures.logits);
-  const bool improved = figures.accuracy > best_dev_.accuracy ||
-                        (figures.accuracy == best_dev_.accuracy && figures.loss < best_dev_.loss);
+  const bool improved = better_on_dev(figures.accuracy, figures.loss, best_dev_.accuracy, best_dev_.loss);
   if (improved) best_ = classifier_->parameters();
   if (!average_.empty()) swap_average();
   if (improved) {
