@@ -34,6 +34,22 @@ run "$score" --model classifier.safetensors <<<'a fine , moving film'
 expect_status 0 "the converted classifier scores"
 expect_contains '"label":' "$out" "a score"
 
+# Mixing: a model mixed with itself scores as it does alone; a mixture of mixtures is flat.
+run "$convert" --storage f32 --mix-with "$golden" "$golden" twice.safetensors
+expect_status 0 "a mixture"
+expect_contains "a mixture of 2" "$out" "what was written"
+twice_nats=$(nats twice.safetensors)
+python3 -c "import sys; sys.exit(0 if abs($twice_nats - $f32_nats) < 1e-9 * $f32_nats else 1)" ||
+  fail "a model mixed with itself should score as alone: $f32_nats became $twice_nats"
+run "$convert" --mix-with twice.safetensors --mix-with "$golden" "$golden" four.safetensors
+expect_contains "a mixture of 4" "$out" "members of a mixed-in mixture join one by one"
+run "$convert" --mix-with "$source_dir/tests/golden/tiny-lstm.safetensors" "$golden" kept.safetensors
+expect_status 2 "a model of another width"
+expect_contains "cannot join the mixture: a member's hidden (32) differs from the first model's (16)" "$err" "says why"
+run "$convert" --mix-with "$classifier" "$golden" kept.safetensors
+expect_status 2 "a classifier"
+expect_contains "only language models mix" "$err" "says why"
+
 # Bad input: usage errors exit 2; nothing replaces the output when the input is bad.
 echo keep >kept.safetensors
 run "$convert" --storage f16 "$golden" kept.safetensors

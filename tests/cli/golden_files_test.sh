@@ -40,4 +40,7 @@ cd "$source_dir"
 "$evaluate" --model tests/golden/v2-language-model.safetensors --threads 1 --per-line \
   corpora/samples/multilingual.txt >"$tmp/lm.jsonl"
 same_numbers tests/golden/v2-language-model.lines.jsonl "$tmp/lm.jsonl" "the v2 language model's per-line scores"
+"$evaluate" --model tests/golden/v4-language-model-mixture.safetensors --threads 1 --per-line \
+  corpora/samples/multilingual.txt >"$tmp/mixture.jsonl"
+same_numbers tests/golden/v4-language-model-mixture.lines.jsonl "$tmp/mixture.jsonl" "the v4 mixture's per-line scores"
 finish

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,12 @@ class TempFile {
  private:
   std::filesystem::path path_;
 };
+
+// A file's whole content.
+inline std::string read_bytes(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(file), {});
+}
 
 inline TextOptions with_unit(TextUnit unit, Normalization normalization = Normalization::nfc) {
   TextOptions options;

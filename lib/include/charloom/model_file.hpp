@@ -11,10 +11,12 @@
 
 namespace charloom {
 
-// The format this build writes, and the newest it reads; newer files are refused. Version 3
-// added the feature list (charloom.features): a file names every feature it uses, and a
-// reader refuses one it does not know. docs/model-format.md specifies every version.
-inline constexpr int model_format_version = 3;
+// The newest format this build reads and writes; newer files are refused. Version 3 added
+// the feature list (charloom.features): a file names every feature it uses, and a reader
+// refuses one it does not know. Version 4 added mixtures of language models. A file is written
+// in the oldest version that holds its features, so older readers still read the rest.
+// docs/model-format.md specifies every version.
+inline constexpr int model_format_version = 4;
 inline constexpr const char* language_model_kind = "language-model";
 inline constexpr const char* sentiment_classifier_kind = "sentiment-classifier";
 
@@ -44,6 +46,13 @@ struct ModelFile {
   double class_language_model_weight = 0.0;
   double class_language_model_scale = 1.0;  // a positive temperature's inverse: it calibrates, never decides
 
+  // Language models only, and optional: further members of an equal-weight mixture. The model
+  // then predicts the mean of its own and every member's probabilities. Members share the
+  // file's vocabulary, text options, cell and hidden width; their depth and embedding may
+  // differ. Saved as tensors named member2.*, member3.* and so on (the file's own model is
+  // the first member), each member's config and training record in charloom.mixture.
+  std::vector<ModelFile> mixture_members;
+
   const NamedTensor* find(const std::string& name) const;  // in tensors or extra_tensors
 };
 
@@ -64,10 +73,14 @@ const std::vector<FormatFeature>& known_format_features();
 // The features a model uses, as save_model_file lists them in charloom.features.
 std::vector<std::string> features_of(const ModelFile& model, TensorStorage storage = TensorStorage::f32);
 
+// Why `member` cannot join `model`'s mixture (kinds, vocabularies, text options, cell or
+// hidden width differ), or an empty string when it can.
+std::string mixture_mismatch(const ModelFile& model, const ModelFile& member);
+
 // Writes atomically. Metadata keys: charloom.format_version, charloom.kind, charloom.features,
 // charloom.vocabulary (JSON array), charloom.config (JSON object), charloom.training,
-// charloom.tensor_crc32, charloom.header_crc32 and, where used, charloom.checkpoint and
-// charloom.class_language_models.
+// charloom.tensor_crc32, charloom.header_crc32 and, where used, charloom.checkpoint,
+// charloom.class_language_models and charloom.mixture.
 void save_model_file(const std::string& path, const ModelFile& model, TensorStorage storage = TensorStorage::f32);
 
 // Reads and checks a model file: format version, features, checksums, config, vocabulary and

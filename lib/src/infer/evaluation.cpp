@@ -7,7 +7,7 @@
 
 namespace charloom::infer {
 
-SpanScore score_span(nn::Network& network, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
+SpanScore score_span(nn::Predictor& network, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
                      int steps, int part, int parts, const StopRequest* stop) {
   SpanScore score;
   if (end <= begin + 1) return score;
@@ -22,7 +22,7 @@ SpanScore score_span(nn::Network& network, const TokenIds& ids, std::size_t begi
   if (batch == 0) return score;
   begin += first * length;
   nn::StreamState state;
-  state.reset(network.config(), static_cast<int>(batch));
+  state.reset(network.state_config(), static_cast<int>(batch));
   std::vector<std::uint32_t> inputs, targets;
   for (std::size_t position = 0; position < length; position += static_cast<std::size_t>(steps)) {
     if (stop != nullptr && stop->stop_requested()) {
@@ -46,7 +46,7 @@ SpanScore score_span(nn::Network& network, const TokenIds& ids, std::size_t begi
   return score;
 }
 
-std::vector<SpanScore> score_sequences(nn::Network& network, const std::vector<std::vector<std::uint32_t>>& sequences,
+std::vector<SpanScore> score_sequences(nn::Predictor& network, const std::vector<std::vector<std::uint32_t>>& sequences,
                                        int batch) {
   constexpr std::size_t chunk = 32;  // steps per call: short lines waste little padding
   std::vector<SpanScore> scores(sequences.size());
@@ -62,7 +62,7 @@ std::vector<SpanScore> score_sequences(nn::Network& network, const std::vector<s
     const std::size_t members = std::min(width, order.size() - group);
     const std::size_t longest = sequences[order[group]].size();
     if (longest < 2) break;  // the rest predict nothing
-    state.reset(network.config(), batch);
+    state.reset(network.state_config(), batch);
     // Every call has the shape (chunk, batch); padding rows repeat id 0 and are not counted.
     for (std::size_t position = 0; position + 1 < longest; position += chunk) {
       std::fill(inputs.begin(), inputs.end(), 0u);

@@ -6,7 +6,7 @@
 
 #include "charloom/corpus.hpp"
 #include "charloom/run_events.hpp"
-#include "nn/network.hpp"
+#include "nn/predictor.hpp"
 
 namespace charloom::infer {
 
@@ -24,13 +24,13 @@ struct SpanScore {
 // With parts > 1 it scores only part `part` of the streams (a contiguous share), so that the
 // processes of a data-parallel run can split the work and sum their scores. A `stop` request
 // ends the pass between chunks.
-SpanScore score_span(nn::Network& network, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
+SpanScore score_span(nn::Predictor& network, const TokenIds& ids, std::size_t begin, std::size_t end, int streams,
                      int steps, int part = 0, int parts = 1, const StopRequest* stop = nullptr);
 
 // Scores each sequence on its own from the zero state, every unit after the first predicted.
 // Sequences run `batch` at a time, longest first, in chunks of a fixed number of steps, so
 // that every call has one of a few shapes and reuses its primitives.
-std::vector<SpanScore> score_sequences(nn::Network& network, const std::vector<std::vector<std::uint32_t>>& sequences,
+std::vector<SpanScore> score_sequences(nn::Predictor& network, const std::vector<std::vector<std::uint32_t>>& sequences,
                                        int batch);
 
 }  // namespace charloom::infer

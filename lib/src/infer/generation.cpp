@@ -46,9 +46,9 @@ void generate(LanguageModel& model, std::span<const std::uint32_t> prime, const 
               const TextCallback& on_text, const EndCallback& on_end) {
   options.validate();
   const std::lock_guard<std::mutex> running(model.impl().running);
-  nn::Network& network = model.impl().network;
+  nn::Mixture& network = model.impl().network;
   const Vocabulary& vocabulary = model.vocabulary();
-  const ModelConfig& config = network.config();
+  const ModelConfig& config = network.state_config();
   const int samples = options.samples;
   const std::size_t width = static_cast<std::size_t>(config.vocabulary_size);
   for (std::uint32_t id : prime)

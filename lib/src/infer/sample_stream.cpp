@@ -5,9 +5,9 @@
 
 namespace charloom::infer {
 
-std::uint32_t run_prime(nn::Network& network, const Vocabulary& vocabulary, std::span<const std::uint32_t> prime,
+std::uint32_t run_prime(nn::Predictor& network, const Vocabulary& vocabulary, std::span<const std::uint32_t> prime,
                         nn::StreamState& state) {
-  state.reset(network.config(), 1);
+  state.reset(network.state_config(), 1);
   if (prime.empty()) {
     const auto newline = vocabulary.find("\n");
     if (!newline) throw UsageError("the model has no newline unit to start from; pass a prime (--prime TEXT)");

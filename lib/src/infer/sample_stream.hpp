@@ -11,14 +11,14 @@
 #include "charloom/generation.hpp"
 #include "infer/stop_matcher.hpp"
 #include "infer/utf8_constraint.hpp"
-#include "nn/network.hpp"
+#include "nn/predictor.hpp"
 
 namespace charloom::infer {
 
 // Runs every prime unit but the last through the network at batch 1 into `state`, and
 // returns the unit to feed first (a newline without a prime). The prime goes in chunks of
 // 128, 64, ..., 1 steps, so any prime length builds at most eight primitive shapes.
-std::uint32_t run_prime(nn::Network& network, const Vocabulary& vocabulary, std::span<const std::uint32_t> prime,
+std::uint32_t run_prime(nn::Predictor& network, const Vocabulary& vocabulary, std::span<const std::uint32_t> prime,
                         nn::StreamState& state);
 
 // One sample: feed it each drawn unit's text; it says what text is final and when it ends.

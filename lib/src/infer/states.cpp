@@ -11,7 +11,8 @@ namespace charloom {
 
 TextStates text_states(LanguageModel& model, std::span<const std::uint32_t> ids) {
   check_unit_ids(model, ids);
-  const ModelConfig& config = model.config();
+  nn::Mixture& network = model.impl().network;
+  const ModelConfig& config = network.state_config();  // a mixture's states hold every member's layers
   TextStates states;
   states.units = ids.size();
   states.layers = config.layers;
@@ -21,7 +22,6 @@ TextStates text_states(LanguageModel& model, std::span<const std::uint32_t> ids)
   if (config.cell == CellKind::lstm) states.cell_states.reserve(ids.size() * per_unit);
 
   const std::lock_guard<std::mutex> running(model.impl().running);
-  nn::Network& network = model.impl().network;
   nn::StreamState state;
   state.reset(config, 1);
   for (const std::uint32_t id : ids) {
@@ -38,7 +38,7 @@ TextStates text_states(LanguageModel& model, std::span<const std::uint32_t> ids)
 std::vector<double> next_distribution(LanguageModel& model, std::span<const std::uint32_t> prime) {
   check_unit_ids(model, prime);
   const std::lock_guard<std::mutex> running(model.impl().running);
-  nn::Network& network = model.impl().network;
+  nn::Mixture& network = model.impl().network;
   nn::StreamState state;
   const std::uint32_t first = infer::run_prime(network, model.impl().vocabulary, prime, state);
   const float* logits = network.forward_logits(&first, 1, 1, state);

@@ -94,7 +94,7 @@ struct StreamBatch::Impl {
 };
 
 void StreamBatch::Impl::gather(int batch) {
-  if (state.batch != batch) state.reset(model->config(), batch);
+  if (state.batch != batch) state.reset(model->impl().network.state_config(), batch);
   inputs.assign(static_cast<std::size_t>(batch), 0u);
   const std::size_t row = hidden();
   for (std::size_t i = 0; i < streams.size(); ++i) {
@@ -178,13 +178,13 @@ std::size_t StreamBatch::size() const { return impl_->streams.size(); }
 void StreamBatch::prepare(int streams) {
   Impl& impl = *impl_;
   const std::lock_guard<std::mutex> running(impl.model->impl().running);
-  nn::Network& network = impl.model->impl().network;
+  nn::Mixture& network = impl.model->impl().network;
   const std::vector<std::uint32_t> zeros(256, 0u);
   nn::StreamState scratch;
   infer::run_prime(network, impl.model->vocabulary(), zeros, scratch);  // chunks of 128 down to 1
   for (int batch = 1; batch <= padded_batch(static_cast<std::size_t>(std::max(streams, 1)));
        batch = padded_batch(static_cast<std::size_t>(batch) + 1)) {
-    scratch.reset(network.config(), batch);
+    scratch.reset(network.state_config(), batch);
     network.forward_logits(zeros.data(), 1, batch, scratch);
   }
 }

@@ -30,6 +30,7 @@ constexpr const char* key_checkpoint = "charloom.checkpoint";
 constexpr const char* key_header_crc = "charloom.header_crc32";
 constexpr const char* key_class_models = "charloom.class_language_models";
 constexpr const char* key_features = "charloom.features";
+constexpr const char* key_mixture = "charloom.mixture";
 // The first format whose files carry key_header_crc.
 constexpr int first_version_with_header_crc = 2;
 // The first format whose files list their features.
@@ -213,6 +214,50 @@ void read_class_models(ModelFile& model, const std::string& text, std::vector<Na
   }
 }
 
+// Why a member's config cannot join a mixture's, or empty when it can: a mixture steps one
+// shape of state for all its members.
+std::string config_mismatch(const ModelConfig& model, const ModelConfig& member) {
+  const nlohmann::json a = config_to_json(model, language_model_kind), b = config_to_json(member, language_model_kind);
+  for (const char* field : {"cell", "hidden", "vocabulary_size", "unit", "normalization", "newlines", "invalid_utf8"})
+    if (a[field] != b[field])
+      return std::string("a member's ") + field + " (" + b[field].dump() + ") differs from the first model's (" +
+             a[field].dump() + ")";
+  return {};
+}
+
+std::string mixture_prefix(std::size_t index) { return "member" + std::to_string(index + 2) + "."; }
+
+// The mixture's metadata: each further member's config and training record.
+std::string mixture_json(const ModelFile& model) {
+  nlohmann::json members = nlohmann::json::array();
+  for (const ModelFile& member : model.mixture_members) {
+    nlohmann::json training = nlohmann::json::parse(member.training_json, nullptr, false);
+    members.push_back({{"config", config_to_json(member.config, language_model_kind)},
+                       {"training", training.is_object() ? training : nlohmann::json::object()}});
+  }
+  return nlohmann::json{{"members", members}}.dump();
+}
+
+void read_mixture(ModelFile& model, const std::string& text, std::vector<NamedTensor>& all, const std::string& path) {
+  const std::string where = path + ": " + key_mixture;
+  if (model.kind != language_model_kind) throw InputError(where + " belongs only in a language model");
+  const nlohmann::json json = nlohmann::json::parse(text, nullptr, false);
+  if (!json.is_object() || !json.contains("members") || !json["members"].is_array() || json["members"].empty())
+    throw InputError(where + " must be an object with a list of members");
+  for (std::size_t i = 0; i < json["members"].size(); ++i) {
+    const nlohmann::json& entry = json["members"][i];
+    if (!entry.is_object() || !entry.contains("config")) throw InputError(where + ": each member needs a config");
+    ModelFile member;
+    member.config = config_from_json(entry["config"].dump(), path);
+    if (const std::string why = config_mismatch(model.config, member.config); !why.empty())
+      throw InputError(where + ": " + why);
+    member.vocabulary = model.vocabulary;
+    if (entry.contains("training") && entry["training"].is_object()) member.training_json = entry["training"].dump();
+    take_tensors(all, layout_of(member, path), mixture_prefix(i), member.tensors, path);
+    model.mixture_members.push_back(std::move(member));
+  }
+}
+
 // The features a file declares: a JSON object of names, each with the format version that
 // introduced it.
 std::map<std::string, int> declared_features(const std::string& text, const std::string& path) {
@@ -258,6 +303,7 @@ const std::vector<FormatFeature>& known_format_features() {
       {"class-language-models", 3},  // pairs of class language models and their weight
       {"calibration-scale", 3},      // the class language models' score scale
       {"bf16-tensors", 3},           // model tensors stored as BF16
+      {"mixture", 4},                // further language models whose probabilities the model averages
   };
   return features;
 }
@@ -270,20 +316,44 @@ std::vector<std::string> features_of(const ModelFile& model, TensorStorage stora
     if (model.class_language_model_scale != 1.0) used.emplace_back("calibration-scale");
   }
   if (storage == TensorStorage::bf16) used.emplace_back("bf16-tensors");
+  if (!model.mixture_members.empty()) used.emplace_back("mixture");
   return used;
 }
 
 namespace {
 
-std::string features_json(const ModelFile& model, TensorStorage storage) {
-  nlohmann::json features = nlohmann::json::object();
+// The features a file uses, each with the version that introduced it.
+std::map<std::string, int> used_features(const ModelFile& model, TensorStorage storage) {
+  std::map<std::string, int> features;
   for (const std::string& name : features_of(model, storage))
     for (const FormatFeature& feature : known_format_features())
       if (name == feature.name) features[name] = feature.version;
-  return features.dump();
+  return features;
+}
+
+// The oldest version that holds every feature used: older readers still read the rest.
+int version_to_write(const std::map<std::string, int>& features) {
+  int version = first_version_with_features;
+  for (const auto& feature : features) version = std::max(version, feature.second);
+  return version;
+}
+
+void check_mixture(const ModelFile& model) {
+  if (model.mixture_members.empty()) return;
+  if (model.kind != language_model_kind) throw Error("save_model_file: only a language model holds a mixture");
+  for (const ModelFile& member : model.mixture_members)
+    if (const std::string why = mixture_mismatch(model, member); !why.empty()) throw Error("save_model_file: " + why);
 }
 
 }  // namespace
+
+std::string mixture_mismatch(const ModelFile& model, const ModelFile& member) {
+  if (model.kind != language_model_kind || member.kind != language_model_kind)
+    return "only language models mix, and one is a " + (model.kind == language_model_kind ? member.kind : model.kind);
+  if (!(model.vocabulary == member.vocabulary))
+    return "the vocabularies differ (a mixture needs models trained on one corpus's vocabulary)";
+  return config_mismatch(model.config, member.config);
+}
 
 const NamedTensor* ModelFile::find(const std::string& name) const {
   for (const auto* list : {&tensors, &extra_tensors})
@@ -296,6 +366,7 @@ void save_model_file(const std::string& path, const ModelFile& model, TensorStor
   if (!model.class_language_models.empty() &&
       (model.kind != sentiment_classifier_kind || !valid_class_model_count(model.class_language_models.size())))
     throw Error("save_model_file: class language models come in pairs, in sentiment classifiers only");
+  check_mixture(model);
   std::vector<io::SafetensorsEntry> entries;
   std::vector<HeaderTensor> table;
   std::vector<std::vector<std::uint16_t>> rounded;  // the BF16 copies the entries point into
@@ -321,10 +392,14 @@ void save_model_file(const std::string& path, const ModelFile& model, TensorStor
   for (std::size_t i = 0; i < model.class_language_models.size(); ++i)
     for (const NamedTensor& tensor : model.class_language_models[i].tensors)
       add(class_model_prefix(i) + tensor.name, tensor, true);
+  for (std::size_t i = 0; i < model.mixture_members.size(); ++i)
+    for (const NamedTensor& tensor : model.mixture_members[i].tensors)
+      add(mixture_prefix(i) + tensor.name, tensor, true);
+  const std::map<std::string, int> features = used_features(model, storage);
   std::map<std::string, std::string> metadata{
-      {key_version, std::to_string(model_format_version)},
+      {key_version, std::to_string(version_to_write(features))},
       {key_kind, model.kind},
-      {key_features, features_json(model, storage)},
+      {key_features, nlohmann::json(features).dump()},
       {key_vocabulary, model.vocabulary.to_json()},
       {key_config, config_to_json(model.config, model.kind).dump()},
       {key_training, model.training_json},
@@ -332,6 +407,7 @@ void save_model_file(const std::string& path, const ModelFile& model, TensorStor
   };
   if (!model.checkpoint_json.empty()) metadata[key_checkpoint] = model.checkpoint_json;
   if (!model.class_language_models.empty()) metadata[key_class_models] = class_models_json(model);
+  if (!model.mixture_members.empty()) metadata[key_mixture] = mixture_json(model);
   metadata[key_header_crc] = hex32(crc32_of(header_content(metadata, table)));
   io::write_safetensors(path, entries, metadata);
 }
@@ -393,6 +469,8 @@ ModelFile io::parse_model_file(std::string bytes, const std::string& path) {
   take_tensors(all, layout_of(model, path), "", model.tensors, path);
   if (auto models = metadata.find(key_class_models); models != metadata.end())
     read_class_models(model, models->second, all, path);
+  if (auto mixture = metadata.find(key_mixture); mixture != metadata.end())
+    read_mixture(model, mixture->second, all, path);
   model.extra_tensors = std::move(all);
   if (version >= first_version_with_features) check_declared_features(model, file, field(key_features), path);
   return model;

@@ -6,11 +6,12 @@
 #include <vector>
 
 #include "nn/encoder_model.hpp"
+#include "nn/predictor.hpp"
 #include "nn/softmax_head.hpp"
 
 namespace charloom::nn {
 
-class Network : public EncoderModel {
+class Network final : public EncoderModel, public Predictor {
  public:
   explicit Network(const ModelConfig& config, Precision precision = Precision::f32);
 
@@ -25,14 +26,15 @@ class Network : public EncoderModel {
   // Inference forward without dropout: returns the summed loss in nats over the T*B targets
   // and carries `state`.
   double score_batch(const std::uint32_t* inputs, const std::uint32_t* targets, int steps, int batch,
-                     StreamState& state);
+                     StreamState& state) override;
   // Inference forward without a loss: returns the logits (T*B, V), valid until the next call,
   // and carries `state`. Once buffers have grown to the shape, it allocates nothing.
-  const float* forward_logits(const std::uint32_t* inputs, int steps, int batch, StreamState& state);
+  const float* forward_logits(const std::uint32_t* inputs, int steps, int batch, StreamState& state) override;
   // Logits (T*B, V) of the last score_batch or train_batch forward, before the loss.
   const std::vector<float>& last_logits() const { return logits_; }
   // -log p of each target of the last score_batch, row t*B + b; the rest of the vector is stale.
-  const std::vector<double>& last_row_losses() const { return row_losses_; }
+  const std::vector<double>& last_row_losses() const override { return row_losses_; }
+  const ModelConfig& state_config() const override { return config_; }
 
  private:
   SoftmaxHead head() const;  // views of head.weight and head.bias
