@@ -67,30 +67,40 @@ def test_score_lines_is_evaluate_model_per_line(model, tmp_path):
         assert a["nats_per_char"] == (None if b["nats_per_char"] is None else pytest.approx(b["nats_per_char"]))
 
 
-def head_of(path):
-    """head.weight and head.bias of a model file, as float64 (BF16 and F32 storage both)."""
+def heads_of(path):
+    """Each mixture member's head (weight, bias, as float64) and depth, the file's own model first
+    (one entry for a model that mixes nothing); BF16 and F32 storage both."""
     data = open(path, "rb").read()
     size = struct.unpack("<Q", data[:8])[0]
     header = json.loads(data[8:8 + size])
-    tensors = {}
-    for name in ("head.weight", "head.bias"):
+    metadata = header["__metadata__"]
+    members = json.loads(metadata.get("charloom.mixture", '{"members": []}'))["members"]
+    depths = [json.loads(metadata["charloom.config"])["layers"]] + [m["config"]["layers"] for m in members]
+
+    def tensor(name):
         entry = header[name]
         begin, end = (8 + size + offset for offset in entry["data_offsets"])
         raw = np.frombuffer(data[begin:end], dtype=np.uint16 if entry["dtype"] == "BF16" else np.float32)
         values = (raw.astype(np.uint32) << 16).view(np.float32) if entry["dtype"] == "BF16" else raw
-        tensors[name] = values.astype(np.float64).reshape(entry["shape"])
-    return tensors["head.weight"], tensors["head.bias"]
+        return values.astype(np.float64).reshape(entry["shape"])
+
+    prefixes = [""] + [f"member{k}." for k in range(2, len(depths) + 1)]
+    return [(tensor(p + "head.weight"), tensor(p + "head.bias"), depth) for p, depth in zip(prefixes, depths)]
 
 
 def test_the_last_state_is_the_one_sampling_draws_from(model):
     states = model.states(PRIME)
+    heads = heads_of([m for m in charloom.models() if m["name"] == "shakespeare"][0]["path"])
     units, layers, hidden = states["hidden"].shape
-    assert (units, layers, hidden) == (len(PRIME), 2, 512)
+    assert (units, layers, hidden) == (len(PRIME), sum(depth for _, _, depth in heads), 512)
     assert states["cell"].shape == states["hidden"].shape and states["units"] == list(PRIME)
-    weight, bias = head_of([m for m in charloom.models() if m["name"] == "shakespeare"][0]["path"])
-    logits = weight @ states["hidden"][-1, -1].astype(np.float64) + bias
-    expected = np.exp(logits - logits.max())
-    expected /= expected.sum()
+    # Each member reads its own top layer; a mixture predicts the mean of their distributions.
+    expected, top = 0.0, -1
+    for weight, bias, depth in heads:
+        top += depth
+        logits = weight @ states["hidden"][-1, top].astype(np.float64) + bias
+        member = np.exp(logits - logits.max())
+        expected = expected + member / member.sum() / len(heads)
     probabilities, vocabulary = model.next_distribution(PRIME)
     assert vocabulary == model.vocabulary
     np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-7)
