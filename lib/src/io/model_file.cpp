@@ -338,13 +338,6 @@ int version_to_write(const std::map<std::string, int>& features) {
   return version;
 }
 
-void check_mixture(const ModelFile& model) {
-  if (model.mixture_members.empty()) return;
-  if (model.kind != language_model_kind) throw Error("save_model_file: only a language model holds a mixture");
-  for (const ModelFile& member : model.mixture_members)
-    if (const std::string why = mixture_mismatch(model, member); !why.empty()) throw Error("save_model_file: " + why);
-}
-
 }  // namespace
 
 std::string mixture_mismatch(const ModelFile& model, const ModelFile& member) {
@@ -366,7 +359,8 @@ void save_model_file(const std::string& path, const ModelFile& model, TensorStor
   if (!model.class_language_models.empty() &&
       (model.kind != sentiment_classifier_kind || !valid_class_model_count(model.class_language_models.size())))
     throw Error("save_model_file: class language models come in pairs, in sentiment classifiers only");
-  check_mixture(model);
+  for (const ModelFile& member : model.mixture_members)
+    if (const std::string why = mixture_mismatch(model, member); !why.empty()) throw Error("save_model_file: " + why);
   std::vector<io::SafetensorsEntry> entries;
   std::vector<HeaderTensor> table;
   std::vector<std::vector<std::uint16_t>> rounded;  // the BF16 copies the entries point into

@@ -46,27 +46,32 @@ const float* Mixture::member_logits(std::size_t m, const std::uint32_t* inputs, 
 
 const float* Mixture::forward_logits(const std::uint32_t* inputs, int steps, int batch, StreamState& state) {
   if (members_.size() == 1) return members_.front().forward_logits(inputs, steps, batch, state);
+  // Each member's logits stay valid until its next call, so all of them run first.
+  member_logits_.clear();
+  for (std::size_t m = 0; m < members_.size(); ++m)
+    member_logits_.push_back(member_logits(m, inputs, steps, batch, state));
   const std::size_t rows = static_cast<std::size_t>(steps) * batch;
   const auto width = static_cast<std::size_t>(config().vocabulary_size);
-  std::vector<double>& sum = log_sum_;
-  sum.assign(rows * width, 0.0);
-  for (std::size_t m = 0; m < members_.size(); ++m) {
-    const float* logits = member_logits(m, inputs, steps, batch, state);
-#pragma omp parallel for schedule(static)
-    for (std::size_t row = 0; row < rows; ++row) {
+  const double share = 1.0 / static_cast<double>(members_.size());
+  log_mean_.resize(rows * width);
+  logits_.resize(rows * width);
+  // One sampled row is too little work to share among threads.
+#pragma omp parallel for schedule(static) if (rows > 1)
+  for (std::size_t row = 0; row < rows; ++row) {
+    double* mean = log_mean_.data() + row * width;
+    std::fill(mean, mean + width, 0.0);
+    for (const float* logits : member_logits_) {
       const float* z = logits + row * width;
       const double peak = *std::max_element(z, z + width);
       double total = 0.0;
       for (std::size_t j = 0; j < width; ++j) total += std::exp(z[j] - peak);
-      for (std::size_t j = 0; j < width; ++j) sum[row * width + j] += std::exp(z[j] - peak) / total;
+      const double scale = share / total;
+      for (std::size_t j = 0; j < width; ++j) mean[j] += std::exp(z[j] - peak) * scale;
     }
-  }
-  const double members = static_cast<double>(members_.size());
-  logits_.resize(rows * width);
-  // The summed probabilities become the mean's logarithm, kept in `sum` for the loss.
-  for (std::size_t i = 0; i < rows * width; ++i) {
-    sum[i] = std::log(sum[i] / members);
-    logits_[i] = static_cast<float>(sum[i]);
+    for (std::size_t j = 0; j < width; ++j) {
+      mean[j] = std::log(mean[j]);
+      logits_[row * width + j] = static_cast<float>(mean[j]);
+    }
   }
   return logits_.data();
 }
@@ -79,7 +84,7 @@ double Mixture::score_batch(const std::uint32_t* inputs, const std::uint32_t* ta
   forward_logits(inputs, steps, batch, state);
   if (row_losses_.size() < rows) row_losses_.resize(rows);
   double loss = 0.0;  // summed in order: the same for any thread count
-  for (std::size_t row = 0; row < rows; ++row) loss += row_losses_[row] = -log_sum_[row * width + targets[row]];
+  for (std::size_t row = 0; row < rows; ++row) loss += row_losses_[row] = -log_mean_[row * width + targets[row]];
   return loss;
 }
 

@@ -19,7 +19,6 @@ class Mixture final : public Predictor {
   Mixture(const ModelFile& file, Precision precision);
 
   const ModelConfig& config() const { return members_.front().config(); }  // the first member's
-  std::size_t size() const { return members_.size(); }
 
   const ModelConfig& state_config() const override { return state_config_; }
   const float* forward_logits(const std::uint32_t* inputs, int steps, int batch, StreamState& state) override;
@@ -35,8 +34,9 @@ class Mixture final : public Predictor {
   std::vector<int> first_layer_;  // each member's first layer in the mixture's state
   ModelConfig state_config_;
   StreamState member_state_;
-  std::vector<double> log_sum_;  // (T*B, V): log of the summed probabilities so far
-  std::vector<float> logits_;    // (T*B, V): the mixture's log-probabilities
+  std::vector<const float*> member_logits_;  // each member's logits of the current call
+  std::vector<double> log_mean_;             // (T*B, V): the mixture's log-probabilities, for the loss
+  std::vector<float> logits_;                // (T*B, V): the same in float, for the caller
   std::vector<double> row_losses_;
 };
 
