@@ -19,6 +19,9 @@ cli::po::options_description SentimentFlags::options() {
       ("header", po::value(&header)->default_value(header),
        "TSV/CSV: does the first line name the columns (GLUE's SST-2 does)? auto (when its label field is no label), "
        "yes or no")
+      ("soft-labels", po::bool_switch(&soft_labels),
+       "labels may also be probabilities of the positive class, from 0 to 1 (a teacher model's scores, e.g. "
+       "score-sentiment --format tsv | cut -f1,3): training fits them, dev accuracy rounds them")
       ("pool", po::value(&pool)->default_value(std::string(to_string(defaults.model.pool))),
        "how the text's outputs become one vector: last, mean, max, or concat (last, max and mean side by side)")
       ("bidirectional", po::bool_switch(&bidirectional),
@@ -58,6 +61,7 @@ SentimentTrainingConfig SentimentFlags::config(const TrainingConfig& shared, con
   config.input.format = input_format.empty() ? labeled_format_of(train) : parse_labeled_format(input_format);
   config.input.columns = parse_column_order(columns);
   config.input.header = parse_header_policy(header);
+  config.input.soft_labels = soft_labels;
   if (given("cell") || given("activation")) config.model.cell = parse_cell_kind(cell);
   if (given("layers")) config.model.layers = shared.model.layers;
   if (given("hidden")) config.model.hidden = shared.model.hidden;

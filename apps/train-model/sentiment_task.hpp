@@ -14,7 +14,7 @@ namespace charloom {
 struct SentimentFlags {
   std::string train, dev, input_format, columns = "label,text", header = "auto", pool, class_weight, probe;
   std::vector<std::string> positive_lm, negative_lm;
-  bool freeze_encoder = false, bidirectional = false;
+  bool freeze_encoder = false, bidirectional = false, soft_labels = false;
   int max_length = 0, head_only_epochs = 0;
   double ema_decay = 0.0;
   double decay_to_pretrained = 0.0;

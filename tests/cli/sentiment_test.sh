@@ -19,7 +19,7 @@ head -60 train.tsv >dev.tsv
 run "$train" --task sentiment --help
 expect_status 0 "--help"
 for flag in --task --train --dev --input-format --columns --pool --init-from --freeze-encoder --class-weight --max-length --head-only-epochs \
-  --ema-decay --decay-to-pretrained --weight-drop --lm-loss-weight --positive-lm --negative-lm; do
+  --ema-decay --decay-to-pretrained --weight-drop --lm-loss-weight --positive-lm --negative-lm --soft-labels; do
   expect_contains "$flag" "$out" "--help lists $flag"
 done
 run "$train" --task sentiment --train train.tsv --dev dev.tsv --output s.safetensors --hidden 24 --embedding-size 8 \
@@ -35,6 +35,20 @@ expect_status 0 "train a bidirectional model"
 expect_contains '"dev_accuracy": 1.0' "$(cat bi.json)" "the bidirectional model learns the toy"
 run "$score" --model bi.safetensors <<<'so good'
 expect_contains '"label":"positive"' "$out" "a bidirectional model scores"
+
+# Distillation: the model's own scores of the training texts, as soft labels, teach a new
+# classifier that starts from it; without --soft-labels such a file is refused with its line.
+run "$score" --model s.safetensors --format tsv --input-format tsv train.tsv
+cut -f1,3 <<<"$out" >soft.tsv
+expect_contains $'0.' "$(head -c 2 soft.tsv)" "scores as soft labels"
+run "$train" --task sentiment --train soft.tsv --dev dev.tsv --output x.safetensors --quiet
+expect_status 1 "a soft label without --soft-labels"
+expect_contains "soft.tsv:1: unknown label '$(head -1 soft.tsv | cut -f1)'" "$err" "soft label located"
+expect_contains "--soft-labels" "$err" "the refusal names --soft-labels"
+run "$train" --task sentiment --soft-labels --class-weight none --train soft.tsv --dev dev.tsv --init-from s.safetensors \
+  --output distilled.safetensors --max-epochs 2 --summary-json distilled.json --quiet
+expect_status 0 "train on soft labels"
+expect_contains '"dev_accuracy": 1.0' "$(cat distilled.json)" "the distilled model keeps the toy"
 
 # SIGINT mid-run: a checkpoint, the best model so far, exit 130 and the command that resumes,
 # quoted for a shell: the output's folder has a space and a quote in its name. Running the

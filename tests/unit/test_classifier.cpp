@@ -110,6 +110,20 @@ TEST_CASE("classifier gradients match finite differences for every pooling and c
     }
 }
 
+TEST_CASE("soft labels: the loss is the cross-entropy against them, and the bias's gradient sum w (p - y) / sum w") {
+  nn::Classifier classifier(tiny(CellKind::lstm, Pooling::max));
+  classifier.initialize(5);
+  Toy toy;
+  toy.labels = {0.9f, 0.2f, 0.55f};
+  const double loss = classifier.train_batch(toy.batch(), toy.labels.data(), toy.weights.data(), 1, 0) / 3.5;
+  const double bias_gradient = classifier.gradients()[classifier.layout().find("classifier.bias").offset];
+  CHECK(loss == doctest::Approx(loss_of(classifier, toy)).epsilon(1e-6));
+  const float* logits = classifier.forward(toy.batch());
+  double expected = 0.0;
+  for (int b = 0; b < 3; ++b) expected += toy.weights[b] * (1.0 / (1.0 + std::exp(-logits[b])) - toy.labels[b]);
+  CHECK(bias_gradient == doctest::Approx(expected / 3.5).epsilon(1e-5));
+}
+
 TEST_CASE("batches of many lengths, in any order and across updates, train as a fresh classifier would") {
   // Plans of different lengths share the layers' weight copies, gradient buffers and
   // workspace; a longer batch grows the workspace under the plans built before it.

@@ -101,6 +101,35 @@ TEST_CASE("malformed records are errors naming their line") {
                        doctest::Contains("data:1: unknown label 'true'"), InputError);
 }
 
+TEST_CASE("soft labels: probabilities from 0 to 1, only when the reader takes them") {
+  for (auto text : {"0", "1", "0.5", "0.83", "1.0", "0.000", "1e-3"}) CHECK(parse_soft_label(text).has_value());
+  CHECK(*parse_soft_label("0.83") == doctest::Approx(0.83));
+  for (auto text : {"", "-0.1", "1.5", "nan", "inf", "0.5x", " 0.5", "pos"}) CHECK_FALSE(parse_soft_label(text).has_value());
+
+  LabeledReaderOptions options;
+  options.soft_labels = true;
+  auto records = parse_labeled_text("0.83\tfine\n0.2\tdull\n0.5\teven\n1\tgreat\n", "data", options);
+  REQUIRE(records.size() == 4);
+  CHECK(records[0].label == 1);
+  CHECK(*records[0].soft_label == doctest::Approx(0.83));
+  CHECK(records[1].label == 0);
+  CHECK(records[2].label == 1);  // 0.5 is positive, as a score at the threshold is
+  CHECK(records[3].label == 1);
+  CHECK_FALSE(records[3].soft_label.has_value());  // a hard label stays one
+  options.format = LabeledFormat::jsonl;
+  auto json = parse_labeled_text("{\"text\": \"a\", \"label\": 0.25}\n", "data", options);
+  REQUIRE(json.size() == 1);
+  CHECK(*json[0].soft_label == doctest::Approx(0.25));
+  options.format = LabeledFormat::tsv;
+  CHECK_THROWS_WITH_AS(parse_labeled_text("1.5\tfine\n", "data", options),
+                       doctest::Contains("data:1: unknown label '1.5'"), InputError);
+  // Without them, a probability is an error that says how to take it.
+  CHECK_THROWS_WITH_AS(parse("1\tok\n0.83\tfine\n", LabeledFormat::tsv),
+                       "data:2: unknown label '0.83'; use 0/1, -1/1, neg/pos or negative/positive (or pass "
+                       "--soft-labels to train on probabilities)",
+                       InputError);
+}
+
 TEST_CASE("unlabeled input is accepted when labels are optional") {
   LabeledReaderOptions options;
   options.require_label = false;

@@ -120,6 +120,26 @@ TEST_CASE("a separable toy (texts with 'good' against texts with 'bad') is learn
   CHECK(trace.back() == doctest::Approx(scores[1]).epsilon(1e-5));
 }
 
+TEST_CASE("soft labels are fitted as given: the scores settle at the labels' probabilities, not at 0 and 1") {
+  // Every 'good' text is labeled 0.8 and every 'bad' one 0.15; the logistic loss is least where
+  // the score equals the label, so a classifier that separates the two scores them so.
+  std::string soft = separable(300);
+  for (std::size_t at = 0; at < soft.size(); at = soft.find('\n', at) + 1)
+    soft.replace(at, 1, soft[at] == '1' ? "0.8" : "0.15");
+  const testing::TempFile train(soft, ".tsv"), dev(separable(80), ".tsv"), output("", ".safetensors");
+  const CheckpointCleanup cleanup{{output.path()}};
+  SentimentTrainingConfig config = toy_config(train.path(), dev.path(), output.path());
+  config.class_weight = "none";
+  CHECK_THROWS_WITH_AS(train_sentiment_classifier(config), doctest::Contains("--soft-labels"), InputError);
+  config.input.soft_labels = true;
+  const SentimentTrainingSummary summary = train_sentiment_classifier(config);
+  CHECK(summary.dev_accuracy == 1.0);  // dev's hard labels; the rounded soft ones agree
+  SentimentModel model = SentimentModel::load(output.path());
+  const std::vector<double> scores = model.score({model.encode("a good film"), model.encode("a bad film")});
+  CHECK(scores[0] == doctest::Approx(0.8).epsilon(0.05));
+  CHECK(scores[1] == doctest::Approx(0.15).epsilon(0.2));
+}
+
 TEST_CASE("--init-from copies a language model's encoder; --freeze-encoder and --probe keep it exactly") {
   const testing::TempFile language_model("", ".safetensors");
   const ModelFile source = train_tiny_language_model(language_model.path());

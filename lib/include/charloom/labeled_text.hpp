@@ -29,6 +29,9 @@ struct LabeledReaderOptions {
   ColumnOrder columns = ColumnOrder::label_text;
   HeaderPolicy header = HeaderPolicy::automatic;  // TSV and CSV
   bool require_label = true;
+  // Also take a label that is a probability of the positive class, a number from 0 to 1 such
+  // as "0.83" (a teacher's scores, for distillation): a soft label.
+  bool soft_labels = false;
   std::string text_field = "text";    // JSONL
   std::string label_field = "label";  // JSONL
 };
@@ -38,10 +41,14 @@ struct LabeledText {
   std::optional<int> label;  // 1 positive, 0 negative
   std::size_t line = 0;      // 1-based line where the record starts
   std::string raw;           // JSONL only: the record's line as read, for callers that keep its other fields
+  // A soft label as given, P(positive); `label` is then 1 from 0.5 up, 0 below.
+  std::optional<double> soft_label;
 };
 
 // Maps 0/1, -1/1, neg/pos and negative/positive (any case) to 0 or 1; nullopt otherwise.
 std::optional<int> parse_label(std::string_view text);
+// A soft label's spelling: a decimal number from 0 to 1; nullopt otherwise.
+std::optional<double> parse_soft_label(std::string_view text);
 
 // Streams a file's records ("-" reads stdin) to `consume` in order, holding one piece of the
 // file and one record at a time, so that a file of any size reads in little memory. Errors as

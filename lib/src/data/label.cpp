@@ -1,6 +1,8 @@
 // Label spellings and reader option names for labeled text.
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
 #include <string>
 
 #include "charloom/errors.hpp"
@@ -17,6 +19,14 @@ std::optional<int> parse_label(std::string_view text) {
   if (std::find(negatives.begin(), negatives.end(), lower) != negatives.end()) return 0;
   if (std::find(positives.begin(), positives.end(), lower) != positives.end()) return 1;
   return std::nullopt;
+}
+
+std::optional<double> parse_soft_label(std::string_view text) {
+  double value = 0.0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value < 0.0 || value > 1.0)
+    return std::nullopt;
+  return value;
 }
 
 LabeledFormat parse_labeled_format(std::string_view name) {

@@ -27,6 +27,7 @@ LabeledDataset read_ids(const std::string& path, const LabeledEncoding& encoding
     if (ids.empty()) throw InputError(where + ": the text is empty; remove the line or give it text");
     data.texts.push_back(std::move(ids));
     data.labels.push_back(*record.label);
+    data.targets.push_back(static_cast<float>(record.soft_label.value_or(*record.label)));
   });
   if (data.labels.empty()) throw InputError(path + " has no labeled texts");
   return data;
@@ -39,6 +40,9 @@ std::uint32_t LabeledDataset::fingerprint() const {
   for (std::size_t i = 0; i < texts.size(); ++i) {
     const unsigned char label = static_cast<unsigned char>(labels[i]);
     crc = crc32(crc, &label, 1);
+    // Hard labels add nothing more, so that the fingerprints of files without soft labels stay as they were.
+    if (targets[i] != static_cast<float>(labels[i]))
+      crc = crc32(crc, reinterpret_cast<const Bytef*>(&targets[i]), sizeof(float));
     crc = crc32(crc, reinterpret_cast<const Bytef*>(texts[i].data()),
                 static_cast<uInt>(texts[i].size() * sizeof(std::uint32_t)));
   }

@@ -15,7 +15,9 @@ namespace charloom::data {
 struct LabeledDataset {
   std::vector<std::vector<std::uint32_t>> texts;  // each cut to its first max_length units
   std::vector<int> labels;                        // 0 or 1
-  // A CRC-32 over the ids and labels: a resumed run checks that its data is the same.
+  // What training fits, P(positive): the soft label where the text had one, else the label.
+  std::vector<float> targets;
+  // A CRC-32 over the ids, labels and soft labels: a resumed run checks that its data is the same.
   std::uint32_t fingerprint() const;
 };
 

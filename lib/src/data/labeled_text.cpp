@@ -28,12 +28,14 @@ class RecordBuilder {
     const bool first = first_;
     first_ = false;
     if (first && is_header(label_text)) return;
-    LabeledText record{std::move(text), std::nullopt, line, std::string(raw)};
+    LabeledText record{std::move(text), std::nullopt, line, std::string(raw), std::nullopt};
     if (label_text) {
       record.label = parse_label(*label_text);
+      if (!record.label) take_soft_label(*label_text, record);
       if (!record.label)
         throw error(line, "unknown label '" + std::string(*label_text) + "'; " + std::string(accepted_labels) +
-                              (first ? " (or pass --header yes if this line names the columns)" : ""));
+                              (first ? " (or pass --header yes if this line names the columns)" : "") +
+                              (parse_soft_label(*label_text) ? " (or pass --soft-labels to train on probabilities)" : ""));
     } else if (options_.require_label) {
       throw error(line, "missing label; " + std::string(accepted_labels));
     }
@@ -44,6 +46,12 @@ class RecordBuilder {
   const std::string& source_name() const { return source_name_; }
 
  private:
+  void take_soft_label(std::string_view spelling, LabeledText& record) const {
+    if (!options_.soft_labels) return;
+    record.soft_label = parse_soft_label(spelling);
+    if (record.soft_label) record.label = *record.soft_label >= 0.5 ? 1 : 0;
+  }
+
   bool is_header(std::optional<std::string_view> label_text) const {
     if (options_.format == LabeledFormat::jsonl || options_.format == LabeledFormat::lines ||
         options_.header == HeaderPolicy::no)

@@ -125,9 +125,8 @@ bool SentimentTrainer::train_batch(const std::vector<std::size_t>& members) {
   weights_.assign(static_cast<std::size_t>(config_.batch_size), 0.0f);
   double batch_weight = 0.0;
   for (std::size_t i = 0; i < members.size(); ++i) {
-    const int label = train_.labels[members[i]];
-    labels_[i] = static_cast<float>(label);
-    weights_[i] = static_cast<float>(label == 1 ? positive_weight_ : negative_weight_);
+    labels_[i] = train_.targets[members[i]];
+    weights_[i] = static_cast<float>(train_.labels[members[i]] == 1 ? positive_weight_ : negative_weight_);
     batch_weight += weights_[i];
   }
   if (weight_drop_) {
