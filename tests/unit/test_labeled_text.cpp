@@ -104,7 +104,8 @@ TEST_CASE("malformed records are errors naming their line") {
 TEST_CASE("soft labels: probabilities from 0 to 1, only when the reader takes them") {
   for (auto text : {"0", "1", "0.5", "0.83", "1.0", "0.000", "1e-3"}) CHECK(parse_soft_label(text).has_value());
   CHECK(*parse_soft_label("0.83") == doctest::Approx(0.83));
-  for (auto text : {"", "-0.1", "1.5", "nan", "inf", "0.5x", " 0.5", "pos"}) CHECK_FALSE(parse_soft_label(text).has_value());
+  for (auto text : {"", "-0.1", "1.5", "nan", "inf", "0.5x", " 0.5", "pos"})
+    CHECK_FALSE(parse_soft_label(text).has_value());
 
   LabeledReaderOptions options;
   options.soft_labels = true;
@@ -125,8 +126,8 @@ TEST_CASE("soft labels: probabilities from 0 to 1, only when the reader takes th
                        doctest::Contains("data:1: unknown label '1.5'"), InputError);
   // Without them, a probability is an error that says how to take it.
   CHECK_THROWS_WITH_AS(parse("1\tok\n0.83\tfine\n", LabeledFormat::tsv),
-                       "data:2: unknown label '0.83'; use 0/1, -1/1, neg/pos or negative/positive (or pass "
-                       "--soft-labels to train on probabilities)",
+                       "data:2: unknown label '0.83'; use 0/1, -1/1, neg/pos or negative/positive (a probability is "
+                       "a soft label, which training takes with --soft-labels)",
                        InputError);
 }
 

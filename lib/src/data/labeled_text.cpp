@@ -34,8 +34,7 @@ class RecordBuilder {
       if (!record.label) take_soft_label(*label_text, record);
       if (!record.label)
         throw error(line, "unknown label '" + std::string(*label_text) + "'; " + std::string(accepted_labels) +
-                              (first ? " (or pass --header yes if this line names the columns)" : "") +
-                              (parse_soft_label(*label_text) ? " (or pass --soft-labels to train on probabilities)" : ""));
+                              label_hint(*label_text, first));
     } else if (options_.require_label) {
       throw error(line, "missing label; " + std::string(accepted_labels));
     }
@@ -46,6 +45,12 @@ class RecordBuilder {
   const std::string& source_name() const { return source_name_; }
 
  private:
+  // What an unknown label may have been meant as.
+  static std::string label_hint(std::string_view spelling, bool first) {
+    if (parse_soft_label(spelling)) return " (a probability is a soft label, which training takes with --soft-labels)";
+    return first ? " (or pass --header yes if this line names the columns)" : "";
+  }
+
   void take_soft_label(std::string_view spelling, LabeledText& record) const {
     if (!options_.soft_labels) return;
     record.soft_label = parse_soft_label(spelling);
