@@ -10,13 +10,13 @@
 # polarity v2.0 IMDb reviews, scripts/fetch-corpora.sh; no Rotten Tomatoes sentences) and
 # SPANS (default 0) random spans of words of each SST-2 training sentence
 # (scripts/word_spans.py). In one run each, three spans per sentence scored 82.45% on dev
-# against 83.26% without (docs/results.md). SST-2
-# comes from ../shared/data/sentiment (or $CHARLOOM_SENTIMENT_DATA); dev picks the epoch.
+# against 83.26% without, with slightly different teachers (docs/results.md). SST-2 comes
+# from ../shared/data/sentiment (or $CHARLOOM_SENTIMENT_DATA); dev picks the epoch.
 # The training set, with the teacher's scores, is kept as OUTPUT_MODEL.distill.tsv.
 # CHARLOOM_BIN names a folder of installed charloom apps to use instead of build/apps.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-[ $# -ge 2 ] || { echo "usage: $0 TEACHER OUTPUT_MODEL [EPOCHS]" >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 TEACHER OUTPUT_MODEL [EPOCHS] [SPANS]" >&2; exit 2; }
 teacher=$1
 output=$2
 epochs=${3:-6}
