@@ -139,7 +139,7 @@ std::vector<float> Classifier::running_logits(const TextBatch& texts) {
   return result;
 }
 
-double Classifier::train_batch(const TextBatch& texts, const float* labels, const float* weights,
+double Classifier::train_batch(const TextBatch& texts, const float* targets, const float* weights,
                                std::uint64_t dropout_seed, std::uint64_t step, const TopGradientHook& also) {
   zero_state_.reset(config_, texts.batch);
   const float* top = encoder_.forward(parameters_, texts.inputs, texts.steps, texts.batch, zero_state_, true,
@@ -161,7 +161,7 @@ double Classifier::train_batch(const TextBatch& texts, const float* labels, cons
   std::fill_n(top_gradient_.begin(), static_cast<std::size_t>(texts.steps) * batch * hidden, 0.0f);
   for (std::size_t b = 0; b < batch; ++b) {
     if (weights[b] == 0.0f) continue;
-    const double z = logits_[b], y = labels[b];
+    const double z = logits_[b], y = targets[b];
     loss += weights[b] * (std::max(z, 0.0) - y * z + std::log1p(std::exp(-std::abs(z))));
     const double probability = 1.0 / (1.0 + std::exp(-z));
     const float dz = static_cast<float>(weights[b] * (probability - y) / total_weight);

@@ -37,10 +37,10 @@ class Classifier : public EncoderModel {
   // (A bidirectional model's reverse outputs at t have read the text from t to its end.)
   std::vector<float> running_logits(const TextBatch& texts);
 
-  // Forward with dropout and backward for labels in {0, 1} and per-text weights (0 leaves a
-  // padding row out): returns the summed weighted loss and writes the gradients of the
-  // weighted mean (the sum divided by the summed weights), plus whatever `also` adds.
-  double train_batch(const TextBatch& texts, const float* labels, const float* weights, std::uint64_t dropout_seed,
+  // Forward with dropout and backward for targets P(positive) in [0, 1] (hard labels or soft) and per-text weights (0
+  // leaves a padding row out): returns the summed weighted loss and writes the gradients of the weighted mean (the sum
+  // divided by the summed weights), plus whatever `also` adds.
+  double train_batch(const TextBatch& texts, const float* targets, const float* weights, std::uint64_t dropout_seed,
                      std::uint64_t step, const TopGradientHook& also = {});
 
  private:

@@ -121,11 +121,11 @@ bool SentimentTrainer::train_epoch() {
 // One step; false when a divergence rolled the run back to its last checkpoint instead.
 bool SentimentTrainer::train_batch(const std::vector<std::size_t>& members) {
   infer::fill_batch(train_.texts, members, config_.batch_size, padded_);
-  labels_.assign(static_cast<std::size_t>(config_.batch_size), 0.0f);
+  targets_.assign(static_cast<std::size_t>(config_.batch_size), 0.0f);
   weights_.assign(static_cast<std::size_t>(config_.batch_size), 0.0f);
   double batch_weight = 0.0;
   for (std::size_t i = 0; i < members.size(); ++i) {
-    labels_[i] = train_.targets[members[i]];
+    targets_[i] = train_.targets[members[i]];
     weights_[i] = static_cast<float>(train_.labels[members[i]] == 1 ? positive_weight_ : negative_weight_);
     batch_weight += weights_[i];
   }
@@ -133,7 +133,7 @@ bool SentimentTrainer::train_batch(const std::vector<std::size_t>& members) {
     weight_drop_->mask(classifier_->parameters(), static_cast<std::uint64_t>(run_.iterations));
     classifier_->parameters_changed();
   }
-  const double loss = classifier_->train_batch(padded_.view(), labels_.data(), weights_.data(), config_.seed,
+  const double loss = classifier_->train_batch(padded_.view(), targets_.data(), weights_.data(), config_.seed,
                                                static_cast<std::uint64_t>(run_.iterations), add_lm_loss_);
   if (weight_drop_) weight_drop_->unmask(classifier_->parameters(), classifier_->gradients());  // pushed after the step
   if (!step_or_roll_back(loss)) return false;

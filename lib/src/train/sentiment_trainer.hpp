@@ -119,7 +119,7 @@ class SentimentTrainer {
   double last_rate_ = 0.0, epochs_done_ = 0.0;
   std::int64_t texts_this_run_ = 0;
   infer::PaddedBatch padded_;
-  std::vector<float> labels_, weights_;
+  std::vector<float> targets_, weights_;
 };
 
 }  // namespace charloom::train
