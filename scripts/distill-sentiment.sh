@@ -11,8 +11,9 @@
 # SPANS (default 0) random spans of words of each SST-2 training sentence
 # (scripts/word_spans.py). In one run each, three spans per sentence scored 82.45% on dev
 # against 83.26% without by the 6th epoch, with slightly different teachers (docs/results.md).
-# EPOCHS defaults to 11: in the run shipped as sst2, dev accuracy went on rising until the 10th. SST-2 comes
-# from ../shared/data/sentiment (or $CHARLOOM_SENTIMENT_DATA); dev picks the epoch.
+# EPOCHS defaults to 11: in the run shipped as sst2, dev accuracy went on rising until the
+# 10th. SST-2 comes from ../shared/data/sentiment (or $CHARLOOM_SENTIMENT_DATA); dev picks
+# the epoch.
 # The training set, with the teacher's scores, is kept as OUTPUT_MODEL.distill.tsv.
 # CHARLOOM_BIN names a folder of installed charloom apps to use instead of build/apps.
 set -euo pipefail
