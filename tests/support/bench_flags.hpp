@@ -2,6 +2,8 @@
 // and the model-shape flags every tool takes.
 #pragma once
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,9 +24,19 @@ inline std::vector<std::pair<std::string, std::string>> read_flags(int argc, cha
       flags.emplace_back(flag, "1");
     } else if (i + 1 < argc) {
       flags.emplace_back(flag, argv[++i]);
+    } else {
+      std::fprintf(stderr, "%s: %s needs a value\n", argv[0], flag.c_str());
+      std::exit(2);
     }
   }
   return flags;
+}
+
+// Ends a tool that was given a flag it does not know: a benchmark that ran without the
+// setting its caller asked for would print figures for another case.
+[[noreturn]] inline void refuse_flag(const char* tool, const std::string& flag) {
+  std::fprintf(stderr, "%s: unknown flag %s; its flags are listed at the top of its source\n", tool, flag.c_str());
+  std::exit(2);
 }
 
 // Applies --cell, --hidden, --layers or --embedding-size to `config`; false for any other flag.

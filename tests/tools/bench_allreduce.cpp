@@ -26,8 +26,7 @@ int main(int argc, char** argv) {
     } else if (flag == "--json") {
       json = true;
     } else {
-      std::fprintf(stderr, "bench-allreduce: unknown flag %s\n", flag.c_str());
-      return 2;
+      bench::refuse_flag("bench-allreduce", flag);
     }
   }
   dist::Communicator& world = dist::Communicator::world();

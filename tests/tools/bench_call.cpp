@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
       prime_text = value;
     else if (flag == "--model")
       name = value;
+    else
+      refuse_flag("bench-call", flag);
   }
   LanguageModel model = LanguageModel::load(resolve_model(name));
   const std::vector<std::uint32_t> prime = model.encode(prime_text, UnknownPolicy::error);

@@ -78,6 +78,8 @@ int main(int argc, char** argv) {
         precisions.push_back(parse_precision(value.substr(from, comma - from)));
         from = comma + 1;
       }
+    } else {
+      refuse_flag("bench-generate", flag);
     }
   }
   const ModelFile file = testing::random_model_file(config, testing::ascii_unit_names(65));

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
       runs = std::stoi(value);
     else if (flag == "--precision")
       precision = parse_precision(value);
+    else
+      refuse_flag("bench-sentiment", flag);
   }
   SentimentModel model(testing::random_classifier_file(config, testing::ascii_unit_names(), 2), precision);
   config = model.config();

@@ -3,7 +3,7 @@
 // medians with the achieved GFLOP/s beside oneDNN's sgemm rate measured in the same run.
 //
 //   bench-train-step [--cell lstm|gru] [--hidden 512] [--layers 2] [--precision f32|bf16|auto]
-//                    [--dropout 0.25] [--runs 7] [--json]
+//                    [--dropout 0.25] [--batch 64] [--runs 7] [--json]
 //
 // Dropout is train-model's: on the embedding, between layers and before the head. The same
 // step without dropout runs beside it, in turn, so that its cost is measured on equal terms.
@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   config.vocabulary_size = 65;
   int runs = 7;
   Precision precision = Precision::f32;
-  const int steps = 100, batch = 64;
+  const int steps = 100;
+  int batch = 64;
   bool json = false;
   for (const auto& [flag, value] : read_flags(argc, argv, {"--json"})) {
     if (apply_shape_flag(config, flag, value)) continue;
@@ -44,6 +45,10 @@ int main(int argc, char** argv) {
       precision = parse_precision(value);
     else if (flag == "--dropout")
       config.dropout = std::stof(value);
+    else if (flag == "--batch")
+      batch = std::stoi(value);
+    else
+      refuse_flag("bench-train-step", flag);
   }
   const PrecisionChoice choice = resolve_precision(precision, config);
   TrainingConfig training;

@@ -14,6 +14,8 @@ int torch_gate(CellKind cell, int dnnl_gate) {
 
 }  // namespace
 
+bool torch_gate_order(CellKind cell) { return cell != CellKind::gru; }
+
 int dnnl_bias_rows(CellKind cell) { return cell == CellKind::gru ? 4 : gate_count(cell); }
 
 void pack_weights(CellKind cell, int hidden, int inputs, const float* torch, float* dnnl) {

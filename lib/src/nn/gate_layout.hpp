@@ -11,6 +11,10 @@
 
 namespace charloom::nn {
 
+// Whether oneDNN's ldgoi is PyTorch's layout as it stands (every cell but the GRU), so that
+// a layer can read the master weights and write their gradients in place, without a copy.
+bool torch_gate_order(CellKind cell);
+
 // Bias rows oneDNN wants: one per gate, plus b_hn for the GRU.
 int dnnl_bias_rows(CellKind cell);
 

@@ -153,7 +153,8 @@ struct RecurrentLayer::Impl {
   Precision precision;
   int inputs, hidden, gates, bias_rows;
   std::uint64_t weights_version = 0;
-  // Plain f32 copies of the weights in oneDNN's gate order: ldgoi and ldgo.
+  // The weights in plain f32, ldgoi and ldgo: views of the master weights where the gate
+  // order is PyTorch's, copies in oneDNN's order for the GRU; the bias is always a copy.
   memory plain_weights_layer, plain_weights_iter, plain_bias;
   // int8 only: the weights in ldigo, the one source layout oneDNN's quantizing reorder takes,
   // the input weights times input_bound (the inputs are divided by it), and the data and
@@ -187,7 +188,7 @@ struct RecurrentLayer::Impl {
     dnnl::primitive backward;
     SharedWeights *backward_weights_layer = nullptr, *backward_weights_iter = nullptr;
     memory diff_weights_layer, diff_weights_iter, diff_bias;
-    memory plain_diff_weights_layer, plain_diff_weights_iter;  // shared too: see scratch()
+    memory plain_diff_weights_layer, plain_diff_weights_iter;  // GRU only; shared too: see scratch()
     std::vector<float> zeros, diff_src_iter, diff_src_iter_c;
   };
   std::map<std::tuple<int, int, bool>, Plan> plans;
@@ -366,8 +367,10 @@ RecurrentLayer::Impl::Plan& RecurrentLayer::Impl::build_plan(const std::tuple<in
     plan.diff_weights_layer = scratch(0, query(pds.backward, dnnl::query::diff_weights_md, 0));
     plan.diff_weights_iter = scratch(1, query(pds.backward, dnnl::query::diff_weights_md, 1));
     plan.diff_bias = scratch(2, query(pds.backward, dnnl::query::diff_weights_md, 2));
-    plan.plain_diff_weights_layer = scratch(3, plain_weights_layer.get_desc());
-    plan.plain_diff_weights_iter = scratch(4, plain_weights_iter.get_desc());
+    if (!torch_gate_order(cell)) {
+      plan.plain_diff_weights_layer = scratch(3, plain_weights_layer.get_desc());
+      plan.plain_diff_weights_iter = scratch(4, plain_weights_iter.get_desc());
+    }
     plan.diff_src_iter.resize(static_cast<std::size_t>(batch) * hidden);
     plan.diff_src_iter_c.resize(static_cast<std::size_t>(batch) * hidden);
   }
@@ -491,8 +494,13 @@ void RecurrentLayer::Impl::quantize_weights() {
 
 void RecurrentLayer::set_weights(const LayerTensors& master, float input_bound) {
   Impl& m = *impl_;
-  pack_weights(m.cell, m.hidden, m.inputs, master.w_ih, handle(m.plain_weights_layer));
-  pack_weights(m.cell, m.hidden, m.hidden, master.w_hh, handle(m.plain_weights_iter));
+  if (torch_gate_order(m.cell)) {
+    m.plain_weights_layer.set_data_handle(master.w_ih);
+    m.plain_weights_iter.set_data_handle(master.w_hh);
+  } else {
+    pack_weights(m.cell, m.hidden, m.inputs, master.w_ih, handle(m.plain_weights_layer));
+    pack_weights(m.cell, m.hidden, m.hidden, master.w_hh, handle(m.plain_weights_iter));
+  }
   pack_bias(m.cell, m.hidden, master.b_ih, master.b_hh, handle(m.plain_bias));
   if (m.int8()) {
     m.input_bound = input_bound > 0.0f ? input_bound : 1.0f;
@@ -548,11 +556,17 @@ void RecurrentLayer::backward(const float* diff_dst, float* diff_src, const Laye
     args.emplace(DNNL_ARG_DIFF_DST_ITER_C, m.user(plan.user_iter, zeros));
   }
   plan.backward.execute(cpu_stream(), args);
-  convert(plan.diff_weights_layer, plan.plain_diff_weights_layer);
-  convert(plan.diff_weights_iter, plan.plain_diff_weights_iter);
-  cpu_stream().wait();
-  unpack_weights(m.cell, m.hidden, m.inputs, handle(plan.plain_diff_weights_layer), gradients.w_ih);
-  unpack_weights(m.cell, m.hidden, m.hidden, handle(plan.plain_diff_weights_iter), gradients.w_hh);
+  if (torch_gate_order(m.cell)) {
+    convert(plan.diff_weights_layer, m.user(m.plain_weights_layer.get_desc(), gradients.w_ih));
+    convert(plan.diff_weights_iter, m.user(m.plain_weights_iter.get_desc(), gradients.w_hh));
+    cpu_stream().wait();
+  } else {
+    convert(plan.diff_weights_layer, plan.plain_diff_weights_layer);
+    convert(plan.diff_weights_iter, plan.plain_diff_weights_iter);
+    cpu_stream().wait();
+    unpack_weights(m.cell, m.hidden, m.inputs, handle(plan.plain_diff_weights_layer), gradients.w_ih);
+    unpack_weights(m.cell, m.hidden, m.hidden, handle(plan.plain_diff_weights_iter), gradients.w_hh);
+  }
   unpack_bias_gradient(m.cell, m.hidden, handle(plan.diff_bias), gradients.b_ih, gradients.b_hh);
 }
 

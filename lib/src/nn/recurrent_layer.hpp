@@ -25,7 +25,9 @@ class RecurrentLayer {
   RecurrentLayer(RecurrentLayer&&) noexcept;
   RecurrentLayer& operator=(RecurrentLayer&&) noexcept;
 
-  // Takes the master weights; call again after each optimizer step. In int8 the inputs are
+  // Takes the master weights; call again after each optimizer step. Where the gate order is
+  // PyTorch's (all but the GRU) the layer reads `master` in place until the next call, so its
+  // buffers must stay where they are until then. In int8 the inputs are
   // taken to lie within [-input_bound, input_bound] (1 for hidden states, which LSTM keeps in
   // (-1, 1)); the layer folds the bound into its input weights, so no accuracy is lost.
   void set_weights(const LayerTensors& master, float input_bound = 1.0f);
