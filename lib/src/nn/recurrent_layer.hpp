@@ -27,9 +27,9 @@ class RecurrentLayer {
 
   // Takes the master weights; call again after each optimizer step. Where the gate order is
   // PyTorch's (all but the GRU) the layer reads `master` in place until the next call, so its
-  // buffers must stay where they are until then. In int8 the inputs are
-  // taken to lie within [-input_bound, input_bound] (1 for hidden states, which LSTM keeps in
-  // (-1, 1)); the layer folds the bound into its input weights, so no accuracy is lost.
+  // buffers must stay where they are until then. In int8 the inputs are taken to lie within
+  // [-input_bound, input_bound] (1 for hidden states, which LSTM keeps in (-1, 1)); the layer
+  // folds the bound into its input weights, so no accuracy is lost.
   void set_weights(const LayerTensors& master, float input_bound = 1.0f);
 
   // T = steps, N = batch. src (T, N, I) and dst (T, N, H) row-major; states (N, H), where a
