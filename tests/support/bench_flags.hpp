@@ -2,6 +2,7 @@
 // and the model-shape flags every tool takes.
 #pragma once
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -52,6 +53,17 @@ inline bool apply_shape_flag(ModelConfig& config, const std::string& flag, const
   else
     return false;
   return true;
+}
+
+// "f32,bf16" as the precisions it lists, in order.
+inline std::vector<Precision> parse_precision_list(const std::string& value) {
+  std::vector<Precision> precisions;
+  for (std::size_t from = 0; from <= value.size();) {
+    const std::size_t comma = std::min(value.find(',', from), value.size());
+    precisions.push_back(parse_precision(value.substr(from, comma - from)));
+    from = comma + 1;
+  }
+  return precisions;
 }
 
 }  // namespace charloom::bench

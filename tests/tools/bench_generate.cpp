@@ -71,16 +71,10 @@ int main(int argc, char** argv) {
       runs = std::stoi(value);
     else if (flag == "--score-units")
       count = std::stoull(value);
-    else if (flag == "--precision") {
-      precisions.clear();
-      for (std::size_t from = 0; from <= value.size();) {
-        const std::size_t comma = std::min(value.find(',', from), value.size());
-        precisions.push_back(parse_precision(value.substr(from, comma - from)));
-        from = comma + 1;
-      }
-    } else {
+    else if (flag == "--precision")
+      precisions = parse_precision_list(value);
+    else
       refuse_flag("bench-generate", flag);
-    }
   }
   const ModelFile file = testing::random_model_file(config, testing::ascii_unit_names(65));
   config = file.config;
