@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
   }
   const TrainingConfig training;
   std::vector<std::unique_ptr<Variant>> variants;
-  for (const Precision precision : precisions) variants.push_back(std::make_unique<Variant>(config, precision, training));
+  for (const Precision precision : precisions)
+    variants.push_back(std::make_unique<Variant>(config, precision, training));
   std::vector<std::uint32_t> inputs(static_cast<std::size_t>(steps) * batch), targets(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     inputs[i] = static_cast<std::uint32_t>(nn::uniform01(7, 1, i) * 65);
