@@ -62,8 +62,108 @@ struct Rates {
   double train, plain, eval;
 };
 
+// The batch every variant trains on and scores: random characters, the same for all.
+struct Workload {
+  Workload(const ModelConfig& config, int batch)
+      : batch(batch), inputs(std::size_t{steps} * batch), targets(inputs.size()) {
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      inputs[i] = static_cast<std::uint32_t>(nn::uniform01(7, 1, i) * 65);
+      targets[i] = static_cast<std::uint32_t>(nn::uniform01(7, 2, i) * 65);
+    }
+    state.reset(config, batch);
+  }
+  // One training step as train-model takes it, timed: forward, backward, clipping and Adam.
+  double train(nn::Network& n, train::Optimizer& o, std::uint64_t step) {
+    const auto start = Clock::now();
+    n.train_batch(inputs.data(), targets.data(), steps, batch, state, 1, step);
+    const double norm = train::global_norm(n.gradients());
+    train::clip_to_norm(n.gradients(), norm, 5.0);
+    o.step(n.parameters(), n.gradients(), 1e-3);
+    n.parameters_changed();
+    return seconds_since(start);
+  }
+  double score(nn::Network& n) {
+    const auto start = Clock::now();
+    n.score_batch(inputs.data(), targets.data(), steps, batch, state);
+    return seconds_since(start);
+  }
+  double units() const { return static_cast<double>(steps) * batch; }
+
+  static constexpr int steps = 100;
+  int batch;
+  std::vector<std::uint32_t> inputs, targets;
+  nn::StreamState state;
+};
+
 Rates rates_of(const Variant& v, double units) {
   return {units / median(v.train_seconds), units / median(v.plain_seconds), units / median(v.eval_seconds)};
+}
+
+// Two warm-up steps (the first runs build primitives), then `runs` rounds in which every
+// variant takes its turn.
+void time_variants(std::vector<std::unique_ptr<Variant>>& variants, Workload& work, int runs) {
+  for (std::uint64_t warm = 0; warm < 2; ++warm) {
+    for (auto& v : variants) {
+      work.train(v->network, *v->optimizer, warm);
+      work.train(v->plain, *v->plain_optimizer, warm);
+    }
+  }
+  for (int run = 0; run < runs; ++run) {
+    const auto step = static_cast<std::uint64_t>(run) + 2;
+    for (auto& v : variants) {
+      v->train_seconds.push_back(work.train(v->network, *v->optimizer, step));
+      v->plain_seconds.push_back(work.train(v->plain, *v->plain_optimizer, step));
+      v->eval_seconds.push_back(work.score(v->network));
+    }
+  }
+}
+
+// What every line of the report shares.
+struct Report {
+  ModelConfig config;
+  int batch, runs;
+  double units, forward_flops, sgemm_gflops;
+  // Training does the forward pass and a backward pass of about twice its cost.
+  double train_gflops(const Rates& r) const { return r.train * 3.0 * forward_flops / 1e9; }
+  double eval_gflops(const Rates& r) const { return r.eval * forward_flops / 1e9; }
+};
+
+void print_json(const Report& report, const Variant& v) {
+  const Rates r = rates_of(v, report.units);
+  const ModelConfig& c = report.config;
+  std::printf(
+      "{\"tool\": \"charloom\", \"cell\": \"%s\", \"layers\": %d, \"hidden\": %d, \"precision\": \"%s\", "
+      "\"precision_reason\": \"%s\", \"dropout\": %.3g, \"batch\": %d, \"runs\": %d, "
+      "\"train_chars_per_second\": %.1f, \"train_gflops\": %.2f, \"train_chars_per_second_without_dropout\": %.1f, "
+      "\"eval_chars_per_second\": %.1f, \"eval_gflops\": %.2f, \"sgemm_gflops\": %.2f}\n",
+      std::string(to_string(c.cell)).c_str(), c.layers, c.hidden, std::string(to_string(v.choice.precision)).c_str(),
+      v.choice.reason.c_str(), c.dropout, report.batch, report.runs, r.train, report.train_gflops(r), r.plain, r.eval,
+      report.eval_gflops(r), report.sgemm_gflops);
+}
+
+void print_table(const Report& report, const std::vector<std::unique_ptr<Variant>>& variants) {
+  const ModelConfig& c = report.config;
+  const double peak = report.sgemm_gflops;
+  std::printf("%dx%d %s, batch %d, seq %d, vocabulary %d (median of %d runs)\n", c.layers, c.hidden,
+              std::string(to_string(c.cell)).c_str(), report.batch, Workload::steps, c.vocabulary_size, report.runs);
+  for (const auto& v : variants) {
+    const Rates r = rates_of(*v, report.units);
+    std::printf("%s (%s)\n", std::string(to_string(v->choice.precision)).c_str(), v->choice.reason.c_str());
+    std::printf("  training step   %9.0f chars/s  %6.1f GFLOP/s  %4.0f%% of sgemm  (dropout %.2f)\n", r.train,
+                report.train_gflops(r), 100 * report.train_gflops(r) / peak, c.dropout);
+    std::printf("  without dropout %9.0f chars/s  dropout costs %.1f%%\n", r.plain, 100.0 * (1.0 - r.train / r.plain));
+    std::printf("  batched scoring %9.0f chars/s  %6.1f GFLOP/s  %4.0f%% of sgemm\n", r.eval, report.eval_gflops(r),
+                100 * report.eval_gflops(r) / peak);
+  }
+  const Rates first = rates_of(*variants.front(), report.units);
+  for (std::size_t i = 1; i < variants.size(); ++i) {
+    const Rates r = rates_of(*variants[i], report.units);
+    std::printf("%s / %s: training %.2fx, without dropout %.2fx, scoring %.2fx\n",
+                std::string(to_string(variants[i]->choice.precision)).c_str(),
+                std::string(to_string(variants.front()->choice.precision)).c_str(), r.train / first.train,
+                r.plain / first.plain, r.eval / first.eval);
+  }
+  std::printf("oneDNN sgemm 2048^3: %.1f GFLOP/s\n", peak);
 }
 
 }  // namespace
@@ -73,7 +173,6 @@ int main(int argc, char** argv) {
   config.vocabulary_size = 65;
   int runs = 7;
   std::vector<Precision> precisions{Precision::f32};
-  const int steps = 100;
   int batch = 64;
   bool json = false;
   for (const auto& [flag, value] : read_flags(argc, argv, {"--json"})) {
@@ -95,76 +194,13 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Variant>> variants;
   for (const Precision precision : precisions)
     variants.push_back(std::make_unique<Variant>(config, precision, training));
-  std::vector<std::uint32_t> inputs(static_cast<std::size_t>(steps) * batch), targets(inputs.size());
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    inputs[i] = static_cast<std::uint32_t>(nn::uniform01(7, 1, i) * 65);
-    targets[i] = static_cast<std::uint32_t>(nn::uniform01(7, 2, i) * 65);
+  Workload work(config, batch);
+  time_variants(variants, work, runs);
+  const Report report{config, batch, runs, work.units(), forward_flops_per_unit(config), sgemm_rate(5)};
+  if (!json) {
+    print_table(report, variants);
+    return 0;
   }
-  nn::StreamState state;
-  state.reset(config, batch);
-  auto train_step = [&](nn::Network& n, train::Optimizer& o, std::uint64_t step) {
-    const auto start = Clock::now();
-    n.train_batch(inputs.data(), targets.data(), steps, batch, state, 1, step);
-    const double norm = train::global_norm(n.gradients());
-    train::clip_to_norm(n.gradients(), norm, 5.0);
-    o.step(n.parameters(), n.gradients(), 1e-3);
-    n.parameters_changed();
-    return seconds_since(start);
-  };
-  for (int warm = 0; warm < 2; ++warm) {  // the first runs build primitives
-    for (auto& v : variants) {
-      train_step(v->network, *v->optimizer, warm);
-      train_step(v->plain, *v->plain_optimizer, warm);
-    }
-  }
-  for (int run = 0; run < runs; ++run) {
-    const auto step = static_cast<std::uint64_t>(run) + 2;
-    for (auto& v : variants) {
-      v->train_seconds.push_back(train_step(v->network, *v->optimizer, step));
-      v->plain_seconds.push_back(train_step(v->plain, *v->plain_optimizer, step));
-      const auto start = Clock::now();
-      v->network.score_batch(inputs.data(), targets.data(), steps, batch, state);
-      v->eval_seconds.push_back(seconds_since(start));
-    }
-  }
-  const double units = static_cast<double>(steps) * batch;
-  const double forward = forward_flops_per_unit(config);
-  const double peak = sgemm_rate(5);
-  if (!json)
-    std::printf("%dx%d %s, batch %d, seq %d, vocabulary %d (median of %d runs)\n", config.layers, config.hidden,
-                std::string(to_string(config.cell)).c_str(), batch, steps, config.vocabulary_size, runs);
-  for (const auto& v : variants) {
-    const Rates r = rates_of(*v, units);
-    // Training does the forward pass and a backward pass of about twice its cost.
-    const double train_gflops = r.train * 3.0 * forward / 1e9, eval_gflops = r.eval * forward / 1e9;
-    const std::string name(to_string(v->choice.precision));
-    if (json) {
-      std::printf(
-          "{\"tool\": \"charloom\", \"cell\": \"%s\", \"layers\": %d, \"hidden\": %d, \"precision\": \"%s\", "
-          "\"precision_reason\": \"%s\", \"dropout\": %.3g, \"batch\": %d, \"runs\": %d, "
-          "\"train_chars_per_second\": %.1f, \"train_gflops\": %.2f, \"train_chars_per_second_without_dropout\": %.1f, "
-          "\"eval_chars_per_second\": %.1f, \"eval_gflops\": %.2f, \"sgemm_gflops\": %.2f}\n",
-          std::string(to_string(config.cell)).c_str(), config.layers, config.hidden, name.c_str(),
-          v->choice.reason.c_str(), config.dropout, batch, runs, r.train, train_gflops, r.plain, r.eval, eval_gflops,
-          peak);
-      continue;
-    }
-    std::printf("%s (%s)\n", name.c_str(), v->choice.reason.c_str());
-    std::printf("  training step   %9.0f chars/s  %6.1f GFLOP/s  %4.0f%% of sgemm  (dropout %.2f)\n", r.train,
-                train_gflops, 100 * train_gflops / peak, config.dropout);
-    std::printf("  without dropout %9.0f chars/s  dropout costs %.1f%%\n", r.plain, 100.0 * (1.0 - r.train / r.plain));
-    std::printf("  batched scoring %9.0f chars/s  %6.1f GFLOP/s  %4.0f%% of sgemm\n", r.eval, eval_gflops,
-                100 * eval_gflops / peak);
-  }
-  if (json) return 0;
-  const Rates first = rates_of(*variants.front(), units);
-  for (std::size_t i = 1; i < variants.size(); ++i) {
-    const Rates r = rates_of(*variants[i], units);
-    std::printf("%s / %s: training %.2fx, without dropout %.2fx, scoring %.2fx\n",
-                std::string(to_string(variants[i]->choice.precision)).c_str(),
-                std::string(to_string(variants.front()->choice.precision)).c_str(), r.train / first.train,
-                r.plain / first.plain, r.eval / first.eval);
-  }
-  std::printf("oneDNN sgemm 2048^3: %.1f GFLOP/s\n", peak);
+  for (const auto& v : variants) print_json(report, *v);
   return 0;
 }
