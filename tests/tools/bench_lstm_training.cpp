@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -120,7 +121,7 @@ void run_once(Variant& v, dnnl::stream& stream, bool keep) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   Shape shape;
   int runs = 10;
   for (const auto& [flag, value] : read_flags(argc, argv)) {
@@ -160,4 +161,7 @@ int main(int argc, char** argv) {
                 (f32_forward + f32_backward) / (forward + backward));
   }
   return 0;
+} catch (const std::exception& error) {
+  std::fprintf(stderr, "bench-lstm-training: %s\n", error.what());
+  return 1;
 }
