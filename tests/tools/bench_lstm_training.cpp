@@ -46,62 +46,72 @@ memory zeroed(const memory::desc& desc, const dnnl::engine& engine) {
   return m;
 }
 
+// The activation, state and bias descriptors of one layer; `data` is the activations' type.
+struct Descs {
+  Descs(const Shape& s, dt data)
+      : src({s.steps, s.batch, s.inputs}, data, tag::tnc),
+        dst({s.steps, s.batch, s.hidden}, data, tag::tnc),
+        iter({1, 1, s.batch, s.hidden}, data, tag::ldnc),
+        f32_iter({1, 1, s.batch, s.hidden}, dt::f32, tag::ldnc),
+        bias({1, 1, 4, s.hidden}, dt::f32, tag::ldgo),
+        diff_src({s.steps, s.batch, s.inputs}, dt::f32, tag::tnc),
+        diff_dst({s.steps, s.batch, s.hidden}, dt::f32, tag::tnc) {}
+  memory::desc src, dst, iter, f32_iter, bias, diff_src, diff_dst;
+};
+
+// Zeroed buffers for every argument of both primitives; the backward reads the forward's.
+void bind(Variant& v, const Descs& d, const dnnl::lstm_forward::primitive_desc& fpd,
+          const dnnl::lstm_backward::primitive_desc& bpd, const dnnl::engine& engine) {
+  const auto z = [&](const memory::desc& desc) { return zeroed(desc, engine); };
+  const memory diff_iter = z(d.f32_iter);
+  v.forward_args = {{DNNL_ARG_SRC_LAYER, z(d.src)},
+                    {DNNL_ARG_SRC_ITER, z(d.iter)},
+                    {DNNL_ARG_SRC_ITER_C, z(d.f32_iter)},
+                    {DNNL_ARG_WEIGHTS_LAYER, z(fpd.weights_desc())},
+                    {DNNL_ARG_WEIGHTS_ITER, z(fpd.weights_iter_desc())},
+                    {DNNL_ARG_BIAS, z(d.bias)},
+                    {DNNL_ARG_DST_LAYER, z(d.dst)},
+                    {DNNL_ARG_DST_ITER, z(d.iter)},
+                    {DNNL_ARG_DST_ITER_C, z(d.f32_iter)},
+                    {DNNL_ARG_WORKSPACE, z(fpd.workspace_desc())}};
+  v.backward_args = v.forward_args;
+  v.backward_args[DNNL_ARG_WEIGHTS_LAYER] = z(bpd.weights_desc());
+  v.backward_args[DNNL_ARG_WEIGHTS_ITER] = z(bpd.weights_iter_desc());
+  v.backward_args.insert({{DNNL_ARG_DIFF_SRC_LAYER, z(d.diff_src)},
+                          {DNNL_ARG_DIFF_SRC_ITER, z(d.f32_iter)},
+                          {DNNL_ARG_DIFF_SRC_ITER_C, z(d.f32_iter)},
+                          {DNNL_ARG_DIFF_WEIGHTS_LAYER, z(bpd.diff_weights_desc())},
+                          {DNNL_ARG_DIFF_WEIGHTS_ITER, z(bpd.diff_weights_iter_desc())},
+                          {DNNL_ARG_DIFF_BIAS, z(d.bias)},
+                          {DNNL_ARG_DIFF_DST_LAYER, z(d.diff_dst)},
+                          {DNNL_ARG_DIFF_DST_ITER, diff_iter},
+                          {DNNL_ARG_DIFF_DST_ITER_C, diff_iter}});
+}
+
+// Throws dnnl::error where this oneDNN cannot build the variant on this CPU.
 Variant make_variant(const std::string& name, const Shape& s, dt data, bool plain_weights, const dnnl::engine& engine) {
-  const int gates = 4;
-  const memory::desc src({s.steps, s.batch, s.inputs}, data, tag::tnc),
-      dst({s.steps, s.batch, s.hidden}, data, tag::tnc);
-  const memory::desc iter({1, 1, s.batch, s.hidden}, data, tag::ldnc);
-  const memory::desc f32_iter({1, 1, s.batch, s.hidden}, dt::f32, tag::ldnc);
-  const memory::desc bias({1, 1, gates, s.hidden}, dt::f32, tag::ldgo);
-  const memory::desc diff_src({s.steps, s.batch, s.inputs}, dt::f32, tag::tnc);
-  const memory::desc diff_dst({s.steps, s.batch, s.hidden}, dt::f32, tag::tnc);
+  const Descs d(s, data);
   const auto weights = [&](int rows, tag layout, dt type) {
-    return memory::desc({1, 1, rows, gates, s.hidden}, type, layout);
+    return memory::desc({1, 1, rows, 4, s.hidden}, type, layout);
   };
   const tag forward_layout = plain_weights ? tag::ldigo : tag::any;
   const tag backward_layout = plain_weights ? tag::ldgoi : tag::any;
   const auto direction = dnnl::rnn_direction::unidirectional_left2right;
-  const dnnl::lstm_forward::desc fd(dnnl::prop_kind::forward_training, direction, src, iter, f32_iter,
+  const dnnl::lstm_forward::desc fd(dnnl::prop_kind::forward_training, direction, d.src, d.iter, d.f32_iter,
                                     weights(s.inputs, forward_layout, data), weights(s.hidden, forward_layout, data),
-                                    bias, dst, iter, f32_iter);
+                                    d.bias, d.dst, d.iter, d.f32_iter);
   const dnnl::lstm_forward::primitive_desc fpd(fd, engine);
-  const dnnl::lstm_backward::desc bd(
-      dnnl::prop_kind::backward, direction, src, iter, f32_iter, weights(s.inputs, backward_layout, data),
-      weights(s.hidden, backward_layout, data), bias, dst, iter, f32_iter, diff_src, f32_iter, f32_iter,
-      weights(s.inputs, tag::any, dt::f32), weights(s.hidden, tag::any, dt::f32), bias, diff_dst, f32_iter, f32_iter);
+  const dnnl::lstm_backward::desc bd(dnnl::prop_kind::backward, direction, d.src, d.iter, d.f32_iter,
+                                     weights(s.inputs, backward_layout, data), weights(s.hidden, backward_layout, data),
+                                     d.bias, d.dst, d.iter, d.f32_iter, d.diff_src, d.f32_iter, d.f32_iter,
+                                     weights(s.inputs, tag::any, dt::f32), weights(s.hidden, tag::any, dt::f32), d.bias,
+                                     d.diff_dst, d.f32_iter, d.f32_iter);
   const dnnl::lstm_backward::primitive_desc bpd(bd, engine, fpd);
-  Variant v{name + " (" + fpd.impl_info_str() + " / " + bpd.impl_info_str() + ")",
-            dnnl::lstm_forward(fpd),
-            dnnl::lstm_backward(bpd),
-            {},
-            {},
-            {},
-            {}};
-  const memory src_m = zeroed(src, engine), dst_m = zeroed(dst, engine), h = zeroed(iter, engine);
-  const memory c = zeroed(f32_iter, engine), bias_m = zeroed(bias, engine);
-  const memory workspace = zeroed(fpd.workspace_desc(), engine), diff_iter = zeroed(f32_iter, engine);
-  v.forward_args = {{DNNL_ARG_SRC_LAYER, src_m},
-                    {DNNL_ARG_SRC_ITER, h},
-                    {DNNL_ARG_SRC_ITER_C, c},
-                    {DNNL_ARG_WEIGHTS_LAYER, zeroed(fpd.weights_desc(), engine)},
-                    {DNNL_ARG_WEIGHTS_ITER, zeroed(fpd.weights_iter_desc(), engine)},
-                    {DNNL_ARG_BIAS, bias_m},
-                    {DNNL_ARG_DST_LAYER, dst_m},
-                    {DNNL_ARG_DST_ITER, zeroed(iter, engine)},
-                    {DNNL_ARG_DST_ITER_C, zeroed(f32_iter, engine)},
-                    {DNNL_ARG_WORKSPACE, workspace}};
-  v.backward_args = v.forward_args;
-  v.backward_args[DNNL_ARG_WEIGHTS_LAYER] = zeroed(bpd.weights_desc(), engine);
-  v.backward_args[DNNL_ARG_WEIGHTS_ITER] = zeroed(bpd.weights_iter_desc(), engine);
-  v.backward_args.insert({{DNNL_ARG_DIFF_SRC_LAYER, zeroed(diff_src, engine)},
-                          {DNNL_ARG_DIFF_SRC_ITER, zeroed(f32_iter, engine)},
-                          {DNNL_ARG_DIFF_SRC_ITER_C, zeroed(f32_iter, engine)},
-                          {DNNL_ARG_DIFF_WEIGHTS_LAYER, zeroed(bpd.diff_weights_desc(), engine)},
-                          {DNNL_ARG_DIFF_WEIGHTS_ITER, zeroed(bpd.diff_weights_iter_desc(), engine)},
-                          {DNNL_ARG_DIFF_BIAS, zeroed(bias, engine)},
-                          {DNNL_ARG_DIFF_DST_LAYER, zeroed(diff_dst, engine)},
-                          {DNNL_ARG_DIFF_DST_ITER, diff_iter},
-                          {DNNL_ARG_DIFF_DST_ITER_C, diff_iter}});
+  Variant v;
+  v.name = name + " (" + fpd.impl_info_str() + " / " + bpd.impl_info_str() + ")";
+  v.forward = dnnl::lstm_forward(fpd);
+  v.backward = dnnl::lstm_backward(bpd);
+  bind(v, d, fpd, bpd, engine);
   return v;
 }
 
@@ -142,11 +152,13 @@ int main(int argc, char** argv) try {
   dnnl::stream stream(engine);
   std::vector<Variant> variants;
   variants.push_back(make_variant("f32", shape, dt::f32, false, engine));
-  try {
-    variants.push_back(make_variant("bf16, oneDNN's layout", shape, dt::bf16, false, engine));
-    variants.push_back(make_variant("bf16, plain layouts", shape, dt::bf16, true, engine));
-  } catch (const dnnl::error& error) {
-    std::printf("bf16: skipped, oneDNN cannot build it on this CPU (%s)\n", error.what());
+  for (const bool plain : {false, true}) {
+    const std::string name = plain ? "bf16, plain layouts" : "bf16, oneDNN's layout";
+    try {
+      variants.push_back(make_variant(name, shape, dt::bf16, plain, engine));
+    } catch (const dnnl::error& error) {
+      std::printf("%s: skipped, oneDNN cannot build it on this CPU (%s)\n", name.c_str(), error.what());
+    }
   }
   for (int run = -1; run < runs; ++run)  // run -1 warms up
     for (Variant& v : variants) run_once(v, stream, run >= 0);
